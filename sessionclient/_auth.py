@@ -1,0 +1,104 @@
+"""Authorization: token providers and the httpx ``Auth`` that refreshes once on 401."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+
+import httpx
+
+TokenProvider = Callable[[bool], "str | Awaitable[str]"]
+"""A callable returning the whole ``Authorization`` value. It receives
+``force_refresh``: True after a 401, when a cached token must not be reused. An
+async client may be given a provider that returns an awaitable."""
+
+
+def _check_header(value: object) -> str:
+    # Never echo the value: it is a secret.
+    if not isinstance(value, str):
+        raise TypeError(f"a token provider must return a str, not {type(value).__name__}")
+    if not value or any(c in value for c in "\r\n\0"):
+        raise ValueError("a token provider returned an empty value or one with line breaks")
+    return value
+
+
+def xbl3_authorization(userhash: str, token: str) -> str:
+    """The Xbox Live header value ``XBL3.0 x=<userhash>;<token>``."""
+    if not userhash or any(c in userhash for c in ";\r\n\0 "):
+        raise ValueError("the user hash must be non-empty, without ';', spaces or line breaks")
+    if not token:
+        raise ValueError("the token must be non-empty")
+    return _check_header(f"XBL3.0 x={userhash};{token}")
+
+
+class XBLToken:
+    """A fixed Xbox Live token, as a provider; its ``repr`` hides the token."""
+
+    __slots__ = ("_value", "userhash")
+
+    def __init__(self, userhash: str, token: str) -> None:
+        self._value = xbl3_authorization(userhash, token)
+        self.userhash = userhash
+
+    def __call__(self, force_refresh: bool = False) -> str:
+        """The header value (a fixed token cannot be refreshed)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"XBLToken(userhash={self.userhash!r}, token=<redacted>)"
+
+
+class TokenAuth(httpx.Auth):
+    """Sets ``Authorization`` from a provider; after a 401, asks the provider for a
+    fresh value and resends exactly once. A second 401 is returned as it is."""
+
+    def __init__(self, provider: TokenProvider) -> None:
+        if not callable(provider):
+            raise TypeError("auth must be an httpx.Auth, a token provider callable or None")
+        self._provider = provider
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        """The flow for ``httpx.Client``."""
+        for refresh in (False, True):
+            value = self._provider(refresh)
+            if inspect.isawaitable(value):
+                _close(value)
+                raise TypeError("an async token provider needs AsyncSessionClient")
+            request.headers["Authorization"] = _check_header(value)
+            response = yield request
+            if response.status_code != 401:
+                return
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """The flow for ``httpx.AsyncClient``; the provider may be async."""
+        for refresh in (False, True):
+            value = self._provider(refresh)
+            if inspect.isawaitable(value):
+                value = await value
+            request.headers["Authorization"] = _check_header(value)
+            response = yield request
+            if response.status_code != 401:
+                return
+
+    def __repr__(self) -> str:
+        return f"TokenAuth({type(self._provider).__name__})"
+
+
+def _close(awaitable: object) -> None:
+    close = getattr(awaitable, "close", None)
+    if close is not None:  # silence "coroutine was never awaited"
+        close()
+
+
+def to_auth(auth: httpx.Auth | TokenProvider | str | None) -> httpx.Auth | None:
+    """Normalise the ``auth=`` argument of the clients."""
+    if auth is None or isinstance(auth, httpx.Auth):
+        return auth
+    if isinstance(auth, str):
+        value = _check_header(auth)
+        return TokenAuth(lambda _refresh: value)
+    return TokenAuth(auth)

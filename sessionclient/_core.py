@@ -1,0 +1,282 @@
+"""The sans-I/O core: requests planned from validated input, responses interpreted.
+
+Nothing here touches the network. ``plan_*`` turn caller input into a ``Call`` (or
+raise ``ValueError`` / ``TypeError`` before anything is sent); ``interpret`` turns a
+status, headers and body into a ``Reply`` or raises one of the SDK's exceptions, and
+nothing else, whatever the bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from ._etag import ETag
+from ._exceptions import (
+    MalformedResponseError,
+    SessionClientError,
+    class_for_status,
+    reason_phrase,
+)
+from ._http import excerpt, parse_retry_after, request_id
+from ._models import Session
+from ._profiles import Body, Kind, Media, Profile, Row, Target
+from ._ref import SessionRef, check_element
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+
+
+@attrs.frozen
+class Call:
+    """One planned HTTP request and what the interpreter needs to know about it."""
+
+    method: str
+    path: str
+    target: Target
+    ref: SessionRef | None = None
+    element: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    safe: bool = False
+    """Whether sending it twice has the effect of sending it once."""
+
+
+@attrs.frozen
+class Reply:
+    """An interpreted response that is not an error."""
+
+    status: int
+    row: Row
+    headers: httpx.Headers
+    url: str
+    document: Any = None
+    text: str = ""
+    etag: ETag | None = None
+
+
+# --- planning -----------------------------------------------------------------------
+
+
+def _ref(ref: object) -> SessionRef:
+    if not isinstance(ref, SessionRef):
+        raise TypeError(f"ref must be a SessionRef, not {type(ref).__name__}")
+    return ref
+
+
+def _etag(value: ETag | str, header: str) -> ETag:
+    if not isinstance(value, ETag | str):
+        raise TypeError(f"{header} takes an ETag or str, not {type(value).__name__}")
+    return ETag.parse(value)
+
+
+def conditions(
+    method: str, *, if_match: ETag | str | None = None, if_none_match: ETag | str | None = None
+) -> tuple[tuple[tuple[str, str], ...], bool]:
+    """Validate conditional arguments; return the headers and whether they make a
+    write safe to repeat (If-Match on a strong ETag, or create-only)."""
+    match = _etag(if_match, "if_match") if if_match is not None else None
+    none_match = _etag(if_none_match, "if_none_match") if if_none_match is not None else None
+    if match is not None and none_match is not None:
+        raise ValueError("give if_match or if_none_match, not both: they contradict each other")
+    if match is not None and match.weak:
+        raise ValueError(f"If-Match needs a strong ETag, got the weak {match}")
+    write = method not in ("GET", "HEAD")
+    if none_match is not None and write and not none_match.is_any:
+        raise ValueError("on a write, if_none_match only takes ANY ('*'): create only")
+    headers: list[tuple[str, str]] = []
+    if match is not None:
+        headers.append(("If-Match", str(match)))
+    if none_match is not None:
+        headers.append(("If-None-Match", str(none_match)))
+    guarded = (match is not None and not match.is_any) or (none_match is not None and write)
+    return tuple(headers), guarded
+
+
+def encode_json(value: object, *, what: str = "changes") -> bytes:
+    """Encode a JSON object body; raise ``TypeError``/``ValueError`` on anything else."""
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{what} must be a mapping (a JSON object), not {type(value).__name__}")
+    try:
+        return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{what} is not JSON-serialisable: {exc}") from None
+
+
+def plan(
+    method: str,
+    ref: SessionRef,
+    element: str | None = None,
+    *,
+    changes: Mapping[str, Any] | None = None,
+    if_match: ETag | str | None = None,
+    if_none_match: ETag | str | None = None,
+) -> Call:
+    """Plan a session or element request; all validation happens here."""
+    ref = _ref(ref)
+    path = ref.path if element is None else f"{ref.path}/{check_element(element)}"
+    headers, guarded = conditions(method, if_match=if_match, if_none_match=if_none_match)
+    body = encode_json(changes) if method == "PUT" else None
+    return Call(
+        method,
+        path,
+        Target.SESSION if element is None else Target.ELEMENT,
+        ref=ref,
+        element=element,
+        headers=headers,
+        body=body,
+        safe=method in SAFE_METHODS or guarded,
+    )
+
+
+# --- interpretation -----------------------------------------------------------------
+
+
+def media_of(headers: httpx.Headers, body: bytes) -> Media:
+    """What a body is: JSON by content type, nothing when empty, text otherwise."""
+    if not body:
+        return Media.NONE
+    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype == "application/json" or ctype.endswith("+json"):
+        return Media.JSON
+    return Media.TEXT
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(body: bytes) -> Any:
+    """Decode JSON or raise ``ValueError`` (never RecursionError or a NaN)."""
+    try:
+        return json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+
+
+def _message(body: bytes, media: Media) -> tuple[str, Any]:
+    """The human message of an error body, and its JSON when it is JSON."""
+    if media is Media.JSON:
+        try:
+            details = parse_json(body)
+        except ValueError:
+            return excerpt(body), None
+        if isinstance(details, dict):
+            for key in ("message", "errorMessage", "error_description", "error", "title"):
+                if isinstance(details.get(key), str) and details[key]:
+                    return str(details[key])[:500], details
+            return excerpt(json.dumps(details, separators=(", ", ": ")).encode()), details
+        return excerpt(body), details
+    return excerpt(body), None
+
+
+def _session(
+    call: Call, headers: httpx.Headers, document: dict[str, Any], created: bool = False
+) -> Session:
+    ref = call.ref
+    location = headers.get("content-location")
+    if location:  # a handle or an alias names the session it resolved to
+        with contextlib.suppress(ValueError):
+            ref = SessionRef.from_url(location)
+    if ref is None:
+        raise TypeError("a session reply needs a call with a SessionRef")
+    return Session(ref, ETag.from_header(headers.get("etag")), document, created)
+
+
+def interpret(
+    profile: Profile,
+    call: Call,
+    status: int,
+    headers: httpx.Headers,
+    body: bytes,
+    *,
+    url: str,
+    now: float,
+) -> Reply:
+    """Interpret a response to ``call``; ``now`` is the wall clock (epoch seconds),
+    used for Retry-After dates when the response has no ``Date``."""
+    media = media_of(headers, body)
+    row = profile.select(status, call.method, call.target, media)
+    context: dict[str, Any] = {
+        "status": status, "method": call.method, "url": url, "headers": headers,
+        "request_id": request_id(headers),
+    }  # fmt: skip
+    if row is None:
+        family = {4: "unknown.client", 5: "unknown.server"}.get(status // 100, "unknown.other")
+        message = excerpt(body) or f"unexpected status for {call.method} {call.target.value}"
+        raise class_for_status(status)(
+            message,
+            retry_after=parse_retry_after(headers, now=now),
+            explanation_key=family,
+            **context,
+        )
+    if row.kind is Kind.ERROR:
+        raise _error(row, call, headers, body, media, now, context)
+    if row.body is Body.NONE:
+        return Reply(status, row, headers, url, etag=ETag.from_header(headers.get("etag")))
+    if row.body is Body.MESSAGE:
+        return Reply(status, row, headers, url, text=_message(body, media)[0])
+    document = _document(row, body, media, context)
+    return Reply(status, row, headers, url, document, etag=ETag.from_header(headers.get("etag")))
+
+
+def _document(row: Row, body: bytes, media: Media, context: dict[str, Any]) -> Any:
+    """The JSON body a success row promises, or ``MalformedResponseError``."""
+    want = "a JSON object" if row.body in (Body.SESSION, Body.TASK) else "JSON"
+    status = context["status"]
+    if media is not Media.JSON:
+        ctype = context["headers"].get("content-type") or "no content type"
+        found = f"{ctype}: {excerpt(body)!r}" if body else "an empty body"
+        raise MalformedResponseError(
+            f"{status} {reason_phrase(status)} promises {want}, got {found}", **context
+        )
+    try:
+        document = parse_json(body)
+    except ValueError as exc:
+        raise MalformedResponseError(
+            f"{status} {reason_phrase(status)} promises {want}, got invalid JSON ({exc}): "
+            f"{excerpt(body)!r}",
+            **context,
+        ) from None
+    if want == "a JSON object" and not isinstance(document, dict):
+        raise MalformedResponseError(
+            f"{status} {reason_phrase(status)} promises {want}, got a JSON "
+            f"{type(document).__name__}: {excerpt(body)!r}",
+            **context,
+        )
+    return document
+
+
+def _error(
+    row: Row,
+    call: Call,
+    headers: httpx.Headers,
+    body: bytes,
+    media: Media,
+    now: float,
+    context: dict[str, Any],
+) -> SessionClientError:
+    """The exception of an error row, carrying the session when the body is one."""
+    session = None
+    message, details = _message(body, media)
+    if row.body is Body.SESSION and isinstance(details, dict) and call.ref is not None:
+        session = _session(call, headers, details)
+        message, details = f"the current session is attached (ETag {session.etag})", None
+    return class_for_status(row.status)(
+        message or f"{reason_phrase(row.status).lower() or 'error'} (no message)",
+        session=session,
+        etag=session.etag if session else ETag.from_header(headers.get("etag")),
+        retry_after=parse_retry_after(headers, now=now),
+        details=details,
+        explanation_key=row.key,
+        **context,
+    )
+
+
+def session_of(call: Call, reply: Reply) -> Session:
+    """The ``Session`` of a reply whose body is a session."""
+    return _session(call, reply.headers, reply.document, reply.row.kind is Kind.CREATED)

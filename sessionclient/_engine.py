@@ -1,0 +1,252 @@
+"""One call across its attempts, without I/O: the state both clients drive.
+
+A ``Run`` holds what the sync and async clients share for a call: the deadline, the
+cool-down gate, the per-attempt timeout, the body cap, the interpretation, and the
+record of each failed attempt with the policy's decision. The clients only send,
+read and sleep.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import tenacity
+
+from ._core import Call, Reply, interpret
+from ._exceptions import (
+    AmbiguousWriteError,
+    Attempt,
+    MalformedResponseError,
+    PreconditionFailedError,
+    SessionClientError,
+    StatusError,
+    TooManyRequestsError,
+    TransportError,
+)
+from ._retry import Cause, CoolDown, Decision, RetryPolicy, cause_of, spacing_from
+
+if TYPE_CHECKING:
+    from ._profiles import Profile
+
+log = logging.getLogger("sessionclient")
+
+# Failures where nothing reached the server: retrying them can never apply a write twice.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+class Run:
+    """The state of one call: created per call, used by exactly one driver."""
+
+    def __init__(
+        self,
+        call: Call,
+        *,
+        url: str,
+        policy: RetryPolicy,
+        profile: Profile,
+        gate: CoolDown,
+        host: str,
+        clock: Callable[[], float],
+        wallclock: Callable[[], float],
+        max_body_size: int,
+    ) -> None:
+        self.call = call
+        self.url = url
+        self.policy = policy
+        self.profile = profile
+        self.gate = gate
+        self.host = host
+        self.clock = clock
+        self.wallclock = wallclock
+        self.max_body_size = max_body_size
+        self.started = clock()
+        self.deadline_at = self.started + policy.deadline if policy.deadline else math.inf
+        self.history: list[Attempt] = []
+        self.decision = Decision(False)
+        self.decided_on: BaseException | None = None
+        self.maybe_applied = False  # an earlier attempt may have reached the server
+
+    # --- before an attempt --------------------------------------------------------
+
+    def admit(self) -> float:
+        """Seconds to wait at the cool-down gate before sending; raises
+        ``TooManyRequestsError`` when the wait is not allowed (``throttle="fail"``)
+        or would pass the deadline."""
+        if self.policy.throttle == "off":
+            return 0.0
+        now = self.clock()
+        within = 0.0 if self.policy.throttle == "fail" else self.deadline_at - now
+        wait = self.gate.admit(self.host, now, within=within)
+        if wait > within:
+            error = TooManyRequestsError(
+                f"the service asked this client to slow down; {wait:.3f} s of the "
+                "cool-down remain, so the request was not sent",
+                status=429, method=self.call.method, url=self.url, retry_after=wait,
+                explanation_key="cooldown",
+            )  # fmt: skip
+            self._record(error, Decision(False, reason="cooling down"))
+            raise error
+        return wait
+
+    def timeout(self, base: httpx.Timeout) -> httpx.Timeout | None:
+        """The attempt's timeouts: the client's, shortened to the time left before the
+        deadline so that one attempt cannot outlive it (None: use the client's)."""
+        remaining = self.deadline_at - self.clock()
+        if remaining == math.inf:
+            return None
+        remaining = max(remaining, 0.001)
+        parts = (base.connect, base.read, base.write, base.pool)
+        if all(p is not None and p <= remaining for p in parts):
+            return None
+        c, r, w, p = (remaining if x is None else min(x, remaining) for x in parts)
+        return httpx.Timeout(connect=c, read=r, write=w, pool=p)
+
+    # --- during an attempt --------------------------------------------------------
+
+    def body_reader(self, response: httpx.Response) -> BodyReader:
+        """A reader for the response body that enforces the size cap and deadline."""
+        return BodyReader(self, response.status_code, response.headers)
+
+    def transport_error(self, exc: httpx.HTTPError) -> TransportError:
+        """Wrap an httpx failure; the message never includes request headers."""
+        sent = not isinstance(exc, _UNSENT)
+        what = "could not connect" if not sent else "no complete response"
+        error = TransportError(
+            f"{what} ({type(exc).__name__}: {exc or 'no detail'})",
+            sent=sent, method=self.call.method, url=self.url,
+        )  # fmt: skip
+        error.__cause__ = exc
+        return error
+
+    def interpret(self, status: int, headers: httpx.Headers, body: bytes) -> Reply:
+        """Interpret the response of this attempt (see ``_core.interpret``)."""
+        return interpret(
+            self.profile, self.call, status, headers, body, url=self.url, now=self.wallclock()
+        )
+
+    # --- after a failed attempt ---------------------------------------------------
+
+    def failed(self, error: SessionClientError) -> SessionClientError:
+        """Record a failed attempt and decide about the next one; return the error
+        to raise (a 412 after an attempt that may have landed becomes
+        ``AmbiguousWriteError``)."""
+        if (
+            isinstance(error, StatusError)
+            and error.status in self.profile.throttle
+            and error.retry_after is not None
+            and self.policy.throttle != "off"
+        ):
+            spacing = spacing_from(error.details, error.retry_after)
+            self.gate.hold(self.host, self.clock() + error.retry_after, spacing)
+        if isinstance(error, PreconditionFailedError) and self.maybe_applied:
+            error = _ambiguous(error)
+        cause = cause_of(error, self.profile)
+        decision = self.policy.decide(
+            attempt=len(self.history) + 1,
+            cause=cause,
+            safe=self.call.safe,
+            retry_after=error.retry_after,
+            elapsed=self.clock() - self.started,
+            rand=random.random(),
+        )
+        self.maybe_applied = self.maybe_applied or cause is Cause.TRANSIENT
+        self._record(error, decision)
+        return error
+
+    def _record(self, error: SessionClientError, decision: Decision) -> None:
+        cause: int | str = error.status if error.status is not None else type(error).__name__
+        if isinstance(error, TransportError) and error.__cause__ is not None:
+            cause = type(error.__cause__).__name__
+        attempt = Attempt(len(self.history) + 1, cause, decision.wait if decision.retry else 0.0)
+        self.history.append(attempt)
+        error.attempts = attempt.number
+        error.history = tuple(self.history)
+        self.decision, self.decided_on = decision, error
+        if decision.retry:
+            log.info(
+                "retrying %s %s after %s in %.3f s (attempt %d of %d)",
+                self.call.method, self.call.path, cause, decision.wait,
+                attempt.number + 1, self.policy.max_attempts,
+            )  # fmt: skip
+            if self.policy.on_retry is not None:
+                self.policy.on_retry(attempt)
+        else:
+            log.debug("%s %s failed: %s (%s)", self.call.method, self.call.path, cause,
+                      decision.reason)  # fmt: skip
+
+    # --- for tenacity -------------------------------------------------------------
+
+    def should_retry(self, state: tenacity.RetryCallState) -> bool:
+        """tenacity ``retry``: only the failure this run has just decided to retry."""
+        outcome = state.outcome
+        return bool(
+            outcome is not None
+            and outcome.failed
+            and outcome.exception() is self.decided_on
+            and self.decision.retry
+        )
+
+    def next_wait(self, state: tenacity.RetryCallState) -> float:
+        """tenacity ``wait``: the wait the policy decided."""
+        return self.decision.wait
+
+    def retrying_kwargs(self) -> dict[str, Any]:
+        """The tenacity arguments shared by ``Retrying`` and ``AsyncRetrying``."""
+        return {
+            "retry": self.should_retry,
+            "wait": self.next_wait,
+            "stop": tenacity.stop_never,
+            "reraise": True,
+        }
+
+
+def _ambiguous(error: PreconditionFailedError) -> AmbiguousWriteError:
+    ambiguous = AmbiguousWriteError(
+        "the precondition failed on a retry, and an earlier attempt may have been applied"
+        + (f"; the current session is attached (ETag {error.etag})" if error.session else ""),
+        status=error.status, method=error.method, url=error.url, headers=error.headers,
+        session=error.session, etag=error.etag, request_id=error.request_id,
+    )  # fmt: skip
+    ambiguous.__cause__ = error
+    return ambiguous
+
+
+class BodyReader:
+    """Accumulates a response body, refusing it past the size cap or the deadline
+    without reading the rest into memory."""
+
+    def __init__(self, run: Run, status: int, headers: httpx.Headers) -> None:
+        self._run = run
+        self._status = status
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > run.max_body_size:
+            self._too_large(int(declared))
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next chunk."""
+        self._size += len(chunk)
+        if self._size > self._run.max_body_size:
+            self._too_large(self._size)
+        self._chunks.append(chunk)
+        if self._run.clock() > self._run.deadline_at:
+            raise self._run.transport_error(httpx.ReadTimeout("the call's deadline passed"))
+
+    def body(self) -> bytes:
+        """The whole body."""
+        return b"".join(self._chunks)
+
+    def _too_large(self, size: int) -> None:
+        raise MalformedResponseError(
+            f"the response body ({size} bytes or more) exceeds the "
+            f"{self._run.max_body_size}-byte cap",
+            status=self._status,
+            method=self._run.call.method,
+            url=self._run.url,
+        )

@@ -1,0 +1,135 @@
+"""Header grammar the SDK relies on: HTTP-dates, Retry-After, request ids, excerpts."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timezone
+
+import httpx
+
+MAX_RETRY_AFTER = 366 * 24 * 3600.0
+"""Retry-After values above this (a year) are clamped: absurd or overflowing values
+stay finite but longer than any sensible cap."""
+
+# Fixed English names: the calendar module's follow the process locale.
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
+_TIME = r"(?P<H>\d\d):(?P<M>\d\d):(?P<S>\d\d)"
+# The three forms of RFC 9110 section 5.6.7; a missing zone is read as GMT, since
+# HTTP-dates are always UTC and some servers forget to say so.
+_DATE_FORMS = (
+    re.compile(
+        rf"[A-Za-z]{{3}}, (?P<d>\d\d) (?P<b>[A-Za-z]{{3}}) (?P<Y>\d{{4}}) {_TIME}(?: (?:GMT|UTC))?"
+    ),
+    re.compile(
+        rf"[A-Za-z]{{6,9}}, (?P<d>\d\d)-(?P<b>[A-Za-z]{{3}})-(?P<y>\d\d) {_TIME}(?: (?:GMT|UTC))?"
+    ),
+    re.compile(
+        rf"[A-Za-z]{{3}} (?P<b>[A-Za-z]{{3}}) {{1,2}}(?P<d>\d{{1,2}}) {_TIME} (?P<Y>\d{{4}})"
+    ),
+)
+_DELTA = re.compile(r"-?\d{1,30}(?:\.\d{0,30})?")
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-ms-request-id", "ms-cv", "x-correlation-id")
+
+
+def parse_http_date(text: str, *, now: float | None = None) -> float | None:
+    """Parse an HTTP-date in any of its three forms to epoch seconds, or None.
+
+    ``now`` (epoch seconds) resolves the two-digit years of RFC 850 dates: a date
+    more than 50 years ahead is taken to be in the past century (RFC 9110).
+    """
+    text = text.strip()
+    for form in _DATE_FORMS:
+        match = form.fullmatch(text)
+        if match is None:
+            continue
+        parts = match.groupdict()
+        month = _MONTHS.get(parts["b"].title())
+        if month is None:
+            return None
+        if parts.get("Y") is not None:
+            year = int(parts["Y"])
+        else:
+            this_year = datetime.fromtimestamp(now or 0.0, timezone.utc).year
+            year = this_year // 100 * 100 + int(parts["y"])
+            if year > this_year + 50:
+                year -= 100
+        try:
+            when = datetime(
+                year, month, int(parts["d"]), int(parts["H"]), int(parts["M"]), int(parts["S"]),
+                tzinfo=timezone.utc,
+            )  # fmt: skip
+        except ValueError:
+            return None
+        return when.timestamp()
+    return None
+
+
+def format_http_date(epoch: float | datetime) -> str:
+    """Format an IMF-fixdate (``Sun, 06 Nov 1994 08:49:37 GMT``); naive datetimes are
+    refused because their zone is a guess."""
+    if isinstance(epoch, datetime):
+        if epoch.tzinfo is None:
+            raise ValueError("an HTTP-date needs a timezone-aware datetime")
+        epoch = epoch.timestamp()
+    when = datetime.fromtimestamp(math.floor(epoch), timezone.utc)
+    day = _DAYS[when.weekday()]
+    month = _MONTH_NAMES[when.month - 1]
+    return f"{day}, {when.day:02d} {month} {when.year:04d} {when:%H:%M:%S} GMT"
+
+
+def _one_retry_after(value: str, *, date: float | None, now: float) -> float | None:
+    value = value.strip()
+    if _DELTA.fullmatch(value):
+        return min(max(float(value), 0.0), MAX_RETRY_AFTER)
+    when = parse_http_date(value, now=now)
+    if when is None:
+        return None
+    # Relative to the server's own Date when it sent one, so clock skew between the
+    # server and this machine does not shorten or stretch the wait.
+    return min(max(when - (date if date is not None else now), 0.0), MAX_RETRY_AFTER)
+
+
+def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After``, or None.
+
+    Delta-seconds (a decimal tolerated) or an HTTP-date relative to the response's
+    ``Date`` (else ``now``, epoch seconds). Negative values give 0, values that do not
+    parse are ignored, huge ones are clamped to ``MAX_RETRY_AFTER``. When a header is
+    repeated the longest wait wins: never come back earlier than asked.
+    """
+    for millis in headers.get_list("retry-after-ms"):
+        if _DELTA.fullmatch(millis.strip()):
+            return min(max(float(millis) / 1000.0, 0.0), MAX_RETRY_AFTER)
+    values = headers.get_list("retry-after")
+    if not values:
+        return None
+    date_header = headers.get("date")
+    date = parse_http_date(date_header, now=now) if date_header else None
+    waits = [w for v in values if (w := _one_retry_after(v, date=date, now=now)) is not None]
+    return max(waits) if waits else None
+
+
+def request_id(headers: httpx.Headers) -> str | None:
+    """The server's request or correlation id, when it sent one."""
+    for name in _REQUEST_ID_HEADERS:
+        value: str | None = headers.get(name)
+        if value:
+            return value[:200]
+    return None
+
+
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_SPACES = re.compile(r"\s+")
+
+
+def excerpt(body: bytes, limit: int = 200) -> str:
+    """A short, single-line, printable excerpt of a body; HTML tags are dropped."""
+    text = body[: limit * 8].decode("utf-8", "replace")
+    if "<" in text:
+        text = _TAGS.sub(" ", text)
+    text = "".join(c if c.isprintable() else " " for c in text)
+    text = _SPACES.sub(" ", text).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"

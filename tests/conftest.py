@@ -1,0 +1,121 @@
+"""Shared fixtures: a fake clock, and every client test run against both clients."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+import sessionclient as sc
+
+BASE = "https://sessiondirectory.example"
+SCID = "4a3e0b6c-1d2f-4e5a-9b8c-7d6e5f4a3b2c"
+REF = sc.SessionRef(SCID, "lobby", "game-1")
+TOKEN = "s3cr3t-t0ken-value"
+AUTH = sc.XBLToken("2533274790395904", TOKEN)
+
+
+class FakeClock:
+    """A monotonic clock that only moves when someone sleeps on it."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0, seconds
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)  # still yield, as a real sleep would
+
+
+class Both:
+    """A sync facade over either client: async methods run on the test's own loop."""
+
+    def __init__(self, client: Any, loop: asyncio.AbstractEventLoop | None) -> None:
+        self.client = client
+        self.loop = loop
+        self.is_async = loop is not None
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self.client, name)
+        if self.loop is None or not callable(attribute):
+            return attribute
+        loop = self.loop
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            return loop.run_until_complete(attribute(*args, **kwargs))
+
+        return run
+
+    def close(self) -> None:
+        if self.loop is None:
+            self.client.close()
+        else:
+            self.loop.run_until_complete(self.client.aclose())
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+MakeClient = Callable[..., Both]
+
+
+@pytest.fixture
+def make_client(
+    kind: str, clock: FakeClock, loop: asyncio.AbstractEventLoop
+) -> Iterator[MakeClient]:
+    """Build the client under test (sync or async) with the fake clock."""
+    made: list[Both] = []
+
+    def make(transport: Any = None, **options: Any) -> Both:
+        options.setdefault("auth", AUTH)
+        options.setdefault("clock", clock)
+        options.setdefault("base_url", BASE)
+        if kind == "sync":
+            options.setdefault("sleep", clock.sleep)
+            both = Both(sc.SessionClient(transport=transport, **options), None)
+        else:
+            options.setdefault("sleep", clock.asleep)
+            both = Both(sc.AsyncSessionClient(transport=transport, **options), loop)
+        made.append(both)
+        return both
+
+    yield make
+    for both in made:
+        both.close()
+
+
+@pytest.fixture
+def router() -> respx.Router:
+    return respx.Router(base_url=BASE, assert_all_called=False)
+
+
+@pytest.fixture
+def client(make_client: MakeClient, router: respx.Router) -> Both:
+    """The client under test, answering through the respx router."""
+    return make_client(httpx.MockTransport(router.handler))

@@ -1,0 +1,69 @@
+"""The exception tree of the public contract, and what every error carries."""
+
+from __future__ import annotations
+
+import pickle
+
+import httpx
+import pytest
+
+import sessionclient as sc
+from sessionclient._explain import LANGUAGES, TEXTS
+
+TREE = {
+    sc.StatusError: sc.SessionClientError,
+    sc.ClientError: sc.StatusError,
+    sc.ServerError: sc.StatusError,
+    sc.BadRequestError: sc.ClientError,
+    sc.UnauthorizedError: sc.ClientError,
+    sc.ForbiddenError: sc.ClientError,
+    sc.NotFoundError: sc.ClientError,
+    sc.MethodNotAllowedError: sc.ClientError,
+    sc.ConflictError: sc.ClientError,
+    sc.PreconditionFailedError: sc.ClientError,
+    sc.TooManyRequestsError: sc.ClientError,
+    sc.InternalServerError: sc.ServerError,
+    sc.MethodNotImplementedError: sc.ServerError,
+    sc.ServiceUnavailableError: sc.ServerError,
+    sc.GatewayTimeoutError: sc.ServerError,
+    sc.MalformedResponseError: sc.SessionClientError,
+    sc.AmbiguousWriteError: sc.SessionClientError,
+    sc.TransportError: sc.SessionClientError,
+}
+
+
+@pytest.mark.parametrize(("cls", "parent"), TREE.items(), ids=lambda c: c.__name__)
+def test_tree(cls: type[Exception], parent: type[Exception]) -> None:
+    assert cls.__bases__ == (parent,)
+
+
+@pytest.mark.parametrize("cls", TREE, ids=lambda c: c.__name__)
+def test_str_is_never_empty_and_errors_pickle(cls: type[sc.SessionClientError]) -> None:
+    kwargs = {"sent": True} if cls is sc.TransportError else {}
+    error = cls("", **kwargs)  # type: ignore[arg-type]
+    assert str(error).strip()
+    for attribute in ("status", "method", "url", "headers", "message", "session", "retry_after",
+                      "attempts", "etag", "history", "request_id"):  # fmt: skip
+        assert hasattr(error, attribute), attribute
+    clone = pickle.loads(pickle.dumps(error))
+    assert type(clone) is cls
+    assert str(clone) == str(error)
+
+
+def test_explanations_exist_in_every_language_and_differ() -> None:
+    for key, texts in TEXTS.items():
+        assert set(texts) == set(LANGUAGES), key
+        assert len(set(texts.values())) == 3, key  # a translation, not a copy
+        assert all(t.strip() for t in texts.values()), key
+    for row in sc.MPSD.rows:
+        assert row.key in TEXTS, row.key
+
+
+def test_explain_languages_and_fallback() -> None:
+    error = sc.PreconditionFailedError(
+        "x", status=412, headers=httpx.Headers(), explanation_key="mpsd.412.session"
+    )
+    assert error.explain() == TEXTS["mpsd.412.session"]["en"]
+    assert error.explain("fr") == TEXTS["mpsd.412.session"]["fr"]
+    assert error.explain("ko-KR") == TEXTS["mpsd.412.session"]["ko"]
+    assert error.explain("de") == TEXTS["mpsd.412.session"]["en"]
