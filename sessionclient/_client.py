@@ -195,7 +195,7 @@ class SessionClient(_BaseClient):
         except httpx.HTTPError as exc:
             raise run.failed(run.transport_error(exc)) from exc
         except SessionClientError as exc:
-            raise run.failed(exc) from exc.__cause__
+            raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
 
     def _execute(self, call: Call, retry: RetryPolicy | None) -> Reply:
         run = self._run(call, retry)
@@ -383,7 +383,7 @@ class AsyncSessionClient(_BaseClient):
         except httpx.HTTPError as exc:
             raise run.failed(run.transport_error(exc)) from exc
         except SessionClientError as exc:
-            raise run.failed(exc) from exc.__cause__
+            raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
 
     async def _execute(self, call: Call, retry: RetryPolicy | None) -> Reply:
         run = self._run(call, retry)
