@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -150,10 +150,14 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one decoder, not one per call
+
+
 def parse_json(body: bytes) -> Any:
-    """Decode JSON or raise ``ValueError`` (never RecursionError or a NaN)."""
+    """Decode a UTF-8 JSON body or raise ``ValueError`` (never RecursionError or NaN)."""
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        text = body.decode("utf-8-sig")  # RFC 8259: UTF-8; a BOM may be ignored
+        return _DECODER.decode(text)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
 
@@ -175,7 +179,7 @@ def _message(body: bytes, media: Media) -> tuple[str, Any]:
 
 
 def _session(
-    call: Call, headers: httpx.Headers, document: dict[str, Any], created: bool = False
+    call: Call, headers: httpx.Headers, document: dict[str, Any], etag: ETag | None, created: bool
 ) -> Session:
     ref = call.ref
     location = headers.get("content-location")
@@ -184,7 +188,15 @@ def _session(
             ref = SessionRef.from_url(location)
     if ref is None:
         raise TypeError("a session reply needs a call with a SessionRef")
-    return Session(ref, ETag.from_header(headers.get("etag")), document, created)
+    return Session(ref, etag, document, created)
+
+
+def _context(call: Call, status: int, headers: httpx.Headers, url: str) -> dict[str, Any]:
+    """What every error of a response carries."""
+    return {
+        "status": status, "method": call.method, "url": url, "headers": headers,
+        "request_id": request_id(headers),
+    }  # fmt: skip
 
 
 def interpret(
@@ -201,10 +213,6 @@ def interpret(
     used for Retry-After dates when the response has no ``Date``."""
     media = media_of(headers, body)
     row = profile.select(status, call.method, call.target, media)
-    context: dict[str, Any] = {
-        "status": status, "method": call.method, "url": url, "headers": headers,
-        "request_id": request_id(headers),
-    }  # fmt: skip
     if row is None:
         family = {4: "unknown.client", 5: "unknown.server"}.get(status // 100, "unknown.other")
         message = excerpt(body) or f"unexpected status for {call.method} {call.target.value}"
@@ -212,41 +220,36 @@ def interpret(
             message,
             retry_after=parse_retry_after(headers, now=now),
             explanation_key=family,
-            **context,
+            **_context(call, status, headers, url),
         )
     if row.kind is Kind.ERROR:
-        raise _error(row, call, headers, body, media, now, context)
-    if row.body is Body.NONE:
-        return Reply(status, row, headers, url, etag=ETag.from_header(headers.get("etag")))
+        raise _error(row, call, headers, body, media, now, _context(call, status, headers, url))
     if row.body is Body.MESSAGE:
         return Reply(status, row, headers, url, text=_message(body, media)[0])
-    document = _document(row, body, media, context)
-    return Reply(status, row, headers, url, document, etag=ETag.from_header(headers.get("etag")))
+    etag = ETag.from_header(headers.get("etag"))
+    if row.body is Body.NONE:
+        return Reply(status, row, headers, url, etag=etag)
+    document = _document(row, body, media, lambda: _context(call, status, headers, url))
+    return Reply(status, row, headers, url, document, etag=etag)
 
 
-def _document(row: Row, body: bytes, media: Media, context: dict[str, Any]) -> Any:
+def _document(row: Row, body: bytes, media: Media, context: Callable[[], dict[str, Any]]) -> Any:
     """The JSON body a success row promises, or ``MalformedResponseError``."""
     want = "a JSON object" if row.body in (Body.SESSION, Body.TASK) else "JSON"
-    status = context["status"]
+    promise = f"{row.status} {reason_phrase(row.status)} promises {want}"
     if media is not Media.JSON:
-        ctype = context["headers"].get("content-type") or "no content type"
+        ctype = context()["headers"].get("content-type") or "no content type"
         found = f"{ctype}: {excerpt(body)!r}" if body else "an empty body"
-        raise MalformedResponseError(
-            f"{status} {reason_phrase(status)} promises {want}, got {found}", **context
-        )
+        raise MalformedResponseError(f"{promise}, got {found}", **context())
     try:
         document = parse_json(body)
     except ValueError as exc:
         raise MalformedResponseError(
-            f"{status} {reason_phrase(status)} promises {want}, got invalid JSON ({exc}): "
-            f"{excerpt(body)!r}",
-            **context,
+            f"{promise}, got invalid JSON ({exc}): {excerpt(body)!r}", **context()
         ) from None
     if want == "a JSON object" and not isinstance(document, dict):
         raise MalformedResponseError(
-            f"{status} {reason_phrase(status)} promises {want}, got a JSON "
-            f"{type(document).__name__}: {excerpt(body)!r}",
-            **context,
+            f"{promise}, got a JSON {type(document).__name__}: {excerpt(body)!r}", **context()
         )
     return document
 
@@ -264,7 +267,7 @@ def _error(
     session = None
     message, details = _message(body, media)
     if row.body is Body.SESSION and isinstance(details, dict) and call.ref is not None:
-        session = _session(call, headers, details)
+        session = _session(call, headers, details, ETag.from_header(headers.get("etag")), False)
         message, details = f"the current session is attached (ETag {session.etag})", None
     return class_for_status(row.status)(
         message or f"{reason_phrase(row.status).lower() or 'error'} (no message)",
@@ -279,4 +282,5 @@ def _error(
 
 def session_of(call: Call, reply: Reply) -> Session:
     """The ``Session`` of a reply whose body is a session."""
-    return _session(call, reply.headers, reply.document, reply.row.kind is Kind.CREATED)
+    created = reply.row.kind is Kind.CREATED
+    return _session(call, reply.headers, reply.document, reply.etag, created)

@@ -88,11 +88,18 @@ class Profile:
     """Statuses retried only when the request is safe to repeat."""
     throttle_needs_retry_after: frozenset[int] = frozenset()
     """Throttle statuses that, without Retry-After, count as transient instead."""
+    _by_status: dict[int, tuple[Row, ...]] = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        index: dict[int, tuple[Row, ...]] = {}
+        for row in self.rows:
+            index[row.status] = (*index.get(row.status, ()), row)
+        object.__setattr__(self, "_by_status", index)
 
     def select(self, status: int, method: str, target: Target, media: Media) -> Row | None:
         """The row for a response: the first that applies with the same media, else
         the first that applies at all (a text row also stands for HTML and the like)."""
-        rows = [r for r in self.rows if r.status == status and r.applies(method, target)]
+        rows = [r for r in self._by_status.get(status, ()) if r.applies(method, target)]
         return next((r for r in rows if r.media is media), rows[0] if rows else None)
 
     def statuses(self) -> list[int]:
