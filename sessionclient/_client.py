@@ -310,6 +310,90 @@ class SessionClient(_BaseClient):
         session nor the element exists any more."""
         return self._drive(flows.delete(ref, element, if_match=if_match), retry)
 
+    # --- conflicts and common verbs -------------------------------------------------
+
+    def update(
+        self,
+        target: SessionRef | Session,
+        mutate: flows.Mutate,
+        *,
+        create: bool = False,
+        max_attempts: int = 5,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Read-modify-write: write ``mutate(current)`` with ``If-Match``, and on 412
+        call ``mutate`` again on the session the 412 carried (no extra read). Starts
+        from ``target`` when it is a ``Session``. ``mutate`` returns a delta, or None to
+        write nothing; it gets None when the session does not exist, which is created
+        only with ``create=True``. After ``max_attempts`` conflicting writes, raises
+        ``PreconditionFailedError`` with the latest session. A retried write that may
+        have landed is accepted when the session already holds every value the delta
+        set (``members.me`` excepted); see the README for the limits of that rule."""
+        flow = flows.update(target, mutate, create=create, max_attempts=max_attempts)
+        return self._drive(flow, retry)
+
+    def create(
+        self,
+        ref: SessionRef,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Create a session that must not exist yet (412 if it does)."""
+        return self._drive(flows.create(ref, changes), retry)
+
+    def join(
+        self,
+        ref: SessionRef,
+        *,
+        constants: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Join (or update your entry in) a session, creating it if needed.
+        ``constants`` / ``properties`` are your member's objects as the service
+        spells them, e.g. ``{"custom": {"ready": True}}``."""
+        return self._drive(flows.join(ref, constants, properties), retry)
+
+    def leave(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> bool:
+        """Leave a session; returns whether it still exists (the last member leaving
+        deletes it)."""
+        return self._drive(flows.leave(ref), retry)
+
+    def set_properties(
+        self,
+        ref: SessionRef,
+        custom: Mapping[str, Any],
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Merge ``custom`` into the session's custom properties (null removes)."""
+        return self._drive(flows.set_properties(ref, custom, if_match), retry)
+
+    def remove_member(
+        self,
+        ref: SessionRef,
+        index: int,
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Remove the member at ``index`` (409 in large sessions)."""
+        return self._drive(flows.remove_member(ref, index, if_match), retry)
+
+    def set_server(
+        self,
+        ref: SessionRef,
+        name: str,
+        server: Mapping[str, Any] | None,
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Set the server entry ``name``; ``server=None`` removes it."""
+        return self._drive(flows.set_server(ref, name, server, if_match), retry)
+
     # --- lifecycle ----------------------------------------------------------------
 
     def close(self) -> None:
@@ -491,6 +575,80 @@ class AsyncSessionClient(_BaseClient):
     ) -> Session | Accepted | None:
         """Remove one element (see ``SessionClient.delete_element``)."""
         return await self._drive(flows.delete(ref, element, if_match=if_match), retry)
+
+    # --- conflicts and common verbs -------------------------------------------------
+
+    async def update(
+        self,
+        target: SessionRef | Session,
+        mutate: flows.Mutate,
+        *,
+        create: bool = False,
+        max_attempts: int = 5,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """See ``SessionClient.update``."""
+        flow = flows.update(target, mutate, create=create, max_attempts=max_attempts)
+        return await self._drive(flow, retry)
+
+    async def create(
+        self,
+        ref: SessionRef,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """See ``SessionClient.create``."""
+        return await self._drive(flows.create(ref, changes), retry)
+
+    async def join(
+        self,
+        ref: SessionRef,
+        *,
+        constants: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """See ``SessionClient.join``."""
+        return await self._drive(flows.join(ref, constants, properties), retry)
+
+    async def leave(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> bool:
+        """See ``SessionClient.leave``."""
+        return await self._drive(flows.leave(ref), retry)
+
+    async def set_properties(
+        self,
+        ref: SessionRef,
+        custom: Mapping[str, Any],
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """See ``SessionClient.set_properties``."""
+        return await self._drive(flows.set_properties(ref, custom, if_match), retry)
+
+    async def remove_member(
+        self,
+        ref: SessionRef,
+        index: int,
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """See ``SessionClient.remove_member``."""
+        return await self._drive(flows.remove_member(ref, index, if_match), retry)
+
+    async def set_server(
+        self,
+        ref: SessionRef,
+        name: str,
+        server: Mapping[str, Any] | None,
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """See ``SessionClient.set_server``."""
+        return await self._drive(flows.set_server(ref, name, server, if_match), retry)
 
     # --- lifecycle ----------------------------------------------------------------
 

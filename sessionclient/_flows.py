@@ -13,11 +13,11 @@ from collections.abc import Callable, Generator, Mapping
 from typing import Any, TypeVar
 
 from ._core import Call, Reply, plan, session_of
-from ._etag import ETag
-from ._exceptions import MalformedResponseError
+from ._etag import ANY, ETag
+from ._exceptions import AmbiguousWriteError, MalformedResponseError, PreconditionFailedError
 from ._models import Accepted, Element, NotModified, Session
 from ._profiles import Kind
-from ._ref import SessionRef
+from ._ref import SessionRef, check_element
 
 T = TypeVar("T")
 Flow = Generator[Call, Reply, T]
@@ -94,3 +94,142 @@ def delete(
     """DELETE a session or one of its elements."""
     call = plan("DELETE", ref, element, if_match=if_match)
     return _write_result(call, (yield call))
+
+
+# --- read-modify-write --------------------------------------------------------------
+
+Mutate = Callable[[Session | None], Mapping[str, Any] | None]
+"""Given the current session (None: it does not exist), the delta to write, or None
+to write nothing."""
+
+
+def applied(
+    delta: Mapping[str, Any], document: Mapping[str, Any], path: tuple[str, ...] = ()
+) -> bool:
+    """Whether ``document`` already holds every value ``delta`` sets: each key it sets
+    to a value has that value, each key it sets to null is absent. ``members.me``
+    names the caller, whose index the client does not know, so it is not checked."""
+    for key, value in delta.items():
+        if (*path, key) == ("members", "me"):
+            continue
+        if value is None:
+            if key in document:
+                return False
+        elif isinstance(value, Mapping):
+            inner = document.get(key)
+            if not isinstance(inner, Mapping) or not applied(value, inner, (*path, key)):
+                return False
+        elif document.get(key) != value:
+            return False
+    return True
+
+
+def _current(ref: SessionRef) -> Flow[Session | None]:
+    result = yield from get(ref)
+    return result if isinstance(result, Session) else None
+
+
+def update(
+    target: SessionRef | Session, mutate: Mutate, *, create: bool = False, max_attempts: int = 5
+) -> Flow[Session | Accepted | None]:
+    """Read-modify-write with optimistic concurrency.
+
+    Starts from ``target`` when it is a ``Session`` (no read), else reads it. Writes
+    ``mutate(current)`` with ``If-Match: <etag>`` (``If-None-Match: *`` to create, only
+    with ``create=True``). On 412 the session in the body is the new ``current`` (no
+    extra GET; a 412 without one costs a GET). After a retried write that may have
+    landed, the 412's session is checked with ``applied``: when it already holds the
+    delta, the write counts as done. Returns the written session, or None when there is
+    none (it does not exist and ``create`` is False, or the write deleted it).
+    """
+    if not isinstance(max_attempts, int) or max_attempts < 1:
+        raise ValueError("max_attempts must be a positive integer")
+    if not callable(mutate):
+        raise TypeError("mutate must be callable: (Session | None) -> delta | None")
+    if isinstance(target, Session):
+        ref, current = target.ref, target
+    else:
+        ref, current = target, None
+        current = yield from _current(ref)
+    for _ in range(max_attempts):
+        delta = mutate(current)
+        if delta is None:
+            return current
+        if current is None and not create:
+            return None
+        if current is not None and current.etag is None:
+            raise MalformedResponseError(
+                "the session came without an ETag, so it cannot be written conditionally",
+                method="GET", url=ref.path,
+            )  # fmt: skip
+        guard = {"if_match": current.etag} if current is not None else {"if_none_match": ANY}
+        call = plan("PUT", ref, changes=delta, **guard)
+        try:
+            reply = yield call
+        except (PreconditionFailedError, AmbiguousWriteError) as conflict:
+            latest = conflict.session
+            if latest is None:
+                latest = yield from _current(ref)
+            ambiguous = isinstance(conflict, AmbiguousWriteError)
+            if ambiguous and latest is not None and applied(delta, latest.document):
+                return latest
+            current = latest
+            continue
+        return _write_result(call, reply)
+    raise PreconditionFailedError(
+        f"the session kept changing: gave up after {max_attempts} conditional writes",
+        status=412, method="PUT", url=ref.path, session=current,
+        etag=current.etag if current is not None else None,
+        explanation_key="mpsd.412.session",
+    )  # fmt: skip
+
+
+# --- verbs ----------------------------------------------------------------------------
+
+
+def create(ref: SessionRef, changes: Mapping[str, Any] | None) -> Flow[Session | Accepted | None]:
+    """Create a session that must not exist yet (``If-None-Match: *``)."""
+    return (yield from put(ref, {} if changes is None else changes, if_none_match=ANY))
+
+
+def join(
+    ref: SessionRef, constants: Mapping[str, Any] | None, properties: Mapping[str, Any] | None
+) -> Flow[Session | Accepted | None]:
+    """Add or update the caller's member (``members.me``); its constants and properties
+    are the objects the service defines (``{"system": {...}, "custom": {...}}``)."""
+    me: dict[str, Any] = {}
+    if constants is not None:
+        me["constants"] = constants
+    if properties is not None:
+        me["properties"] = properties
+    return (yield from put(ref, {"members": {"me": me}}))
+
+
+def leave(ref: SessionRef) -> Flow[bool]:
+    """Remove the caller from the session; True while the session still exists."""
+    result = yield from put(ref, {"members": {"me": None}})
+    return result is not None
+
+
+def set_properties(
+    ref: SessionRef, custom: Mapping[str, Any], if_match: ETag | str | None
+) -> Flow[Session | Accepted | None]:
+    """Merge ``custom`` into the session's ``properties.custom`` (null removes a key)."""
+    return (yield from put(ref, {"properties": {"custom": custom}}, if_match=if_match))
+
+
+def remove_member(
+    ref: SessionRef, index: int, if_match: ETag | str | None
+) -> Flow[Session | Accepted | None]:
+    """Remove the member at ``index``."""
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise ValueError(f"a member index is a non-negative int, not {index!r}")
+    return (yield from put(ref, {"members": {str(index): None}}, if_match=if_match))
+
+
+def set_server(
+    ref: SessionRef, name: str, server: Mapping[str, Any] | None, if_match: ETag | str | None
+) -> Flow[Session | Accepted | None]:
+    """Set (or, with ``server=None``, remove) the server entry ``name``."""
+    check_element(f"servers/{name}")
+    return (yield from put(ref, {"servers": {name: server}}, if_match=if_match))
