@@ -1,142 +1,59 @@
-"""``SessionClient`` and ``AsyncSessionClient``: thin shells over httpx clients.
+"""``SessionClient`` and ``AsyncSessionClient``: the session verbs over the shells.
 
-Everything that is decided is decided once, in ``_core`` (requests and replies),
-``_retry`` (the policy and the gate), ``_engine`` (one call across attempts) and
-``_flows`` (operations). The two classes below only send, read and sleep.
+Each method plans a flow (``_flows``) and drives it; everything that is decided is
+decided once, in ``_core``, ``_retry``, ``_engine`` and ``_flows``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from types import TracebackType
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, overload
 
 import httpx
-import tenacity
 
 from . import _flows as flows
-from ._auth import TokenProvider, to_auth
-from ._core import Call, Reply
-from ._engine import Run
+from ._auth import TokenProvider
+from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, SyncClient
 from ._etag import ETag
-from ._exceptions import SessionClientError
 from ._models import Accepted, Element, NotModified, Session
-from ._profiles import MPSD, Profile
+from ._profiles import MPSD
 from ._ref import SessionRef
-from ._retry import CoolDown, RetryPolicy
-from ._version import __version__
-
-T = TypeVar("T")
+from ._retry import RetryPolicy
 
 DEFAULT_BASE_URL = "https://sessiondirectory.xboxlive.com"
-DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
-DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
 CONTRACT_VERSION = 107
 
 
-class _BaseClient:
-    """Configuration and per-call state shared by the sync and async clients."""
-
-    _profile: Profile = MPSD
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        retry: RetryPolicy | None,
-        timeout: httpx.Timeout | float | None,
-        contract_version: int,
-        headers: Mapping[str, str] | None,
-        clock: Callable[[], float],
-        max_body_size: int,
-        verify: ssl.SSLContext | str | bool,
-        insecure_skip_tls_verify: bool,
-    ) -> None:
-        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
-        if not isinstance(max_body_size, int) or max_body_size < 1:
-            raise ValueError("max_body_size must be a positive number of bytes")
-        if verify is False and not insecure_skip_tls_verify:
-            raise ValueError(
-                "TLS verification stays on unless you pass insecure_skip_tls_verify=True"
-            )
-        self._base_url = base_url.rstrip("/")
-        self._host = httpx.URL(self._base_url).host
-        self._policy = retry or RetryPolicy()
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self._clock = clock
-        self._max_body_size = max_body_size
-        self._gate = CoolDown()
-        self._verify: ssl.SSLContext | str | bool = False if insecure_skip_tls_verify else verify
-        self._headers = {
-            "x-xbl-contract-version": str(int(contract_version)),
-            "Content-Type": "application/json",
+def _config(
+    retry: RetryPolicy | None,
+    timeout: httpx.Timeout | float | None,
+    contract_version: int,
+    headers: Mapping[str, str] | None,
+    clock: Callable[[], float],
+    max_body_size: int,
+    verify: ssl.SSLContext | str | bool,
+    insecure_skip_tls_verify: bool,
+) -> dict[str, Any]:
+    """The shell configuration of an MPSD client."""
+    if isinstance(contract_version, bool) or not isinstance(contract_version, int):
+        raise TypeError("contract_version must be an int")
+    return {
+        "profile": MPSD,
+        "headers": {
+            "x-xbl-contract-version": str(contract_version),
+            "Content-Type": "application/json",  # MPSD documents it for every call
             "Accept": "application/json",
-            "User-Agent": f"sessionclient/{__version__}",
             **(headers or {}),
-        }
-
-    def _httpx_options(self, auth: httpx.Auth | TokenProvider | str | None) -> dict[str, Any]:
-        return {
-            "base_url": self._base_url,
-            "headers": self._headers,
-            "auth": to_auth(auth),
-            "timeout": self._timeout,
-            "follow_redirects": False,
-            "verify": self._verify,
-        }
-
-    def _run(self, call: Call, retry: RetryPolicy | None) -> Run:
-        return Run(
-            call,
-            url=self._base_url + call.path,
-            policy=retry or self._policy,
-            profile=self._profile,
-            gate=self._gate,
-            host=self._host,
-            clock=self._clock,
-            wallclock=time.time,
-            max_body_size=self._max_body_size,
-        )
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r})"
+        },
+        "retry": retry, "timeout": timeout, "clock": clock, "max_body_size": max_body_size,
+        "verify": verify, "insecure_skip_tls_verify": insecure_skip_tls_verify,
+    }  # fmt: skip
 
 
-def _replay(first: BaseException, attempt: Callable[[], T]) -> Callable[[], T]:
-    """``attempt``, except that its first call re-raises ``first``: hands an attempt
-    that already failed to tenacity without sending it again."""
-    pending = [first]
-
-    def replayed() -> T:
-        if pending:
-            raise pending.pop()
-        return attempt()
-
-    return replayed
-
-
-def _areplay(
-    first: BaseException, attempt: Callable[[], Awaitable[T]]
-) -> Callable[[], Awaitable[T]]:
-    """The async ``_replay`` (tenacity awaits only coroutine functions)."""
-    pending = [first]
-
-    async def replayed() -> T:
-        if pending:
-            raise pending.pop()
-        return await attempt()
-
-    return replayed
-
-
-class SessionClient(_BaseClient):
+class SessionClient(SyncClient):
     """A synchronous client of a multiplayer session directory (MPSD by default).
 
     ``auth`` is an ``httpx.Auth``, a token provider (``provider(force_refresh) ->
@@ -164,63 +81,10 @@ class SessionClient(_BaseClient):
         insecure_skip_tls_verify: bool = False,
     ) -> None:
         super().__init__(
-            base_url, retry=retry, timeout=timeout, contract_version=contract_version,
-            headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
-            insecure_skip_tls_verify=insecure_skip_tls_verify,
+            base_url, auth=auth, transport=transport, limits=limits, sleep=sleep,
+            **_config(retry, timeout, contract_version, headers, clock, max_body_size, verify,
+                      insecure_skip_tls_verify),
         )  # fmt: skip
-        self._sleep = sleep
-        options = self._httpx_options(auth)
-        self._http = httpx.Client(transport=transport, limits=limits or httpx.Limits(), **options)
-
-    # --- plumbing -----------------------------------------------------------------
-
-    def _attempt(self, run: Run) -> Reply:
-        wait = run.admit()
-        if wait > 0:
-            self._sleep(wait)
-        call = run.call
-        timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
-        request = self._http.build_request(
-            call.method, call.path, headers=call.headers, content=call.body, timeout=timeout
-        )
-        try:
-            response = self._http.send(request, stream=True)
-            try:
-                reader = run.body_reader(response)
-                for chunk in response.iter_bytes():
-                    reader.feed(chunk)
-            finally:
-                response.close()
-            return run.interpret(response.status_code, response.headers, reader.body())
-        except httpx.HTTPError as exc:
-            raise run.failed(run.transport_error(exc)) from exc
-        except SessionClientError as exc:
-            raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
-
-    def _execute(self, call: Call, retry: RetryPolicy | None) -> Reply:
-        run = self._run(call, retry)
-        try:
-            return self._attempt(run)  # the common case never enters tenacity
-        except SessionClientError as error:
-            if not run.decision.retry:
-                raise
-            first = error
-        retrying = tenacity.Retrying(sleep=self._sleep, **run.retrying_kwargs())
-        return retrying(_replay(first, functools.partial(self._attempt, run)))
-
-    def _drive(self, flow: flows.Flow[T], retry: RetryPolicy | None) -> T:
-        try:
-            call = next(flow)
-            while True:
-                try:
-                    reply = self._execute(call, retry)
-                except SessionClientError as error:
-                    call = flow.throw(error)
-                else:
-                    call = flow.send(reply)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
 
     # --- sessions -----------------------------------------------------------------
 
@@ -394,25 +258,8 @@ class SessionClient(_BaseClient):
         """Set the server entry ``name``; ``server=None`` removes it."""
         return self._drive(flows.set_server(ref, name, server, if_match), retry)
 
-    # --- lifecycle ----------------------------------------------------------------
 
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> SessionClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class AsyncSessionClient(_BaseClient):
+class AsyncSessionClient(AsyncClient):
     """The asynchronous twin of ``SessionClient``: the same arguments (``sleep`` is
     a coroutine function) and the same methods, awaitable."""
 
@@ -434,65 +281,10 @@ class AsyncSessionClient(_BaseClient):
         insecure_skip_tls_verify: bool = False,
     ) -> None:
         super().__init__(
-            base_url, retry=retry, timeout=timeout, contract_version=contract_version,
-            headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
-            insecure_skip_tls_verify=insecure_skip_tls_verify,
+            base_url, auth=auth, transport=transport, limits=limits, sleep=sleep,
+            **_config(retry, timeout, contract_version, headers, clock, max_body_size, verify,
+                      insecure_skip_tls_verify),
         )  # fmt: skip
-        self._sleep = sleep
-        options = self._httpx_options(auth)
-        self._http = httpx.AsyncClient(
-            transport=transport, limits=limits or httpx.Limits(), **options
-        )
-
-    # --- plumbing -----------------------------------------------------------------
-
-    async def _attempt(self, run: Run) -> Reply:
-        wait = run.admit()
-        if wait > 0:
-            await self._sleep(wait)
-        call = run.call
-        timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
-        request = self._http.build_request(
-            call.method, call.path, headers=call.headers, content=call.body, timeout=timeout
-        )
-        try:
-            response = await self._http.send(request, stream=True)
-            try:
-                reader = run.body_reader(response)
-                async for chunk in response.aiter_bytes():
-                    reader.feed(chunk)
-            finally:
-                await response.aclose()
-            return run.interpret(response.status_code, response.headers, reader.body())
-        except httpx.HTTPError as exc:
-            raise run.failed(run.transport_error(exc)) from exc
-        except SessionClientError as exc:
-            raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
-
-    async def _execute(self, call: Call, retry: RetryPolicy | None) -> Reply:
-        run = self._run(call, retry)
-        try:
-            return await self._attempt(run)
-        except SessionClientError as error:
-            if not run.decision.retry:
-                raise
-            first = error
-        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **run.retrying_kwargs())
-        return await retrying(_areplay(first, functools.partial(self._attempt, run)))
-
-    async def _drive(self, flow: flows.Flow[T], retry: RetryPolicy | None) -> T:
-        try:
-            call = next(flow)
-            while True:
-                try:
-                    reply = await self._execute(call, retry)
-                except SessionClientError as error:
-                    call = flow.throw(error)
-                else:
-                    call = flow.send(reply)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
 
     # --- sessions -----------------------------------------------------------------
 
@@ -649,20 +441,3 @@ class AsyncSessionClient(_BaseClient):
     ) -> Session | Accepted | None:
         """See ``SessionClient.set_server``."""
         return await self._drive(flows.set_server(ref, name, server, if_match), retry)
-
-    # --- lifecycle ----------------------------------------------------------------
-
-    async def aclose(self) -> None:
-        """Close the connection pool."""
-        await self._http.aclose()
-
-    async def __aenter__(self) -> AsyncSessionClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -47,6 +47,13 @@ class Call:
 
 
 @attrs.frozen
+class Pause:
+    """A flow's request to wait; the driver answers with its clock after the wait."""
+
+    seconds: float
+
+
+@attrs.frozen
 class Reply:
     """An interpreted response that is not an error."""
 

@@ -145,3 +145,6 @@ MPSD = Profile(
 )  # fmt: skip
 """The Xbox Live Multiplayer Session Directory: the seed table, plus 401, 500 and the
 204 of a session DELETE, which the service sends but the table leaves out."""
+
+PROFILES: dict[str, Profile] = {MPSD.name: MPSD}
+"""Every status table the SDK knows, by name."""

@@ -1,0 +1,303 @@
+"""The I/O shells every client shares: one sync, one async.
+
+They send a planned ``Call``, read the body under the cap and the deadline, hand the
+response to the call's ``Run`` and sleep when a decision says so. Everything they do
+not do is decided in ``_core``, ``_retry``, ``_engine`` and ``_flows``.
+"""
+
+from __future__ import annotations
+
+import functools
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+import tenacity
+
+from ._auth import TokenProvider, to_auth
+from ._core import Call, Pause, Reply
+from ._engine import Run
+from ._exceptions import SessionClientError
+from ._profiles import Profile
+from ._retry import CoolDown, RetryPolicy
+from ._version import __version__
+
+T = TypeVar("T")
+S = TypeVar("S", bound="SyncClient")
+A = TypeVar("A", bound="AsyncClient")
+AnyFlow = Generator[Call | Pause, Any, T]
+
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+"""5 s to connect, 10 s for each read, write and pool wait."""
+DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
+"""Response bodies above 4 MiB are refused (``MalformedResponseError``)."""
+USER_AGENT = f"sessionclient/{__version__}"
+
+AuthTypes = httpx.Auth | TokenProvider | str | None
+
+
+class _BaseClient:
+    """Configuration and per-call state shared by the sync and async shells."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        profile: Profile,
+        headers: Mapping[str, str],
+        retry: RetryPolicy | None,
+        timeout: httpx.Timeout | float | None,
+        clock: Callable[[], float],
+        max_body_size: int,
+        verify: ssl.SSLContext | str | bool,
+        insecure_skip_tls_verify: bool,
+    ) -> None:
+        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
+            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+        if retry is not None and not isinstance(retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
+        if not isinstance(max_body_size, int) or max_body_size < 1:
+            raise ValueError("max_body_size must be a positive number of bytes")
+        if verify is False and not insecure_skip_tls_verify:
+            raise ValueError(
+                "TLS verification stays on unless you pass insecure_skip_tls_verify=True"
+            )
+        self._base_url = base_url.rstrip("/")
+        self._host = httpx.URL(self._base_url).host
+        self._profile = profile
+        self._policy = retry or RetryPolicy()
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._clock = clock
+        self._max_body_size = max_body_size
+        self._gate = CoolDown()
+        self._verify: ssl.SSLContext | str | bool = False if insecure_skip_tls_verify else verify
+        self._headers = {"User-Agent": USER_AGENT, **headers}
+
+    def _httpx_options(self, auth: AuthTypes, limits: httpx.Limits | None) -> dict[str, Any]:
+        return {
+            "base_url": self._base_url,
+            "headers": self._headers,
+            "auth": to_auth(auth),
+            "timeout": self._timeout,
+            "limits": limits or httpx.Limits(),
+            "follow_redirects": False,  # never carry the token to another origin
+            "verify": self._verify,
+        }
+
+    def _run(self, call: Call, retry: RetryPolicy | None) -> Run:
+        return Run(
+            call,
+            url=self._base_url + call.path,
+            policy=retry or self._policy,
+            profile=self._profile,
+            gate=self._gate,
+            host=self._host,
+            clock=self._clock,
+            wallclock=time.time,
+            max_body_size=self._max_body_size,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+
+def _replay(first: BaseException, attempt: Callable[[], T]) -> Callable[[], T]:
+    """``attempt``, except that its first call re-raises ``first``: hands an attempt
+    that already failed to tenacity without sending it again."""
+    pending = [first]
+
+    def replayed() -> T:
+        if pending:
+            raise pending.pop()
+        return attempt()
+
+    return replayed
+
+
+def _areplay(
+    first: BaseException, attempt: Callable[[], Awaitable[T]]
+) -> Callable[[], Awaitable[T]]:
+    """The async ``_replay`` (tenacity awaits only coroutine functions)."""
+    pending = [first]
+
+    async def replayed() -> T:
+        if pending:
+            raise pending.pop()
+        return await attempt()
+
+    return replayed
+
+
+class SyncClient(_BaseClient):
+    """The synchronous shell: an ``httpx.Client`` and a ``sleep``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: AuthTypes,
+        transport: httpx.BaseTransport | None,
+        limits: httpx.Limits | None,
+        sleep: Callable[[float], None],
+        **config: Any,
+    ) -> None:
+        super().__init__(base_url, **config)
+        self._sleep = sleep
+        self._http = httpx.Client(transport=transport, **self._httpx_options(auth, limits))
+
+    def _attempt(self, run: Run) -> Reply:
+        wait = run.admit()
+        if wait > 0:
+            self._sleep(wait)
+        call = run.call
+        timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
+        request = self._http.build_request(
+            call.method, call.path, headers=call.headers, content=call.body, timeout=timeout
+        )
+        try:
+            response = self._http.send(request, stream=True)
+            try:
+                reader = run.body_reader(response)
+                for chunk in response.iter_bytes():
+                    reader.feed(chunk)
+            finally:
+                response.close()
+            return run.interpret(response.status_code, response.headers, reader.body())
+        except httpx.HTTPError as exc:
+            raise run.failed(run.transport_error(exc)) from exc
+        except SessionClientError as exc:
+            raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
+
+    def _execute(self, call: Call, retry: RetryPolicy | None) -> Reply:
+        run = self._run(call, retry)
+        try:
+            return self._attempt(run)  # the common case never enters tenacity
+        except SessionClientError as error:
+            if not run.decision.retry:
+                raise
+            first = error
+        retrying = tenacity.Retrying(sleep=self._sleep, **run.retrying_kwargs())
+        return retrying(_replay(first, functools.partial(self._attempt, run)))
+
+    def _drive(self, flow: AnyFlow[T], retry: RetryPolicy | None) -> T:
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Pause):
+                    if step.seconds > 0:
+                        self._sleep(step.seconds)
+                    step = flow.send(self._clock())
+                    continue
+                try:
+                    reply = self._execute(step, retry)
+                except SessionClientError as error:
+                    step = flow.throw(error)
+                else:
+                    step = flow.send(reply)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self: S) -> S:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(_BaseClient):
+    """The asynchronous shell: an ``httpx.AsyncClient`` and an async ``sleep``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: AuthTypes,
+        transport: httpx.AsyncBaseTransport | None,
+        limits: httpx.Limits | None,
+        sleep: Callable[[float], Awaitable[None]],
+        **config: Any,
+    ) -> None:
+        super().__init__(base_url, **config)
+        self._sleep = sleep
+        self._http = httpx.AsyncClient(transport=transport, **self._httpx_options(auth, limits))
+
+    async def _attempt(self, run: Run) -> Reply:
+        wait = run.admit()
+        if wait > 0:
+            await self._sleep(wait)
+        call = run.call
+        timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
+        request = self._http.build_request(
+            call.method, call.path, headers=call.headers, content=call.body, timeout=timeout
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                reader = run.body_reader(response)
+                async for chunk in response.aiter_bytes():
+                    reader.feed(chunk)
+            finally:
+                await response.aclose()
+            return run.interpret(response.status_code, response.headers, reader.body())
+        except httpx.HTTPError as exc:
+            raise run.failed(run.transport_error(exc)) from exc
+        except SessionClientError as exc:
+            raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
+
+    async def _execute(self, call: Call, retry: RetryPolicy | None) -> Reply:
+        run = self._run(call, retry)
+        try:
+            return await self._attempt(run)
+        except SessionClientError as error:
+            if not run.decision.retry:
+                raise
+            first = error
+        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **run.retrying_kwargs())
+        return await retrying(_areplay(first, functools.partial(self._attempt, run)))
+
+    async def _drive(self, flow: AnyFlow[T], retry: RetryPolicy | None) -> T:
+        try:
+            step = next(flow)
+            while True:
+                if isinstance(step, Pause):
+                    if step.seconds > 0:
+                        await self._sleep(step.seconds)
+                    step = flow.send(self._clock())
+                    continue
+                try:
+                    reply = await self._execute(step, retry)
+                except SessionClientError as error:
+                    step = flow.throw(error)
+                else:
+                    step = flow.send(reply)
+        except StopIteration as stop:
+            result: T = stop.value
+            return result
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self: A) -> A:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
