@@ -35,28 +35,47 @@ from ._exceptions import (
     ServiceUnavailableError,
     SessionClientError,
     StatusError,
+    TaskError,
+    TaskFailedError,
+    TaskTimeoutError,
     TooManyRequestsError,
     TransportError,
     UnauthorizedError,
 )
-from ._models import Accepted, Element, NotModified, Session
-from ._profiles import MPSD, Profile
+from ._models import (
+    Accepted,
+    Created,
+    Element,
+    NoContent,
+    NotModified,
+    PartialContent,
+    Resource,
+    Session,
+)
+from ._profiles import CONTACTS, MPSD, PROFILES, TASKS, Profile
 from ._ref import SessionRef
+from ._resource import AsyncResourceClient, AsyncTask, ResourceClient, Task
 from ._retry import RetryPolicy
 from ._version import __version__
 
 __all__ = [
     "ANY",
+    "CONTACTS",
     "CONTRACT_VERSION",
     "DEFAULT_BASE_URL",
     "MPSD",
+    "PROFILES",
+    "TASKS",
     "Accepted",
     "AmbiguousWriteError",
+    "AsyncResourceClient",
     "AsyncSessionClient",
+    "AsyncTask",
     "Attempt",
     "BadRequestError",
     "ClientError",
     "ConflictError",
+    "Created",
     "ETag",
     "Element",
     "ForbiddenError",
@@ -65,10 +84,14 @@ __all__ = [
     "MalformedResponseError",
     "MethodNotAllowedError",
     "MethodNotImplementedError",
+    "NoContent",
     "NotFoundError",
     "NotModified",
+    "PartialContent",
     "PreconditionFailedError",
     "Profile",
+    "Resource",
+    "ResourceClient",
     "RetryPolicy",
     "ServerError",
     "ServiceUnavailableError",
@@ -77,6 +100,10 @@ __all__ = [
     "SessionClientError",
     "SessionRef",
     "StatusError",
+    "Task",
+    "TaskError",
+    "TaskFailedError",
+    "TaskTimeoutError",
     "TokenAuth",
     "TokenProvider",
     "TooManyRequestsError",

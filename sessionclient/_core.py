@@ -64,6 +64,8 @@ class Reply:
     document: Any = None
     text: str = ""
     etag: ETag | None = None
+    retry_after: float | None = None
+    """When to ask again, for replies that invite it (202, task progress)."""
 
 
 # --- planning -----------------------------------------------------------------------
@@ -104,9 +106,10 @@ def conditions(
     return tuple(headers), guarded
 
 
-def encode_json(value: object, *, what: str = "changes") -> bytes:
-    """Encode a JSON object body; raise ``TypeError``/``ValueError`` on anything else."""
-    if not isinstance(value, Mapping):
+def encode_json(value: object, *, what: str = "changes", object_only: bool = True) -> bytes:
+    """Encode a JSON body (an object unless ``object_only`` is False); raise
+    ``TypeError`` / ``ValueError`` on anything that is not JSON."""
+    if object_only and not isinstance(value, Mapping):
         raise TypeError(f"{what} must be a mapping (a JSON object), not {type(value).__name__}")
     try:
         return json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
@@ -177,7 +180,14 @@ def _message(body: bytes, media: Media) -> tuple[str, Any]:
         except ValueError:
             return excerpt(body), None
         if isinstance(details, dict):
-            for key in ("message", "errorMessage", "error_description", "error", "title"):
+            for key in (
+                "message",
+                "Message",
+                "errorMessage",
+                "error_description",
+                "error",
+                "title",
+            ):
                 if isinstance(details.get(key), str) and details[key]:
                     return str(details[key])[:500], details
             return excerpt(json.dumps(details, separators=(", ", ": ")).encode()), details
@@ -219,7 +229,7 @@ def interpret(
     """Interpret a response to ``call``; ``now`` is the wall clock (epoch seconds),
     used for Retry-After dates when the response has no ``Date``."""
     media = media_of(headers, body)
-    row = profile.select(status, call.method, call.target, media)
+    row = profile.select(status, call.method, call.target, media, body)
     if row is None:
         family = {4: "unknown.client", 5: "unknown.server"}.get(status // 100, "unknown.other")
         message = excerpt(body) or f"unexpected status for {call.method} {call.target.value}"
@@ -231,13 +241,15 @@ def interpret(
         )
     if row.kind is Kind.ERROR:
         raise _error(row, call, headers, body, media, now, _context(call, status, headers, url))
+    retry_after = parse_retry_after(headers, now=now) if "retry-after" in headers else None
     if row.body is Body.MESSAGE:
-        return Reply(status, row, headers, url, text=_message(body, media)[0])
+        text = _message(body, media)[0]
+        return Reply(status, row, headers, url, text=text, retry_after=retry_after)
     etag = ETag.from_header(headers.get("etag"))
     if row.body is Body.NONE:
-        return Reply(status, row, headers, url, etag=etag)
+        return Reply(status, row, headers, url, etag=etag, retry_after=retry_after)
     document = _document(row, body, media, lambda: _context(call, status, headers, url))
-    return Reply(status, row, headers, url, document, etag=etag)
+    return Reply(status, row, headers, url, document, etag=etag, retry_after=retry_after)
 
 
 def _document(row: Row, body: bytes, media: Media, context: Callable[[], dict[str, Any]]) -> Any:

@@ -19,7 +19,10 @@ SessionClientError
 │       └── GatewayTimeoutError        504
 ├── MalformedResponseError
 ├── AmbiguousWriteError
-└── TransportError
+├── TransportError
+└── TaskError                          a polled task (202) did not succeed
+    ├── TaskFailedError
+    └── TaskTimeoutError
 ```
 """
 
@@ -234,6 +237,26 @@ class TransportError(SessionClientError):
     def __init__(self, message: str, *, sent: bool, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.sent = sent
+
+
+class TaskError(SessionClientError):
+    """A task started by a 202 did not succeed; ``.task`` is its last state."""
+
+    def __init__(self, message: str, *, task: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.task = task
+
+
+class TaskFailedError(TaskError):
+    """The task finished and reported a failure (the message is the task's)."""
+
+    explanation_key = "task.failed"
+
+
+class TaskTimeoutError(TaskError):
+    """The task had not finished when the caller's deadline came; it may still run."""
+
+    explanation_key = "task.timeout"
 
 
 BY_STATUS: dict[int, type[StatusError]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -23,7 +24,7 @@ class Session:
 
     ref: SessionRef
     etag: ETag | None
-    document: Document = attrs.field(repr=False)
+    document: Document = attrs.field(repr=False, hash=False)
     created: bool = False
 
     @property
@@ -47,20 +48,58 @@ class Element:
     ref: SessionRef
     path: str
     etag: ETag | None
-    document: Document = attrs.field(repr=False)
+    document: Document = attrs.field(repr=False, hash=False)
 
 
 @attrs.frozen
 class NotModified:
-    """304: the session still matches the ETag given in ``If-None-Match``."""
+    """304: your copy is current (it matches ``If-None-Match``, or nothing changed
+    since ``If-Modified-Since``). ``ref`` is the session, or a resource's path."""
 
-    ref: SessionRef
+    ref: SessionRef | str
     etag: ETag | None
 
 
 @attrs.frozen
 class Accepted:
-    """202: the service accepted the write but has not completed it yet."""
+    """202: the service accepted the write but has not completed it yet. ``ref`` is
+    the session, or a resource's path."""
 
-    ref: SessionRef
+    ref: SessionRef | str
     message: str = ""
+
+
+@attrs.frozen
+class Resource:
+    """200 from a resource API: the representation, its validators and status."""
+
+    path: str
+    etag: ETag | None
+    last_modified: datetime | None
+    document: Any = attrs.field(repr=False, hash=False)
+
+
+@attrs.frozen
+class PartialContent:
+    """206: part of the resource (Contacts: the changes asked for with DeltaSync)."""
+
+    path: str
+    etag: ETag | None
+    document: Any = attrs.field(repr=False, hash=False)
+
+
+@attrs.frozen
+class Created:
+    """201: a new resource; ``location`` is its URL when the server gave one."""
+
+    path: str
+    location: str | None
+    etag: ETag | None
+    document: Any = attrs.field(repr=False, hash=False, default=None)
+
+
+@attrs.frozen
+class NoContent:
+    """204: done, nothing to return."""
+
+    path: str

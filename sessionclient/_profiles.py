@@ -9,6 +9,7 @@ this data, so another service is another table.
 from __future__ import annotations
 
 import enum
+import re
 
 import attrs
 
@@ -67,6 +68,9 @@ class Row:
     target: Target | None = None
     seed: bool = True
     """False for rows the seed table lacks but the service is known to send."""
+    pattern: str | None = None
+    """For a status with two meanings and one content type: a regular expression
+    (case-insensitive) that the body matches for this meaning."""
 
     def applies(self, method: str, target: Target) -> bool:
         """Whether this row speaks of a request with this method and target."""
@@ -96,10 +100,17 @@ class Profile:
             index[row.status] = (*index.get(row.status, ()), row)
         object.__setattr__(self, "_by_status", index)
 
-    def select(self, status: int, method: str, target: Target, media: Media) -> Row | None:
-        """The row for a response: the first that applies with the same media, else
-        the first that applies at all (a text row also stands for HTML and the like)."""
+    def select(
+        self, status: int, method: str, target: Target, media: Media, body: bytes = b""
+    ) -> Row | None:
+        """The row for a response: one whose pattern the body matches; else the first
+        that applies with the same media; else the first that applies at all (a text
+        row also stands for HTML and the like)."""
         rows = [r for r in self._by_status.get(status, ()) if r.applies(method, target)]
+        if len(rows) > 1 and any(r.pattern for r in rows):
+            text = body[:4096].decode("utf-8", "replace")
+            matched = [r for r in rows if r.pattern and re.search(r.pattern, text, re.I)]
+            rows = matched or [r for r in rows if not r.pattern]
         return next((r for r in rows if r.media is media), rows[0] if rows else None)
 
     def statuses(self) -> list[int]:
@@ -146,5 +157,61 @@ MPSD = Profile(
 """The Xbox Live Multiplayer Session Directory: the seed table, plus 401, 500 and the
 204 of a session DELETE, which the service sends but the table leaves out."""
 
-PROFILES: dict[str, Profile] = {MPSD.name: MPSD}
+_POST, _UPDATE, _READ_WRITE = _methods("POST"), _methods("PUT", "DELETE"), _methods("GET", "PUT")
+_R = Target.RESOURCE
+
+CONTACTS = Profile(
+    name="contacts",
+    title="Windows Live Contacts REST API",
+    rows=(
+        Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "contacts.200", _GET),
+        Row(201, K.CREATED, B.RESOURCE, M.JSON, "contacts.201", _POST),
+        Row(201, K.CREATED, B.NONE, M.NONE, "contacts.201", _POST),
+        Row(204, K.NO_CONTENT, B.NONE, M.NONE, "contacts.204", _UPDATE),
+        Row(206, K.PARTIAL, B.RESOURCE, M.JSON, "contacts.206", _GET),
+        Row(304, K.NOT_MODIFIED, B.NONE, M.NONE, "contacts.304", _GET),
+        Row(400, K.ERROR, B.MESSAGE, M.TEXT, "contacts.400"),
+        Row(401, K.ERROR, B.MESSAGE, M.TEXT, "contacts.401.address-book"),
+        Row(401, K.ERROR, B.MESSAGE, M.TEXT, "contacts.401.caller-id",
+            pattern=r"caller\s*id|family\s*safety"),
+        Row(403, K.ERROR, B.MESSAGE, M.TEXT, "contacts.403.quota",
+            pattern=r"quota|maximum number|exceeded"),
+        Row(403, K.ERROR, B.MESSAGE, M.TEXT, "contacts.403.method"),
+        Row(404, K.ERROR, B.MESSAGE, M.TEXT, "contacts.404"),
+        Row(405, K.ERROR, B.MESSAGE, M.TEXT, "contacts.405"),
+        Row(409, K.ERROR, B.MESSAGE, M.TEXT, "contacts.409"),
+        Row(412, K.ERROR, B.MESSAGE, M.TEXT, "contacts.412"),
+        Row(500, K.ERROR, B.MESSAGE, M.TEXT, "contacts.500"),
+        Row(503, K.ERROR, B.MESSAGE, M.TEXT, "contacts.503"),
+        Row(504, K.ERROR, B.MESSAGE, M.TEXT, "contacts.504"),
+    ),
+    throttle=frozenset({429, 503, 504}),
+    transient=frozenset({500, 502}),
+    throttle_needs_retry_after=frozenset({503, 504}),
+)  # fmt: skip
+"""The Windows Live Contacts REST API (seed 004). A 504 stands in for 503; either one
+without Retry-After is handled as a 500 would be."""
+
+TASKS = Profile(
+    name="tasks",
+    title="Veeam Backup Enterprise Manager REST API",
+    rows=(
+        Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "tasks.200", _READ_WRITE),
+        Row(201, K.CREATED, B.RESOURCE, M.JSON, "tasks.201", _POST),
+        Row(202, K.ACCEPTED, B.TASK, M.JSON, "tasks.202", _methods("POST", "DELETE")),
+        Row(204, K.NO_CONTENT, B.NONE, M.NONE, "tasks.204", _methods("PUT", "POST", "DELETE")),
+        Row(400, K.ERROR, B.ERROR, M.JSON, "tasks.400", _methods("POST", "PUT")),
+        Row(401, K.ERROR, B.ERROR, M.JSON, "tasks.401"),
+        Row(403, K.ERROR, B.ERROR, M.JSON, "tasks.403"),
+        Row(404, K.ERROR, B.ERROR, M.JSON, "tasks.404"),
+        Row(405, K.ERROR, B.ERROR, M.JSON, "tasks.405"),
+        Row(500, K.ERROR, B.ERROR, M.JSON, "tasks.500", _methods("GET", "POST", "PUT")),
+        Row(501, K.ERROR, B.ERROR, M.JSON, "tasks.501", _methods("POST", "PUT", "DELETE")),
+        Row(503, K.ERROR, B.ERROR, M.JSON, "tasks.503"),
+    ),
+)  # fmt: skip
+"""The Veeam Backup Enterprise Manager REST API (seed 003): a 202 comes with a task
+resource to poll until it is finished."""
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (MPSD, CONTACTS, TASKS)}
 """Every status table the SDK knows, by name."""

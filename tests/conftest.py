@@ -92,16 +92,19 @@ def make_client(
     """Build the client under test (sync or async) with the fake clock."""
     made: list[Both] = []
 
-    def make(transport: Any = None, **options: Any) -> Both:
+    def make(transport: Any = None, *, resource: bool = False, **options: Any) -> Both:
+        """``resource=True`` builds a (Async)ResourceClient instead of a session client."""
         options.setdefault("auth", AUTH)
         options.setdefault("clock", clock)
         options.setdefault("base_url", BASE)
         if kind == "sync":
             options.setdefault("sleep", clock.sleep)
-            both = Both(sc.SessionClient(transport=transport, **options), None)
+            cls: Any = sc.ResourceClient if resource else sc.SessionClient
+            both = Both(cls(transport=transport, **options), None)
         else:
             options.setdefault("sleep", clock.asleep)
-            both = Both(sc.AsyncSessionClient(transport=transport, **options), loop)
+            acls: Any = sc.AsyncResourceClient if resource else sc.AsyncSessionClient
+            both = Both(acls(transport=transport, **options), loop)
         made.append(both)
         return both
 

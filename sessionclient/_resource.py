@@ -1,0 +1,465 @@
+"""Generic resource clients for the other services of the seeds (Windows Live
+Contacts, Veeam Enterprise Manager), and tasks started by a 202.
+
+They share everything with the session clients: the shells (``_base``), the
+interpreter (``_core``), the exception tree and the retry policy. What differs is data
+(the ``Profile``) and the planning of a call for a plain path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Generator, Mapping
+from datetime import datetime, timezone
+from typing import Any, Literal
+from urllib.parse import unquote, urlencode
+
+import attrs
+import httpx
+
+from ._auth import TokenProvider
+from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, SyncClient
+from ._core import SAFE_METHODS, Call, Pause, Reply, conditions, encode_json
+from ._etag import ETag
+from ._exceptions import MalformedResponseError, TaskFailedError, TaskTimeoutError
+from ._http import format_http_date, parse_http_date
+from ._models import Accepted, Created, NoContent, NotModified, PartialContent, Resource
+from ._profiles import PROFILES, Body, Kind, Profile, Target
+from ._retry import RetryPolicy
+
+_SEGMENT = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2})+")
+Moment = datetime | float
+"""A point in time: a timezone-aware ``datetime`` or epoch seconds."""
+
+
+def check_path(path: object) -> str:
+    """Validate a path below the base URL: absolute (``/x/y``), made of URL-safe or
+    percent-encoded segments, never ``.``/``..`` nor an encoded ``/``. Anything that
+    could leave the base URL (a scheme, ``//host``, ``\\``) is refused."""
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    segments = path.split("/")
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(f"path must start with a single '/': {path!r}")
+    last = len(segments) - 1
+    for index, segment in enumerate(segments[1:], start=1):
+        decoded = unquote(segment)
+        if segment == "" and index == last:
+            continue  # a trailing slash
+        if not _SEGMENT.fullmatch(segment) or decoded in (".", "..") or "/" in decoded:
+            raise ValueError(f"invalid path segment {segment!r} in {path!r}")
+    return path
+
+
+def _date(value: Moment, header: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, datetime | int | float):
+        raise TypeError(f"{header} takes an aware datetime or epoch seconds")
+    return format_http_date(value)
+
+
+def plan_resource(
+    method: str,
+    path: str,
+    *,
+    json: Any = None,
+    params: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+    if_match: ETag | str | None = None,
+    if_none_match: ETag | str | None = None,
+    if_modified_since: Moment | None = None,
+    if_unmodified_since: Moment | None = None,
+) -> Call:
+    """Plan a request to a resource; every argument is checked before anything exists."""
+    full = check_path(path)
+    if params:
+        full += "?" + urlencode(dict(params))
+    extra, guarded = conditions(method, if_match=if_match, if_none_match=if_none_match)
+    dated: list[tuple[str, str]] = []
+    if if_modified_since is not None:
+        dated.append(("If-Modified-Since", _date(if_modified_since, "if_modified_since")))
+    if if_unmodified_since is not None:
+        dated.append(("If-Unmodified-Since", _date(if_unmodified_since, "if_unmodified_since")))
+    body = None if json is None else encode_json(json, what="json", object_only=False)
+    typed = [("Content-Type", "application/json")] if body is not None else []
+    return Call(
+        method,
+        full,
+        Target.RESOURCE,
+        headers=(*extra, *dated, *typed, *(headers or {}).items()),
+        body=body,
+        # A write guarded by an ETag or a date cannot apply twice: the repeat gets 412.
+        safe=method in SAFE_METHODS or guarded or (if_unmodified_since is not None),
+    )
+
+
+def _last_modified(reply: Reply) -> datetime | None:
+    value = reply.headers.get("last-modified")
+    when = parse_http_date(value) if value else None
+    return None if when is None else datetime.fromtimestamp(when, timezone.utc)
+
+
+ResourceResult = Resource | Created | PartialContent | NotModified | NoContent | Accepted
+"""What a resource call returns (a 202 with a task returns a ``Task`` instead)."""
+
+
+def result_of(call: Call, reply: Reply) -> ResourceResult:
+    """The typed result of a successful reply to a resource call."""
+    kind, path = reply.row.kind, call.path
+    if kind is Kind.DOCUMENT:
+        return Resource(path, reply.etag, _last_modified(reply), reply.document)
+    if kind is Kind.CREATED:
+        return Created(path, reply.headers.get("location"), reply.etag, reply.document)
+    if kind is Kind.PARTIAL:
+        return PartialContent(path, reply.etag, reply.document)
+    if kind is Kind.NOT_MODIFIED:
+        return NotModified(path, reply.etag)
+    if kind is Kind.ACCEPTED:
+        return Accepted(path, reply.text)
+    return NoContent(path)
+
+
+# --- tasks ----------------------------------------------------------------------------
+
+_FINISHED = {"finished", "completed", "complete", "succeeded", "success", "failed", "error",
+             "cancelled", "canceled", "stopped"}  # fmt: skip
+_FAILED = {"failed", "error", "cancelled", "canceled", "stopped"}
+
+
+def _field(document: Mapping[str, Any], *names: str) -> Any:
+    for name in names:
+        for key in (name, name.lower(), name[0].lower() + name[1:]):
+            if key in document:
+                return document[key]
+    return None
+
+
+def task_outcome(document: Any) -> tuple[bool, bool, str]:
+    """(finished, succeeded, message) of a task resource, in the Veeam shape
+    (``State`` Running/Finished, ``Result.Success``, ``Result.Message``) or close to it."""
+    if not isinstance(document, Mapping):
+        return False, False, ""
+    state = str(_field(document, "State", "Status") or "").lower()
+    result = _field(document, "Result")
+    success: Any = _field(result, "Success") if isinstance(result, Mapping) else None
+    message = _field(result, "Message") if isinstance(result, Mapping) else None
+    if isinstance(success, str):
+        success = success.lower() == "true"
+    finished = state in _FINISHED
+    failed = state in _FAILED or success is False
+    return finished, finished and not failed, str(message or state or "")
+
+
+def task_path(document: Any, location: str | None, base_url: str) -> str:
+    """The task's path below ``base_url``: its ``Href`` (or ``Links`` rel=Self), else
+    ``Location``. A task on another origin is refused: the token must not go there."""
+    href = None
+    if isinstance(document, Mapping):
+        href = _field(document, "Href")
+        links = _field(document, "Links")
+        if href is None and isinstance(links, list):
+            href = next((_field(link, "Href") for link in links if isinstance(link, Mapping)
+                         and str(_field(link, "Rel")).lower() == "self"), None)  # fmt: skip
+    href = href or location
+    if not isinstance(href, str) or not href:
+        raise MalformedResponseError("the 202 names no task to poll (no Href, no Location)")
+    base = httpx.URL(base_url)
+    url = base.join(href)
+    if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
+        raise MalformedResponseError(f"the task lives on another origin: {href!r}")
+    prefix = base.path.rstrip("/")
+    path = url.raw_path.decode("ascii")
+    if prefix and not path.startswith(prefix + "/"):
+        raise MalformedResponseError(f"the task is outside the base URL: {href!r}")
+    return path[len(prefix) :]
+
+
+def poll_task(
+    path: str, document: Any, *, timeout: float, interval: float, max_interval: float = 8.0
+) -> Generator[Call | Pause, Any, Any]:
+    """Poll a task until it finishes: returns its final document, or raises
+    ``TaskFailedError`` / ``TaskTimeoutError``. Waits what the server's Retry-After
+    asks, else ``interval`` growing by half each poll up to ``max_interval``."""
+    if not (timeout > 0 and interval > 0):
+        raise ValueError("timeout and interval must be positive seconds")
+    start = now = yield Pause(0.0)
+    wait, retry_after = interval, None
+    while True:
+        finished, succeeded, message = task_outcome(document)
+        if finished and succeeded:
+            return document
+        if finished:
+            raise TaskFailedError(message or "the task failed", task=document, method="GET",
+                                  url=path)  # fmt: skip
+        step = retry_after if retry_after is not None else wait
+        if now + step - start > timeout:
+            raise TaskTimeoutError(
+                f"the task had not finished after {now - start:.1f} s (deadline {timeout:g} s);"
+                " it may still be running",
+                task=document, method="GET", url=path, retry_after=step,
+            )  # fmt: skip
+        now = yield Pause(step)
+        reply = yield plan_resource("GET", path)
+        document, retry_after = reply.document, reply.retry_after
+        wait = min(wait * 1.5, max_interval)
+
+
+@attrs.frozen
+class Task:
+    """A task started by a 202; ``wait()`` polls it to its end."""
+
+    path: str
+    document: Any = attrs.field(repr=False)
+    _client: ResourceClient = attrs.field(repr=False, alias="client")
+
+    def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Any:
+        """Poll until the task finishes; return its final document. Raises
+        ``TaskFailedError`` when it fails, ``TaskTimeoutError`` after ``timeout``."""
+        flow = poll_task(self.path, self.document, timeout=timeout, interval=interval)
+        return self._client._drive(flow, None)
+
+
+@attrs.frozen
+class AsyncTask:
+    """A task started by a 202, for the async client; ``await wait()`` polls it."""
+
+    path: str
+    document: Any = attrs.field(repr=False)
+    _client: AsyncResourceClient = attrs.field(repr=False, alias="client")
+
+    async def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Any:
+        """See ``Task.wait``."""
+        flow = poll_task(self.path, self.document, timeout=timeout, interval=interval)
+        return await self._client._drive(flow, None)
+
+
+def request_flow(call: Call) -> Generator[Call, Reply, tuple[Reply, ResourceResult]]:
+    """One resource call: its reply and typed result."""
+    reply = yield call
+    return reply, result_of(call, reply)
+
+
+def _profile(profile: Profile | str) -> Profile:
+    if isinstance(profile, Profile):
+        return profile
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; known: {', '.join(sorted(PROFILES))}")
+    return PROFILES[profile]
+
+
+def _config(
+    profile: Profile | str,
+    retry: RetryPolicy | None,
+    timeout: httpx.Timeout | float | None,
+    headers: Mapping[str, str] | None,
+    clock: Callable[[], float],
+    max_body_size: int,
+    verify: ssl.SSLContext | str | bool,
+    insecure_skip_tls_verify: bool,
+) -> dict[str, Any]:
+    return {
+        "profile": _profile(profile), "headers": {"Accept": "application/json", **(headers or {})},
+        "retry": retry, "timeout": timeout, "clock": clock, "max_body_size": max_body_size,
+        "verify": verify, "insecure_skip_tls_verify": insecure_skip_tls_verify,
+    }  # fmt: skip
+
+
+class ResourceClient(SyncClient):
+    """A synchronous client for any path below ``base_url``, interpreted by a status
+    profile (``"contacts"``, ``"tasks"``, ``"mpsd"`` or your own ``Profile``).
+
+    Same arguments as ``SessionClient`` (but ``profile`` instead of the MPSD contract
+    version); same exceptions and retry policy. A 202 that carries a task returns a
+    ``Task`` whose ``wait()`` polls it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        profile: Profile | str,
+        auth: httpx.Auth | TokenProvider | str | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        limits: httpx.Limits | None = None,
+        headers: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        verify: ssl.SSLContext | str | Literal[True] = True,
+        insecure_skip_tls_verify: bool = False,
+    ) -> None:
+        super().__init__(
+            base_url, auth=auth, transport=transport, limits=limits, sleep=sleep,
+            **_config(profile, retry, timeout, headers, clock, max_body_size, verify,
+                      insecure_skip_tls_verify),
+        )  # fmt: skip
+
+    def request(
+        self, method: str, path: str, *, retry: RetryPolicy | None = None, **options: Any
+    ) -> ResourceResult | Task:
+        """Send ``method`` to ``path``; ``options`` are those of ``plan_resource``
+        (``json``, ``params``, ``headers``, ``if_match``, ``if_none_match``,
+        ``if_modified_since``, ``if_unmodified_since``)."""
+        call = plan_resource(method.upper(), path, **options)
+        reply, result = self._drive(request_flow(call), retry)
+        if reply.row.body is Body.TASK:
+            return Task(task_path(reply.document, reply.headers.get("location"),
+                                  self._base_url), reply.document, client=self)  # fmt: skip
+        return result
+
+    def get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        if_none_match: ETag | str | None = None,
+        if_modified_since: Moment | None = None,
+        delta_sync: bool = False,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | Task:
+        """GET ``path``. ``delta_sync=True`` sends ``DeltaSync: Basic`` (Contacts: the
+        changes only, answered with 206)."""
+        return self.request(
+            "GET", path, params=params, if_none_match=if_none_match, retry=retry,
+            if_modified_since=if_modified_since,
+            headers={"DeltaSync": "Basic"} if delta_sync else None,
+        )  # fmt: skip
+
+    def post(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        params: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | Task:
+        """POST a JSON body to ``path`` (never retried once it may have arrived)."""
+        return self.request("POST", path, json=json, params=params, retry=retry)
+
+    def put(
+        self,
+        path: str,
+        json: Any,
+        *,
+        if_match: ETag | str | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | Task:
+        """PUT a JSON body to ``path``, optionally only if unchanged (ETag or date)."""
+        return self.request(
+            "PUT", path, json=json, if_match=if_match, if_unmodified_since=if_unmodified_since,
+            retry=retry,
+        )  # fmt: skip
+
+    def delete(
+        self,
+        path: str,
+        *,
+        if_match: ETag | str | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | Task:
+        """DELETE ``path``."""
+        return self.request(
+            "DELETE", path, if_match=if_match, if_unmodified_since=if_unmodified_since,
+            retry=retry,
+        )  # fmt: skip
+
+
+class AsyncResourceClient(AsyncClient):
+    """The asynchronous twin of ``ResourceClient``; 202 tasks are ``AsyncTask``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        profile: Profile | str,
+        auth: httpx.Auth | TokenProvider | str | None = None,
+        retry: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,
+        limits: httpx.Limits | None = None,
+        headers: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        verify: ssl.SSLContext | str | Literal[True] = True,
+        insecure_skip_tls_verify: bool = False,
+    ) -> None:
+        super().__init__(
+            base_url, auth=auth, transport=transport, limits=limits, sleep=sleep,
+            **_config(profile, retry, timeout, headers, clock, max_body_size, verify,
+                      insecure_skip_tls_verify),
+        )  # fmt: skip
+
+    async def request(
+        self, method: str, path: str, *, retry: RetryPolicy | None = None, **options: Any
+    ) -> ResourceResult | AsyncTask:
+        """See ``ResourceClient.request``."""
+        call = plan_resource(method.upper(), path, **options)
+        reply, result = await self._drive(request_flow(call), retry)
+        if reply.row.body is Body.TASK:
+            return AsyncTask(task_path(reply.document, reply.headers.get("location"),
+                                       self._base_url), reply.document, client=self)  # fmt: skip
+        return result
+
+    async def get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        if_none_match: ETag | str | None = None,
+        if_modified_since: Moment | None = None,
+        delta_sync: bool = False,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """See ``ResourceClient.get``."""
+        return await self.request(
+            "GET", path, params=params, if_none_match=if_none_match, retry=retry,
+            if_modified_since=if_modified_since,
+            headers={"DeltaSync": "Basic"} if delta_sync else None,
+        )  # fmt: skip
+
+    async def post(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        params: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """See ``ResourceClient.post``."""
+        return await self.request("POST", path, json=json, params=params, retry=retry)
+
+    async def put(
+        self,
+        path: str,
+        json: Any,
+        *,
+        if_match: ETag | str | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """See ``ResourceClient.put``."""
+        return await self.request(
+            "PUT", path, json=json, if_match=if_match, if_unmodified_since=if_unmodified_since,
+            retry=retry,
+        )  # fmt: skip
+
+    async def delete(
+        self,
+        path: str,
+        *,
+        if_match: ETag | str | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """See ``ResourceClient.delete``."""
+        return await self.request(
+            "DELETE", path, if_match=if_match, if_unmodified_since=if_unmodified_since,
+            retry=retry,
+        )  # fmt: skip
