@@ -1,0 +1,712 @@
+"""The emulator's sans-I/O core: a session directory that turns requests into responses.
+
+``Directory.handle`` takes an ``EmulatedRequest`` (method, raw path, headers, body) and
+returns an ``EmulatedResponse``; adapters move them over httpx or ASGI. Everything the
+service decides lives here: routing, authorization, rate limits, conditional writes,
+delta merges, ETags and staged faults. Checks run in the service's order: fault,
+authorization, throttling, URI (404), verb (405), headers (400), preconditions (412),
+body (400), then the write itself (403 / 409).
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import math
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+from email.utils import formatdate
+from types import MappingProxyType
+from typing import Any, NamedTuple
+from urllib.parse import unquote
+
+import attrs
+
+from ._faults import Fault, FaultKind, FaultRates, FaultSchedule
+from ._throttle import Limiter, Throttle
+
+__all__ = [
+    "DEFAULT_SCID",
+    "DEFAULT_SERVICE_CONFIGS",
+    "Directory",
+    "EmulatedRequest",
+    "EmulatedResponse",
+    "Fault",
+    "FaultKind",
+    "FaultRates",
+    "HandledRequest",
+    "Template",
+    "Throttle",
+]
+
+Json = dict[str, Any]
+
+_GUID = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}", re.IGNORECASE)
+_NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.\-]{1,100}")
+_INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
+_ELEMENT_KEYS = {"members": re.compile(rf"me|{_INDEX.pattern}"), "servers": _NAME}
+_LITERALS = ["serviceconfigs", "sessiontemplates", "sessions"]
+_AUTHORIZATION = re.compile(r"XBL3\.0 x=(?P<user>[^;\s]+);\S+")
+_ENTITY_TAG = re.compile(r'(W/)?("[^"]*")')
+_INTEGER = re.compile(r"\s*[0-9]{1,9}\s*")
+_VERBS = ("GET", "PUT", "DELETE")
+_SECTIONS = ("constants", "properties", "members", "servers")
+_PARTS = ("system", "custom")
+_MEMBER_SECTIONS = ("constants", "properties")
+_MAX_DEPTH = 64
+_NO_BODY_STATUSES = frozenset({202, 503})  # the seed table gives these no body
+
+_MPSD_LIMITS = Throttle()
+
+DEFAULT_SCID = "00000000-0000-0000-0000-00000000abcd"
+"""The service configuration of a ``Directory`` built without one."""
+
+
+# --- values -------------------------------------------------------------------------
+
+
+def _lower_keys(headers: Mapping[str, str]) -> Mapping[str, str]:
+    return {name.lower(): value for name, value in headers.items()}
+
+
+@attrs.frozen
+class EmulatedRequest:
+    """A request as the directory sees it: upper-case ``method``, the raw
+    (percent-encoded) ``path`` without query string, headers and body."""
+
+    method: str
+    path: str
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_lower_keys)
+    """Header names are lower-cased on construction."""
+    body: bytes = b""
+
+
+@attrs.frozen
+class EmulatedResponse:
+    """The directory's answer. When ``fault`` is set the adapter must honour it:
+    ``DROP`` and ``LOSE_RESPONSE`` break the connection instead of answering (``status``
+    is 0 for a drop, which never reached the directory); ``DELAY`` answers after
+    ``fault.seconds``; ``STATUS`` is informational, the response is complete."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    fault: Fault | None = None
+
+    def header(self, name: str) -> str | None:
+        """The value of header ``name`` (any case), or None."""
+        return next((v for k, v in self.headers if k.lower() == name.lower()), None)
+
+    def json(self) -> Any:
+        """The body decoded as JSON."""
+        return json.loads(self.body)
+
+
+def _template_constants(value: Mapping[str, Any]) -> Json:
+    # A private JSON copy, so that a template cannot change after it is built.
+    constants: Json = json.loads(json.dumps(dict(value)))
+    parts = [constants.setdefault(part, {}) for part in _PARTS]
+    if set(constants) != set(_PARTS) or not all(isinstance(p, dict) for p in parts):
+        raise ValueError('template constants are {"system": {...}, "custom": {...}}')
+    return constants
+
+
+@attrs.frozen
+class Template:
+    """A session template: its ``name`` and the ``constants`` every session made from
+    it starts with (``{"system": {...}, "custom": {...}}``). ``Template.of`` builds
+    the usual ones; a template is large when ``system.capabilities.large`` is true."""
+
+    name: str = attrs.field(validator=attrs.validators.matches_re(_NAME))
+    constants: Mapping[str, Any] = attrs.field(factory=dict, converter=_template_constants)
+
+    @classmethod
+    def of(
+        cls,
+        name: str,
+        *,
+        max_members: int = 8,
+        large: bool = False,
+        custom: Mapping[str, Any] | None = None,
+    ) -> Template:
+        """A template with ``maxMembersCount`` and the ``large`` capability set."""
+        system = {"maxMembersCount": max_members, "capabilities": {"large": large}}
+        return cls(name, {"system": system, "custom": dict(custom or {})})
+
+    @property
+    def is_large(self) -> bool:
+        """Whether sessions of this template are large (members cannot add or remove
+        one another)."""
+        capabilities = self.constants["system"].get("capabilities")
+        return isinstance(capabilities, dict) and capabilities.get("large") is True
+
+
+DEFAULT_SERVICE_CONFIGS: Mapping[str, tuple[Template, ...]] = MappingProxyType(
+    {
+        DEFAULT_SCID: (
+            Template.of("lobby", max_members=8),
+            Template.of("arena", max_members=1000, large=True),
+        )
+    }
+)
+"""``DEFAULT_SCID`` with a normal template ``lobby`` and a large one ``arena``."""
+
+
+class HandledRequest(NamedTuple):
+    """A request the directory received, faulted or not, and the status it got
+    (0 when the connection was dropped)."""
+
+    method: str
+    path: str
+    status: int
+
+
+# --- internals ------------------------------------------------------------------------
+
+
+Element = tuple[str, str | None]  # ("members", "me"), ("servers", "x"), ("properties", None)
+
+
+@attrs.frozen
+class _Route:
+    key: tuple[str, str, str]  # scid, template, session name
+    template: Template
+    element: Element | None
+
+    @property
+    def path(self) -> str:
+        scid, template, name = self.key
+        return f"/serviceconfigs/{scid}/sessiontemplates/{template}/sessions/{name}"
+
+
+@attrs.frozen
+class _Stored:
+    document: Json
+    etag: str
+
+
+class _Refusal(Exception):
+    """Ends a request early with ``response``; nothing it touched is kept."""
+
+    def __init__(self, response: EmulatedResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+class _NotYours(Exception):
+    """A write to what the caller may read but not write (403 with the session)."""
+
+
+def _text(status: int, message: str, *headers: tuple[str, str]) -> EmulatedResponse:
+    content = (("Content-Type", "text/plain; charset=utf-8"),)
+    return EmulatedResponse(status, content + headers, message.encode())
+
+
+def _json(status: int, value: object, *headers: tuple[str, str]) -> EmulatedResponse:
+    body = json.dumps(value, separators=(",", ":")).encode()
+    return EmulatedResponse(status, (("Content-Type", "application/json"), *headers), body)
+
+
+def _session_headers(route: _Route, stored: _Stored) -> tuple[tuple[str, str], ...]:
+    return (("ETag", stored.etag), ("Content-Location", route.path))
+
+
+def _reply(status: int, route: _Route, stored: _Stored) -> EmulatedResponse:
+    """The whole session, whatever element the URI named."""
+    return _json(status, stored.document, *_session_headers(route, stored))
+
+
+def _bad(message: str) -> _Refusal:
+    return _Refusal(_text(400, message))
+
+
+def _conflict(message: str) -> _Refusal:
+    return _Refusal(_text(409, message))
+
+
+def _retry_after(value: float, time_scale: float) -> str:
+    """A Retry-After value: whole seconds rounded up at real speed, else up to three
+    decimals (rounded up, so that a client waiting that long is admitted)."""
+    if time_scale == 1:
+        return str(math.ceil(round(value, 6)))
+    millis = math.ceil(round(value * 1000, 6))
+    return str(millis // 1000) if millis % 1000 == 0 else f"{millis / 1000:.3f}".rstrip("0")
+
+
+def _matches(header: str | None, etag: str, *, weak: bool) -> bool:
+    """Whether an If-Match (strong) or If-None-Match (weak) header names ``etag``."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    return any((weak or not w) and tag == etag for w, tag in _ENTITY_TAG.findall(header))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(value: object) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return deepest
+
+
+def _parse_object(body: bytes) -> Json:
+    try:
+        value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise _bad(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise _bad(f"the body must be a JSON object, not {type(value).__name__}")
+    if _depth(value) > _MAX_DEPTH:
+        raise _bad(f"the body is nested deeper than {_MAX_DEPTH} levels")
+    return value
+
+
+def _object(value: object, what: str) -> Json:
+    if not isinstance(value, dict):
+        raise _bad(f"{what} must be a JSON object")
+    return value
+
+
+def _only(value: Json, allowed: tuple[str, ...], what: str) -> Json:
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise _bad(f"unknown field {unknown[0]!r} in {what}: expected {', '.join(allowed)}")
+    return value
+
+
+def _parts(value: object, what: str) -> Json:
+    """A constants or properties delta: ``{"system": {...}, "custom": {...}}``."""
+    parts = _only(_object(value, what), _PARTS, what)
+    for part, content in parts.items():
+        _object(content, f"{what}.{part}")
+    return parts
+
+
+def _merge_patch(target: object, patch: object) -> Any:
+    """``patch`` merged into a copy of ``target``; a null removes a key (RFC 7386)."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = _merge_patch(merged.get(key), value)
+    return merged
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True)  # tells 1, 1.0 and true apart
+
+
+def _set_constants(current: Json, delta: Json, *, new: bool, where: str) -> None:
+    """Write constants: new keys only while ``new`` (creating or joining); a value
+    that differs from the one set, by the template or earlier, is a conflict."""
+    for key, value in delta.items():
+        name = f"{where}.{key}"
+        if key not in current:
+            if not new:
+                raise _conflict(f"constant {name} can only be set when it is created")
+            current[key] = value
+        elif isinstance(value, dict) and isinstance(current[key], dict):
+            _set_constants(current[key], value, new=new, where=name)
+        elif _canonical(value) != _canonical(current[key]):
+            raise _conflict(f"constant {name} conflicts with the session's value")
+
+
+def _member_index(document: Json, xuid: str) -> str | None:
+    members = document["members"].items()
+    return next((i for i, m in members if m["constants"]["system"]["xuid"] == xuid), None)
+
+
+def _add_member(document: Json, xuid: str) -> Json:
+    info = document["membersInfo"]
+    index, info["next"] = info["next"], info["next"] + 1  # indexes are never reused
+    member = {
+        "constants": {"system": {"xuid": xuid, "index": index}, "custom": {}},
+        "properties": {"system": {}, "custom": {}},
+    }
+    document["members"][str(index)] = member
+    return member
+
+
+def _write_member(member: Json, delta: Json, *, joining: bool) -> None:
+    _only(delta, _MEMBER_SECTIONS, "a member")
+    if "constants" in delta:
+        constants = _parts(delta["constants"], "member constants")
+        _set_constants(member["constants"], constants, new=joining, where="member")
+    if "properties" in delta:
+        properties = _parts(delta["properties"], "member properties")
+        member["properties"] = _merge_patch(member["properties"], properties)
+
+
+def _reserve(document: Json, delta: Json, large: bool) -> None:
+    """A reservation adds another user as a member who has not accepted yet."""
+    if large:
+        raise _conflict("members cannot reserve places for others in a large session")
+    xuid = _parts(delta.get("constants", {}), "member constants").get("system", {}).get("xuid")
+    if not isinstance(xuid, str) or not xuid:
+        raise _bad("a reservation needs constants.system.xuid")
+    if _member_index(document, xuid) is None:
+        member = _add_member(document, xuid)
+        member["reserved"] = True
+        _write_member(member, delta, joining=True)
+
+
+def _write_own(document: Json, index: str | None, caller: str, delta: Json | None) -> None:
+    members = document["members"]
+    if delta is None:
+        members.pop(index, None)  # leaving
+    elif index is None:
+        _write_member(_add_member(document, caller), delta, joining=True)
+    else:
+        joining = members[index].pop("reserved", False)  # accepting a reservation
+        _write_member(members[index], delta, joining=joining)
+
+
+def _write_other(members: Json, index: str, delta: Json | None, large: bool) -> None:
+    if delta is not None:
+        raise _NotYours(f"member {index} is not yours to write")
+    if index in members and large:
+        raise _conflict("members cannot remove others from a large session")
+    members.pop(index, None)
+
+
+def _write_members(document: Json, delta: Json, caller: str, large: bool) -> None:
+    for key, value in delta.items():
+        if value is not None:
+            _object(value, f"members.{key}")
+        mine = _member_index(document, caller)
+        if key in ("me", mine):
+            _write_own(document, mine, caller, value)
+        elif key.startswith("reserve_") and value is not None:
+            _reserve(document, value, large)
+        elif _INDEX.fullmatch(key):
+            _write_other(document["members"], key, value, large)
+        else:
+            raise _bad(f"unknown member key {key!r}: expected me, an index or reserve_<n>")
+    indexes = sorted(int(i) for i in document["members"])
+    info = document["membersInfo"]
+    info["first"] = indexes[0] if indexes else info["next"]
+    info["count"] = len(indexes)
+    info["accepted"] = sum(not m.get("reserved") for m in document["members"].values())
+
+
+def _write_servers(document: Json, delta: Json) -> None:
+    for name, server in delta.items():
+        if not _NAME.fullmatch(name):
+            raise _bad(f"invalid server name {name!r}")
+        if server is not None:
+            _object(server, f"servers.{name}")
+    document["servers"] = _merge_patch(document["servers"], delta)
+
+
+def _apply(document: Json, delta: Json, caller: str, *, creating: bool, large: bool) -> None:
+    """Merge ``delta`` into ``document`` in place. Raises ``_Refusal`` (400, 409) or
+    ``_NotYours`` (403) part-way through, so callers pass a copy."""
+    for section in _only(delta, _SECTIONS, "a session delta"):
+        _object(delta[section], section)
+    members = delta.get("members", {})
+    if creating:
+        members = {"me": {}, **members}  # the creator joins unless "me" is null
+    elif _member_index(document, caller) is None and not isinstance(members.get("me"), dict):
+        raise _NotYours("only members can write to a session")
+    if "constants" in delta:
+        constants = _parts(delta["constants"], "constants")
+        _set_constants(document["constants"], constants, new=creating, where="constants")
+    if "properties" in delta:
+        properties = _parts(delta["properties"], "properties")
+        document["properties"] = _merge_patch(document["properties"], properties)
+    _write_members(document, members, caller, large)
+    _write_servers(document, delta.get("servers", {}))
+
+
+def _element(segments: list[str]) -> Element | None:
+    """The element a path names below its session, or a 404."""
+    if not segments:
+        return None
+    field = segments[0].lower()
+    if len(segments) == 1 and field == "properties":
+        return (field, None)
+    pattern = _ELEMENT_KEYS.get(field)
+    if len(segments) == 2 and pattern is not None and pattern.fullmatch(segments[1]):
+        return (field, segments[1])
+    raise _Refusal(_text(404, f"no such session element {'/'.join(segments)!r}"))
+
+
+def _find(document: Json, element: Element, caller: str) -> Any:
+    """The element's value in ``document``, or None."""
+    field, key = element
+    if key is None:
+        return document[field]
+    if field == "members" and key == "me":
+        key = _member_index(document, caller)
+    return document[field].get(key)
+
+
+def _delta_for(element: Element, value: object) -> Json:
+    """The session delta that writes ``value`` to ``element``."""
+    field, key = element
+    return {field: value if key is None else {key: value}}
+
+
+def _removal(document: Json, element: Element) -> Json:
+    """The session delta that removes ``element``."""
+    field, key = element
+    if key is None:  # properties: null every key of both parts
+        return {field: {part: dict.fromkeys(document[field][part]) for part in _PARTS}}
+    return {field: {key: None}}
+
+
+# --- the directory --------------------------------------------------------------------
+
+
+class Directory:
+    """An in-memory session directory that answers like MPSD.
+
+    ``service_configs`` maps SCIDs to their templates (default:
+    ``DEFAULT_SERVICE_CONFIGS``). ``time_scale`` multiplies every duration (throttle
+    windows, Retry-After values, delays): 0.01 runs a 15 s window in 0.15 s. ``clock``
+    (monotonic seconds) drives the windows, ``wallclock`` (epoch seconds) ``Date`` and
+    ``startTime``. ``fault_rate`` gives each fault a probability per request, drawn from
+    ``random.Random(seed)``; ``inject`` scripts faults. ``handle`` is thread-safe.
+
+    ``requests`` lists every request received, faulted or not, as ``HandledRequest``.
+    """
+
+    def __init__(
+        self,
+        service_configs: Mapping[str, Iterable[Template]] | None = None,
+        *,
+        throttle: Throttle = _MPSD_LIMITS,
+        time_scale: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+        wallclock: Callable[[], float] = time.time,
+        seed: int = 0,
+        fault_rate: FaultRates | None = None,
+    ) -> None:
+        if not 0 < time_scale < math.inf:
+            raise ValueError(f"time_scale must be positive and finite, not {time_scale!r}")
+        self._configs: dict[str, dict[str, Template]] = {}
+        for scid, templates in (service_configs or DEFAULT_SERVICE_CONFIGS).items():
+            if not _GUID.fullmatch(scid):
+                raise ValueError(f"invalid SCID {scid!r}: a service configuration id is a GUID")
+            self._configs[scid.lower()] = {t.name: t for t in templates}
+        self.time_scale = time_scale
+        self.throttle = throttle
+        self.requests: list[HandledRequest] = []
+        self._clock = clock
+        self._wallclock = wallclock
+        self._limiter = Limiter(throttle, time_scale)
+        self._faults = FaultSchedule(seed, fault_rate)
+        self._ids = uuid.UUID(int=seed % 2**128)
+        self._sessions: dict[tuple[str, str, str], _Stored] = {}
+        self._writes = itertools.count(1)
+        self._created = itertools.count(1)
+        self._request_ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def handle(self, request: EmulatedRequest) -> EmulatedResponse:
+        """Answer one request (see the module docstring for the order of checks)."""
+        with self._lock:
+            fault = self._faults.pick(request.method, request.path)
+            if fault is None or fault.kind in (FaultKind.LOSE_RESPONSE, FaultKind.DELAY):
+                response = self._finish(self._serve(request))
+            elif fault.kind is FaultKind.STATUS:
+                response = self._finish(self._fault_status(fault))
+            else:
+                response = EmulatedResponse(0)
+            if fault is not None:
+                response = attrs.evolve(response, fault=fault.scaled(self.time_scale))
+            self.requests.append(HandledRequest(request.method, request.path, response.status))
+            return response
+
+    def inject(
+        self,
+        fault: Fault,
+        *,
+        times: int = 1,
+        method: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
+        """Stage ``fault`` for the next ``times`` requests with this method (any if
+        None) whose path contains ``path_contains`` (any if None). Scripted faults
+        are used in the order injected and take precedence over ``fault_rate``."""
+        with self._lock:
+            self._faults.inject(fault, times=times, method=method, path_contains=path_contains)
+
+    def session(self, scid: str, template: str, name: str) -> Json | None:
+        """A copy of the stored session document, or None if there is none."""
+        with self._lock:
+            stored = self._sessions.get((scid.lower(), template, name))
+            return None if stored is None else copy.deepcopy(stored.document)
+
+    # --- steps of a request
+
+    def _finish(self, response: EmulatedResponse) -> EmulatedResponse:
+        """Add the headers every answer carries."""
+        common = (
+            ("Date", formatdate(self._wallclock(), usegmt=True)),
+            ("X-Request-Id", f"emu-{next(self._request_ids):06d}"),
+        )
+        return attrs.evolve(response, headers=response.headers + common)
+
+    def _fault_status(self, fault: Fault) -> EmulatedResponse:
+        headers: tuple[tuple[str, str], ...] = ()
+        if fault.retry_after is not None:
+            retry_after = _retry_after(fault.retry_after * self.time_scale, self.time_scale)
+            headers = (("Retry-After", retry_after),)
+        message = "" if fault.code in _NO_BODY_STATUSES else f"emulated fault: {fault.code}"
+        return _text(fault.code, message, *headers)
+
+    def _serve(self, request: EmulatedRequest) -> EmulatedResponse:
+        try:
+            caller = self._authenticate(request.headers)
+            self._admit(caller, request.path)
+            route = self._route(request.path)
+            if request.method not in _VERBS:
+                allow = ("Allow", ", ".join(_VERBS))
+                raise _Refusal(_text(405, f"{request.method} is not allowed here", allow))
+            version = request.headers.get("x-xbl-contract-version")
+            if version is not None and not _INTEGER.fullmatch(version):
+                raise _bad("x-xbl-contract-version must be an integer")
+            if request.method == "GET":
+                return self._get(route, caller, request.headers)
+            stored = self._precondition(route, request.headers)
+            if request.method == "PUT":
+                delta = _parse_object(request.body)
+                if route.element is not None:
+                    delta = _delta_for(route.element, delta)
+                return self._write(route, caller, stored, delta)
+            return self._delete(route, caller, stored)
+        except _Refusal as refusal:
+            return refusal.response
+
+    @staticmethod
+    def _authenticate(headers: Mapping[str, str]) -> str:
+        """The caller's identity (the user hash); the token is never repeated."""
+        value = headers.get("authorization")
+        if value is None:
+            raise _Refusal(_text(401, "authorization required: XBL3.0 x=<userhash>;<token>"))
+        match = _AUTHORIZATION.fullmatch(value.strip())
+        if match is None:
+            raise _Refusal(_text(403, "authorization failed"))
+        return match["user"]
+
+    def _admit(self, caller: str, path: str) -> None:
+        segments = path.split("/")
+        scid = unquote(segments[2]).lower() if len(segments) > 2 else ""
+        verdict = self._limiter.admit((caller, scid), self._clock())
+        if verdict is None:
+            return
+        retry_after = ("Retry-After", _retry_after(verdict.retry_after, self.time_scale))
+        if self.throttle.with_body:
+            raise _Refusal(_json(429, verdict.report(), retry_after))
+        raise _Refusal(EmulatedResponse(429, (retry_after,)))
+
+    def _route(self, path: str) -> _Route:
+        segments = path.split("/")
+        try:
+            decoded = [unquote(s, errors="strict") for s in segments[1:]]
+        except UnicodeDecodeError:
+            decoded = []
+        if segments[0] or len(decoded) < 6 or [s.lower() for s in decoded[0:6:2]] != _LITERALS:
+            raise _Refusal(_text(404, "no such resource"))
+        scid, template_name, name = decoded[1:6:2]
+        templates = self._configs.get(scid.lower())
+        if templates is None:
+            raise _Refusal(_text(404, f"unknown service configuration {scid!r}"))
+        template = templates.get(template_name)
+        if template is None:
+            raise _Refusal(_text(404, f"unknown session template {template_name!r}"))
+        if not _NAME.fullmatch(name):
+            raise _Refusal(_text(404, f"invalid session name {name!r}"))
+        return _Route((scid.lower(), template.name, name), template, _element(decoded[6:]))
+
+    def _get(self, route: _Route, caller: str, headers: Mapping[str, str]) -> EmulatedResponse:
+        stored = self._sessions.get(route.key)
+        if stored is None:
+            if route.element is not None:
+                raise _Refusal(_text(404, "session does not exist"))
+            return EmulatedResponse(204)
+        if _matches(headers.get("if-none-match"), stored.etag, weak=True):
+            return EmulatedResponse(304, (("ETag", stored.etag),))
+        if route.element is None:
+            return _reply(200, route, stored)
+        value = _find(stored.document, route.element, caller)
+        if value is None:
+            return EmulatedResponse(204)
+        return _json(200, value, *_session_headers(route, stored))
+
+    def _precondition(self, route: _Route, headers: Mapping[str, str]) -> _Stored | None:
+        """The stored session, once the write's preconditions hold."""
+        stored = self._sessions.get(route.key)
+        if stored is None and route.element is not None:
+            raise _Refusal(_text(404, "session does not exist"))
+        if_match, if_none_match = headers.get("if-match"), headers.get("if-none-match")
+        if if_none_match is not None and if_none_match.strip() != "*":
+            raise _bad("a write accepts only If-None-Match: *")
+        if stored is None:
+            if if_match is not None:
+                raise _Refusal(EmulatedResponse(412))
+        elif if_none_match is not None:
+            raise _Refusal(EmulatedResponse(412))
+        elif if_match is not None and not _matches(if_match, stored.etag, weak=False):
+            raise _Refusal(_reply(412, route, stored))
+        return stored
+
+    def _write(
+        self, route: _Route, caller: str, stored: _Stored | None, delta: Json
+    ) -> EmulatedResponse:
+        document = self._new_document(route.template) if stored is None else stored.document
+        document = copy.deepcopy(document)  # applied to a copy: a refusal changes nothing
+        try:
+            _apply(document, delta, caller, creating=stored is None, large=route.template.is_large)
+        except _NotYours as exc:
+            raise _Refusal(
+                _text(403, str(exc)) if stored is None else _reply(403, route, stored)
+            ) from None
+        if stored is not None and stored.document["members"] and not document["members"]:
+            del self._sessions[route.key]  # the last member left
+            return EmulatedResponse(204)
+        written = _Stored(document, f'"{next(self._writes):016x}"')
+        self._sessions[route.key] = written
+        return _reply(200 if stored else 201, route, written)
+
+    def _delete(self, route: _Route, caller: str, stored: _Stored | None) -> EmulatedResponse:
+        if stored is None:
+            return EmulatedResponse(204)
+        if route.element is None:
+            del self._sessions[route.key]
+            return EmulatedResponse(204)
+        if _find(stored.document, route.element, caller) is None:
+            return EmulatedResponse(204)
+        return self._write(route, caller, stored, _removal(stored.document, route.element))
+
+    # --- documents and replies
+
+    def _new_document(self, template: Template) -> Json:
+        started = datetime.fromtimestamp(self._wallclock(), timezone.utc)
+        return {
+            "constants": copy.deepcopy(dict(template.constants)),
+            "properties": {"system": {}, "custom": {}},
+            "members": {},
+            "membersInfo": {"first": 0, "next": 0, "count": 0, "accepted": 0},
+            "servers": {},
+            "correlationId": str(uuid.uuid5(self._ids, str(next(self._created)))),
+            "startTime": started.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        }

@@ -1,0 +1,101 @@
+"""Fine-Grained Rate Limiting: two sliding windows per caller and service config."""
+
+from __future__ import annotations
+
+import bisect
+import math
+from typing import Any
+
+import attrs
+
+
+def _positive(instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not 0 < value < math.inf:
+        raise ValueError(f"{attribute.name} must be positive and finite, not {value!r}")
+
+
+@attrs.frozen
+class Throttle:
+    """The rate limits of the emulated service (MPSD's by default): at most
+    ``burst_limit`` calls per ``burst_window`` seconds and ``sustain_limit`` per
+    ``sustain_window``, per caller and SCID. Throttled calls count too.
+
+    ``with_body=False`` sends 429 without its JSON report, as the service sometimes does.
+    """
+
+    burst_limit: int = attrs.field(default=30, validator=_positive)
+    burst_window: float = attrs.field(default=15.0, validator=_positive)
+    sustain_limit: int = attrs.field(default=300, validator=_positive)
+    sustain_window: float = attrs.field(default=300.0, validator=_positive)
+    enabled: bool = True
+    with_body: bool = True
+
+
+@attrs.frozen
+class Verdict:
+    """Why a call was throttled: the window it broke and when to come back."""
+
+    retry_after: float
+    """Seconds (on the scaled clock) until the next call would be admitted."""
+    current: int
+    limit: int
+    period: float
+    """The window's length in unscaled seconds, as the service reports it."""
+    limit_type: str
+
+    def report(self) -> dict[str, object]:
+        """The JSON body of the 429."""
+        seconds = float(self.period)  # a window may have been given as an int
+        period = int(seconds) if seconds.is_integer() else seconds
+        return {
+            "currentRequests": self.current,
+            "maxRequests": self.limit,
+            "periodInSeconds": period,
+            "limitType": self.limit_type,
+        }
+
+
+@attrs.frozen
+class _Window:
+    name: str
+    limit: int
+    period: float
+    span: float  # the period on the scaled clock
+
+
+class Limiter:
+    """Counts calls per key on the (scaled) clock and throttles the excess."""
+
+    def __init__(self, throttle: Throttle, time_scale: float) -> None:
+        self._enabled = throttle.enabled
+        self._windows = tuple(
+            _Window(name, limit, period, period * time_scale)
+            for name, limit, period in (
+                ("burst", throttle.burst_limit, throttle.burst_window),
+                ("sustain", throttle.sustain_limit, throttle.sustain_window),
+            )
+        )
+        self._horizon = max(w.span for w in self._windows)
+        self._calls: dict[tuple[str, str], list[float]] = {}
+
+    def admit(self, key: tuple[str, str], now: float) -> Verdict | None:
+        """Record a call at ``now``; None if it is admitted, else why not."""
+        if not self._enabled:
+            return None
+        calls = self._calls.setdefault(key, [])
+        del calls[: bisect.bisect_right(calls, now - self._horizon)]
+        bisect.insort(calls, now)
+        verdicts = []
+        for window in self._windows:
+            start = bisect.bisect_right(calls, now - window.span)
+            current = len(calls) - start
+            if current >= window.limit:
+                # The next call gets in once enough of the oldest calls have left the
+                # window to make room for it; a window that is merely full delays it too.
+                wait = calls[start + current - window.limit] + window.span - now
+                verdicts.append(Verdict(wait, current, window.limit, window.period, window.name))
+        broken = [v for v in verdicts if v.current > v.limit]
+        if not broken:
+            return None
+        worst = max(broken, key=lambda v: v.retry_after)
+        return attrs.evolve(worst, retry_after=max(v.retry_after for v in verdicts))
