@@ -1,0 +1,175 @@
+"""``sessionclient demo``: a lobby's whole life on the in-process emulator, printed as
+a transcript of every HTTP exchange and of what the SDK made of it."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+import httpx
+
+from .._auth import XBLToken
+from .._client import SessionClient
+from .._exceptions import SessionClientError
+from .._models import Accepted, NotModified, Session
+from .._ref import SessionRef
+from ._directory import DEFAULT_SCID
+from ._emulator import EMULATOR_URL, Emulator
+from ._throttle import Throttle
+
+BURST_LIMIT = 10
+
+
+class Recorder(httpx.BaseTransport):
+    """Passes requests to the emulator and notes each exchange for the transcript."""
+
+    def __init__(self, inner: httpx.BaseTransport, log: list[str], who: str) -> None:
+        self._inner, self._log, self._who = inner, log, who
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Forward one request and record it with its answer."""
+        conditions = "".join(
+            f"  {name}: {request.headers[name]}"
+            for name in ("If-Match", "If-None-Match")
+            if name in request.headers
+        )
+        response = self._inner.handle_request(request)
+        notes = "".join(
+            f"  {name}: {response.headers[name]}"
+            for name in ("ETag", "Retry-After")
+            if name in response.headers
+        )
+        path = request.url.path.split("/sessions/")[-1]
+        self._log.append(
+            f"   {self._who:<5} {request.method:<6} …/sessions/{path}{conditions}\n"
+            f"         ← {response.status_code} {response.reason_phrase}{notes}"
+        )
+        return response
+
+
+def _describe(result: object) -> str:
+    if isinstance(result, Session):
+        custom = result.custom_properties
+        members = len(result.members)
+        made = "created" if result.created else "session"
+        return f"{made}: {members} member(s), custom properties {custom}"
+    if isinstance(result, NotModified):
+        return f"NotModified: the copy with ETag {result.etag} is current"
+    if isinstance(result, Accepted):
+        return f"Accepted: {result.message}"
+    if isinstance(result, bool):
+        return "the session still exists" if result else "the session is gone"
+    return "None: no session"
+
+
+class Demo:
+    """The scenario; each step prints its exchanges and the SDK's interpretation."""
+
+    def __init__(self, out: TextIO, time_scale: float) -> None:
+        self.out = out
+        self.log: list[str] = []
+        self.emulator = Emulator(time_scale=time_scale, throttle=Throttle(burst_limit=BURST_LIMIT))
+        self.ref = SessionRef(DEFAULT_SCID, "lobby", "friday-night")
+        self.clients: dict[str, SessionClient] = {}
+
+    def player(self, who: str, userhash: str) -> SessionClient:
+        transport = Recorder(self.emulator.transport(), self.log, who)
+        client = SessionClient(EMULATOR_URL, auth=XBLToken(userhash, "demo"), transport=transport)
+        self.clients[who] = client
+        return client
+
+    def step(self, title: str, action: Callable[[], Any], *, fold: bool = False) -> Any:
+        print(f"\n{title}", file=self.out)
+        self.log.clear()
+        try:
+            result = action()
+            outcome = _describe(result)
+        except SessionClientError as error:
+            result, outcome = error, f"{type(error).__name__}: {error.explain()}"
+        lines = self.log
+        if fold and len(lines) > 4:  # a burst: show its first and last exchanges
+            lines = [*lines[:2], f"   … {len(lines) - 4} more exchanges like these …", *lines[-2:]]
+        for line in lines:
+            print(line, file=self.out)
+        print(f"   = {outcome}", file=self.out)
+        return result
+
+    def run(self) -> None:
+        host, ana, ben = (
+            self.player("host", "1001"),
+            self.player("ana", "1002"),
+            self.player("ben", "1003"),
+        )
+        ref = self.ref
+        lobby = {
+            "constants": {"custom": {"mode": "capture-the-flag"}},
+            "properties": {"custom": {"map": "harbor", "round": 0}},
+        }
+        self.step("1. The host creates the lobby (create only: If-None-Match: *)",
+                  lambda: host.create(ref, lobby))  # fmt: skip
+        self.step("2. Ana and Ben join", lambda: (
+            ana.join(ref, properties={"custom": {"ready": True}}),
+            ben.join(ref, properties={"custom": {"ready": False}}),
+        )[-1])  # fmt: skip
+        seen = host.get(ref)
+        assert isinstance(seen, Session)
+        self.step(
+            "3. The host starts round 1, writing only the version it read (If-Match)",
+            lambda: host.set_properties(ref, {"round": 1}, if_match=seen.etag),
+        )
+        conflict = self.step(
+            "4. Ana, from the same stale copy, also bumps the round: the writes collide",
+            lambda: ana.set_properties(ref, {"round": 1}, if_match=seen.etag),
+        )
+        current = getattr(conflict, "session", None) or seen
+
+        def next_round(session: Session | None) -> dict[str, Any] | None:
+            if session is None:
+                return None
+            return {"properties": {"custom": {"round": session.custom_properties["round"] + 1}}}
+
+        self.step(
+            "5. Ana resolves it with update(): it starts from the session the 412 carried "
+            "(no extra GET)",
+            lambda: ana.update(current, next_round),
+        )
+        self.step(
+            f"6. Ben polls in a burst; the emulator allows {BURST_LIMIT} calls per window, "
+            "so it answers 429 and the SDK waits the Retry-After before retrying",
+            lambda: [ben.get(ref) for _ in range(BURST_LIMIT)][-1],
+            fold=True,
+        )
+        latest = ana.get(ref)
+        assert isinstance(latest, Session)
+        self.step(
+            "7. Ana re-reads with If-None-Match: nothing changed since",
+            lambda: ana.get(ref, if_none_match=latest.etag),
+        )
+        for number, who in enumerate(("ben", "ana", "host"), start=8):
+            client = self.clients[who]
+            self.step(f"{number}. {who.capitalize()} leaves", functools.partial(client.leave, ref))
+        self.step("11. The lobby is gone: a read answers 204", lambda: host.get(ref))
+
+    def close(self) -> None:
+        for client in self.clients.values():
+            client.close()
+
+
+def run_demo(out: TextIO, *, time_scale: float = 0.01) -> int:
+    """Run the scenario, print the transcript to ``out``; returns the exit code."""
+    started = time.monotonic()
+    print(
+        "sessionclient demo: a lobby's life on the in-process emulator\n"
+        f"(time scale {time_scale:g}: a 15 s throttling window lasts {15 * time_scale:g} s)",
+        file=out,
+    )
+    demo = Demo(out, time_scale)
+    try:
+        demo.run()
+    finally:
+        demo.close()
+    total = len(demo.emulator.requests)
+    print(f"\n{total} requests in {time.monotonic() - started:.2f} s; all done.", file=out)
+    return 0

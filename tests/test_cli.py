@@ -1,0 +1,185 @@
+"""The command line, run for real against the emulator over loopback."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+import sessionclient as sc
+from sessionclient._cli import main
+from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
+
+TOKEN = "XBL3.0 x=2533274790395904;cli-s3cr3t"
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    with Emulator(throttle=Throttle(enabled=False)).serve() as base:
+        yield base
+
+
+class Run:
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+def cli(*argv: str, stdin: str = "", env: dict[str, str] | None = None) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    saved = dict(os.environ)
+    os.environ.update(env or {})
+    try:
+        code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def session(name: str) -> str:
+    return f"{DEFAULT_SCID}/lobby/{name}"
+
+
+def test_put_get_and_delete(url: str) -> None:
+    common = ("--base-url", url, "--token", TOKEN)
+    created = cli("put", session("c1"), "--create-only", "--body", "-", *common,
+                  stdin='{"properties": {"custom": {"map": "harbor"}}}')  # fmt: skip
+    assert created.code == 0, created.err
+    assert created.json()["created"] is True
+    etag = created.json()["etag"]
+    read = cli("get", session("c1"), *common)
+    assert read.code == 0
+    assert read.json()["session"]["properties"]["custom"] == {"map": "harbor"}
+    assert read.json()["etag"] == etag
+    unchanged = cli("get", session("c1"), "--if-none-match", etag, *common)
+    assert unchanged.json() == {"ref": sc.SessionRef.from_url(
+        f"/serviceconfigs/{DEFAULT_SCID}/sessiontemplates/lobby/sessions/c1").path,
+        "etag": etag, "notModified": True}  # fmt: skip
+    element = cli("get", session("c1"), "--element", "members/me", *common)
+    assert element.json()["value"]["constants"]["system"]["index"] == 0
+    assert cli("delete", session("c1"), *common).code == 0
+    missing = cli("get", session("c1"), *common)
+    assert (missing.code, missing.out.strip()) == (3, "null")
+
+
+def test_environment_supplies_url_and_token(url: str) -> None:
+    env = {"SESSIONCLIENT_BASE_URL": url, "SESSIONCLIENT_TOKEN": TOKEN}
+    done = cli("put", session("env"), env=env)
+    assert done.code == 0, done.err
+    assert done.json()["created"] is True
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_precondition_failure_exits_4_with_one_line(url: str, as_json: bool) -> None:
+    common = ("--base-url", url, "--token", TOKEN)
+    cli("put", session("c2"), *common)
+    flags = ("--json",) if as_json else ()
+    stale = cli(*flags, "put", session("c2"), "--if-match", '"nope"', *common)
+    assert stale.code == 4
+    assert stale.out == ""
+    assert len(stale.err.strip().splitlines()) == 1
+    if as_json:
+        report = json.loads(stale.err)
+        assert (report["error"], report["status"]) == ("PreconditionFailedError", 412)
+    else:
+        assert stale.err.startswith("sessionclient: 412 Precondition Failed on PUT ")
+    assert "cli-s3cr3t" not in stale.err + stale.out
+
+
+def test_exit_codes_per_outcome(url: str) -> None:
+    common = ("--base-url", url, "--token", TOKEN)
+    assert cli("get", f"{DEFAULT_SCID}/nope/x", *common).code == 3  # 404
+    cli("put", session("c3"), "--body", "-", *common, stdin='{"constants": {"custom": {"a": 1}}}')
+    conflict = cli("put", session("c3"), "--body", "-", *common,
+                   stdin='{"constants": {"custom": {"a": 2}}}')  # fmt: skip
+    assert conflict.code == 4  # 409
+    assert cli("put", session("c4"), "--body", "-", *common, stdin='{"members": 1}').code == 6
+    assert cli("get", session("c3"), "--base-url", url, "--token", "nonsense").code == 6  # 403
+    refused = cli("get", session("c3"), "--base-url", "http://127.0.0.1:9", "--token", TOKEN,
+                  "--max-attempts", "1")  # fmt: skip
+    assert refused.code == 8
+    assert cli("get", "not/a/ref/at/all").code == 2
+    assert cli("get", session("c3"), "--if-none-match", "unquoted", *common).code == 2
+    assert cli("put", session("c3"), "--if-match", 'W/"weak"', *common).code == 2
+    assert cli("frobnicate").code == 2
+
+
+def test_throttled_exits_5(url: str) -> None:
+    emulator = Emulator(throttle=Throttle(burst_limit=1, burst_window=3600))
+    with emulator.serve() as slow:
+        common = ("--base-url", slow, "--token", TOKEN)
+        assert cli("get", session("t"), *common).code == 3
+        throttled = cli("--json", "get", session("t"), *common)
+    assert throttled.code == 5
+    assert json.loads(throttled.err)["retryAfter"] > 3000
+
+
+def test_explain_in_korean() -> None:
+    done = cli("explain", "412", "--service", "mpsd", "--lang", "ko")
+    assert done.code == 0
+    lines = done.out.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["412 (empty)", "412 (session)"]
+    assert "세션" in done.out
+    assert cli("explain", "418", "--lang", "fr").out.startswith("418: Le service")
+
+
+def test_demo_prints_the_transcript() -> None:
+    done = cli("demo")
+    assert done.code == 0, done.err
+    for status in ("201 Created", "412 Precondition Failed", "429 Too Many Requests",
+                   "304 Not Modified", "204 No Content"):  # fmt: skip
+        assert status in done.out
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_emulator_command_serves_what_raw_http_and_the_sdk_read() -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "sessionclient", "emulator", "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) as server:
+        try:
+            deadline = time.monotonic() + 20
+            while True:  # wait for the server to listen
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "the emulator did not start"
+                    assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                    time.sleep(0.05)
+            base = f"http://127.0.0.1:{port}"
+            ref = sc.SessionRef(DEFAULT_SCID, "lobby", "served")
+            with sc.SessionClient(base, auth=TOKEN) as client:
+                created = client.create(ref)
+            assert isinstance(created, sc.Session)
+            raw = httpx.get(base + ref.path, headers={"Authorization": TOKEN})  # as curl would
+            assert raw.status_code == 200
+            assert raw.headers["etag"] == str(created.etag)
+            assert raw.json()["members"]["0"]["constants"]["system"]["xuid"] == "2533274790395904"
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def test_python_dash_m_and_console_script_agree() -> None:
+    for command in ([sys.executable, "-m", "sessionclient"],
+                    [os.path.join(os.path.dirname(sys.executable), "sessionclient")]):  # fmt: skip
+        done = subprocess.run([*command, "explain", "204"], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.startswith("204 (get-session):")
