@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ._explain_services import SERVICE_TEXTS
+
 LANGUAGES = ("en", "fr", "ko")
 
-TEXTS: Mapping[str, Mapping[str, str]] = {
+_MPSD_AND_OUTCOMES: Mapping[str, Mapping[str, str]] = {
     # --- MPSD -------------------------------------------------------------------------
     "mpsd.200": {
         "en": "The session was read or updated; the body is the whole session and ETag is "
@@ -205,6 +207,10 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "ko": "서비스가 이 클라이언트에 속도를 늦추라고 했고 대기 시간이 끝나지 않아 호출을 보내지 않았습니다. retry_after초 뒤에 다시 시도하세요.",
     },
 }
+
+
+TEXTS: Mapping[str, Mapping[str, str]] = {**_MPSD_AND_OUTCOMES, **SERVICE_TEXTS}
+"""Every explanation, by key."""
 
 
 def explain(key: str, lang: str = "en") -> str:

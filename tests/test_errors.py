@@ -29,6 +29,9 @@ TREE = {
     sc.MalformedResponseError: sc.SessionClientError,
     sc.AmbiguousWriteError: sc.SessionClientError,
     sc.TransportError: sc.SessionClientError,
+    sc.TaskError: sc.SessionClientError,
+    sc.TaskFailedError: sc.TaskError,
+    sc.TaskTimeoutError: sc.TaskError,
 }
 
 
@@ -39,7 +42,7 @@ def test_tree(cls: type[Exception], parent: type[Exception]) -> None:
 
 @pytest.mark.parametrize("cls", TREE, ids=lambda c: c.__name__)
 def test_str_is_never_empty_and_errors_pickle(cls: type[sc.SessionClientError]) -> None:
-    kwargs = {"sent": True} if cls is sc.TransportError else {}
+    kwargs: dict[str, object] = {"sent": True} if cls is sc.TransportError else {}
     error = cls("", **kwargs)  # type: ignore[arg-type]
     assert str(error).strip()
     for attribute in ("status", "method", "url", "headers", "message", "session", "retry_after",
@@ -55,8 +58,12 @@ def test_explanations_exist_in_every_language_and_differ() -> None:
         assert set(texts) == set(LANGUAGES), key
         assert len(set(texts.values())) == 3, key  # a translation, not a copy
         assert all(t.strip() for t in texts.values()), key
-    for row in sc.MPSD.rows:
-        assert row.key in TEXTS, row.key
+    for profile in sc.PROFILES.values():
+        for row in profile.rows:
+            assert row.key in TEXTS, row.key
+    for cls in (sc.MalformedResponseError, sc.AmbiguousWriteError, sc.TransportError,
+                sc.TaskFailedError, sc.TaskTimeoutError):  # fmt: skip
+        assert cls.explanation_key in TEXTS
 
 
 def test_explain_languages_and_fallback() -> None:
