@@ -40,12 +40,12 @@ class Verdict:
     current: int
     limit: int
     period: float
-    """The window's length in unscaled seconds, as the service reports it."""
+    """The window's length in seconds on the emulator's (scaled) clock."""
     limit_type: str
 
     def report(self) -> dict[str, object]:
         """The JSON body of the 429."""
-        seconds = float(self.period)  # a window may have been given as an int
+        seconds = round(float(self.period), 6)  # a window may have been given as an int
         period = int(seconds) if seconds.is_integer() else seconds
         return {
             "currentRequests": self.current,
@@ -59,8 +59,7 @@ class Verdict:
 class _Window:
     name: str
     limit: int
-    period: float
-    span: float  # the period on the scaled clock
+    span: float  # the window's length on the scaled clock
 
 
 class Limiter:
@@ -69,7 +68,7 @@ class Limiter:
     def __init__(self, throttle: Throttle, time_scale: float) -> None:
         self._enabled = throttle.enabled
         self._windows = tuple(
-            _Window(name, limit, period, period * time_scale)
+            _Window(name, limit, period * time_scale)
             for name, limit, period in (
                 ("burst", throttle.burst_limit, throttle.burst_window),
                 ("sustain", throttle.sustain_limit, throttle.sustain_window),
@@ -93,7 +92,9 @@ class Limiter:
                 # The next call gets in once enough of the oldest calls have left the
                 # window to make room for it; a window that is merely full delays it too.
                 wait = calls[start + current - window.limit] + window.span - now
-                verdicts.append(Verdict(wait, current, window.limit, window.period, window.name))
+                # Report the window as the scaled service lives it, so that clients
+                # pacing themselves from the report keep up with a time-scaled emulator.
+                verdicts.append(Verdict(wait, current, window.limit, window.span, window.name))
         broken = [v for v in verdicts if v.current > v.limit]
         if not broken:
             return None

@@ -782,7 +782,7 @@ def test_time_scale_shrinks_windows_and_retry_after() -> None:
     directory = make(clock=clock, throttle=Throttle(burst_limit=3), time_scale=0.01)
     answers = calls_at(directory, clock, [0, 0.001, 0.002, 0.003])
     assert answers[-1].header("Retry-After") == "0.148"  # 0.001 + 0.15 - 0.003
-    assert answers[-1].json()["periodInSeconds"] == 15  # reported unscaled
+    assert answers[-1].json()["periodInSeconds"] == 0.15  # the window as scaled
     assert calls_at(directory, clock, [0.16])[0].status == 204  # the window is 0.15 s
 
 
