@@ -94,11 +94,14 @@ def _close(awaitable: object) -> None:
         close()
 
 
-def to_auth(auth: httpx.Auth | TokenProvider | str | None) -> httpx.Auth | None:
-    """Normalise the ``auth=`` argument of the clients."""
+def to_auth(auth: httpx.Auth | TokenProvider | str | None) -> tuple[httpx.Auth | None, str | None]:
+    """Normalise the ``auth=`` argument of the clients: an ``httpx.Auth`` for anything
+    that can refresh, or a fixed ``Authorization`` value (a str or an ``XBLToken``),
+    which needs no per-request flow: there is nothing to refresh on 401."""
     if auth is None or isinstance(auth, httpx.Auth):
-        return auth
+        return auth, None
     if isinstance(auth, str):
-        value = _check_header(auth)
-        return TokenAuth(lambda _refresh: value)
-    return TokenAuth(auth)
+        return None, _check_header(auth)
+    if isinstance(auth, XBLToken):
+        return None, auth()
+    return TokenAuth(auth), None

@@ -21,6 +21,7 @@ from ._auth import TokenProvider, to_auth
 from ._core import Call, Pause, Reply
 from ._engine import Run
 from ._exceptions import SessionClientError
+from ._flows import Step
 from ._profiles import Profile
 from ._retry import CoolDown, RetryPolicy
 from ._version import __version__
@@ -77,10 +78,12 @@ class _BaseClient:
         self._headers = {"User-Agent": USER_AGENT, **headers}
 
     def _httpx_options(self, auth: AuthTypes, limits: httpx.Limits | None) -> dict[str, Any]:
+        flow, fixed = to_auth(auth)
+        headers = self._headers if fixed is None else {**self._headers, "Authorization": fixed}
         return {
             "base_url": self._base_url,
-            "headers": self._headers,
-            "auth": to_auth(auth),
+            "headers": headers,  # httpx masks Authorization in every repr
+            "auth": flow,
             "timeout": self._timeout,
             "limits": limits or httpx.Limits(),
             "follow_redirects": False,  # never carry the token to another origin
@@ -155,7 +158,7 @@ class SyncClient(_BaseClient):
         call = run.call
         timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
         request = self._http.build_request(
-            call.method, call.path, headers=call.headers, content=call.body, timeout=timeout
+            call.method, call.path, headers=call.headers or None, content=call.body, timeout=timeout
         )
         try:
             response = self._http.send(request, stream=True)
@@ -182,7 +185,9 @@ class SyncClient(_BaseClient):
         retrying = tenacity.Retrying(sleep=self._sleep, **run.retrying_kwargs())
         return retrying(_replay(first, functools.partial(self._attempt, run)))
 
-    def _drive(self, flow: AnyFlow[T], retry: RetryPolicy | None) -> T:
+    def _drive(self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None) -> T:
+        if isinstance(flow, Step):  # one request: no generator on the common path
+            return flow.finish(self._execute(flow.call, retry))
         try:
             step = next(flow)
             while True:
@@ -241,7 +246,7 @@ class AsyncClient(_BaseClient):
         call = run.call
         timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
         request = self._http.build_request(
-            call.method, call.path, headers=call.headers, content=call.body, timeout=timeout
+            call.method, call.path, headers=call.headers or None, content=call.body, timeout=timeout
         )
         try:
             response = await self._http.send(request, stream=True)
@@ -268,7 +273,9 @@ class AsyncClient(_BaseClient):
         retrying = tenacity.AsyncRetrying(sleep=self._sleep, **run.retrying_kwargs())
         return await retrying(_areplay(first, functools.partial(self._attempt, run)))
 
-    async def _drive(self, flow: AnyFlow[T], retry: RetryPolicy | None) -> T:
+    async def _drive(self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None) -> T:
+        if isinstance(flow, Step):
+            return flow.finish(await self._execute(flow.call, retry))
         try:
             step = next(flow)
             while True:

@@ -158,6 +158,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--host", default="127.0.0.1")
     emulator.add_argument("--port", type=int, default=8080)
     emulator.add_argument("--time-scale", type=float, default=1.0, help="speed up its clocks")
+    emulator.add_argument("--no-throttle", action="store_true", help="admit every call")
+    emulator.add_argument("--burst-limit", type=int, default=30, help="calls per burst window")
+    emulator.add_argument("--burst-window", type=float, default=15.0, help="seconds")
 
     demo = sub.add_parser("demo", help="run a whole scenario on the in-process emulator")
     demo.add_argument("--time-scale", type=float, default=0.01)

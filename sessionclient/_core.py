@@ -66,6 +66,8 @@ class Reply:
     etag: ETag | None = None
     retry_after: float | None = None
     """When to ask again, for replies that invite it (202, task progress)."""
+    location: str | None = None
+    """``Content-Location``: the session a handle or alias resolved to."""
 
 
 # --- planning -----------------------------------------------------------------------
@@ -146,11 +148,11 @@ def plan(
 # --- interpretation -----------------------------------------------------------------
 
 
-def media_of(headers: httpx.Headers, body: bytes) -> Media:
+def media_of(content_type: str | None, body: bytes) -> Media:
     """What a body is: JSON by content type, nothing when empty, text otherwise."""
     if not body:
         return Media.NONE
-    ctype = headers.get("content-type", "").split(";")[0].strip().lower()
+    ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype == "application/json" or ctype.endswith("+json"):
         return Media.JSON
     return Media.TEXT
@@ -195,12 +197,26 @@ def _message(body: bytes, media: Media) -> tuple[str, Any]:
     return excerpt(body), None
 
 
+_NEEDED = frozenset({b"content-type", b"etag", b"content-location", b"retry-after"})
+
+
+def _needed(headers: httpx.Headers) -> dict[bytes, str]:
+    """The headers interpretation reads, in one pass over the raw bytes (each httpx
+    lookup is a scan that decodes every header)."""
+    found: dict[bytes, str] = {}
+    for key, value in headers.raw:
+        name = key.lower()
+        if name in _NEEDED and name not in found:
+            found[name] = value.decode("latin-1")
+    return found
+
+
 def _session(
-    call: Call, headers: httpx.Headers, document: dict[str, Any], etag: ETag | None, created: bool
+    call: Call, location: str | None, document: dict[str, Any], etag: ETag | None, created: bool
 ) -> Session:
     ref = call.ref
-    location = headers.get("content-location")
-    if location:  # a handle or an alias names the session it resolved to
+    if location and (ref is None or location != ref.path):
+        # A handle or an alias names the session it resolved to.
         with contextlib.suppress(ValueError):
             ref = SessionRef.from_url(location)
     if ref is None:
@@ -228,7 +244,8 @@ def interpret(
 ) -> Reply:
     """Interpret a response to ``call``; ``now`` is the wall clock (epoch seconds),
     used for Retry-After dates when the response has no ``Date``."""
-    media = media_of(headers, body)
+    needed = _needed(headers)
+    media = media_of(needed.get(b"content-type"), body)
     row = profile.select(status, call.method, call.target, media, body)
     if row is None:
         family = {4: "unknown.client", 5: "unknown.server"}.get(status // 100, "unknown.other")
@@ -241,36 +258,39 @@ def interpret(
         )
     if row.kind is Kind.ERROR:
         raise _error(row, call, headers, body, media, now, _context(call, status, headers, url))
-    retry_after = parse_retry_after(headers, now=now) if "retry-after" in headers else None
+    # Only replies that invite another request (202, task progress) need Retry-After.
+    invites = row.body is not Body.SESSION and b"retry-after" in needed
+    retry_after = parse_retry_after(headers, now=now) if invites else None
+    document, text = None, ""
     if row.body is Body.MESSAGE:
         text = _message(body, media)[0]
-        return Reply(status, row, headers, url, text=text, retry_after=retry_after)
-    etag = ETag.from_header(headers.get("etag"))
-    if row.body is Body.NONE:
-        return Reply(status, row, headers, url, etag=etag, retry_after=retry_after)
-    document = _document(row, body, media, lambda: _context(call, status, headers, url))
-    return Reply(status, row, headers, url, document, etag=etag, retry_after=retry_after)
+    elif row.body is not Body.NONE:
+        document = _document(row, body, media, lambda: _context(call, status, headers, url))
+    etag = ETag.from_header(needed.get(b"etag"))
+    location = needed.get(b"content-location")
+    return Reply(status, row, headers, url, document, text, etag, retry_after, location)
 
 
 def _document(row: Row, body: bytes, media: Media, context: Callable[[], dict[str, Any]]) -> Any:
     """The JSON body a success row promises, or ``MalformedResponseError``."""
-    want = "a JSON object" if row.body in (Body.SESSION, Body.TASK) else "JSON"
-    promise = f"{row.status} {reason_phrase(row.status)} promises {want}"
+    want_object = row.body in (Body.SESSION, Body.TASK)
+    problem = None
     if media is not Media.JSON:
         ctype = context()["headers"].get("content-type") or "no content type"
-        found = f"{ctype}: {excerpt(body)!r}" if body else "an empty body"
-        raise MalformedResponseError(f"{promise}, got {found}", **context())
-    try:
-        document = parse_json(body)
-    except ValueError as exc:
-        raise MalformedResponseError(
-            f"{promise}, got invalid JSON ({exc}): {excerpt(body)!r}", **context()
-        ) from None
-    if want == "a JSON object" and not isinstance(document, dict):
-        raise MalformedResponseError(
-            f"{promise}, got a JSON {type(document).__name__}: {excerpt(body)!r}", **context()
-        )
-    return document
+        problem = f"{ctype}: {excerpt(body)!r}" if body else "an empty body"
+    else:
+        try:
+            document = parse_json(body)
+        except ValueError as exc:
+            problem = f"invalid JSON ({exc}): {excerpt(body)!r}"
+        else:
+            if not want_object or isinstance(document, dict):
+                return document
+            problem = f"a JSON {type(document).__name__}: {excerpt(body)!r}"
+    want = "a JSON object" if want_object else "JSON"
+    raise MalformedResponseError(
+        f"{row.status} {reason_phrase(row.status)} promises {want}, got {problem}", **context()
+    )
 
 
 def _error(
@@ -286,7 +306,8 @@ def _error(
     session = None
     message, details = _message(body, media)
     if row.body is Body.SESSION and isinstance(details, dict) and call.ref is not None:
-        session = _session(call, headers, details, ETag.from_header(headers.get("etag")), False)
+        etag = ETag.from_header(headers.get("etag"))
+        session = _session(call, headers.get("content-location"), details, etag, False)
         message, details = f"the current session is attached (ETag {session.etag})", None
     return class_for_status(row.status)(
         message or f"{reason_phrase(row.status).lower() or 'error'} (no message)",
@@ -302,4 +323,4 @@ def _error(
 def session_of(call: Call, reply: Reply) -> Session:
     """The ``Session`` of a reply whose body is a session."""
     created = reply.row.kind is Kind.CREATED
-    return _session(call, reply.headers, reply.document, reply.etag, created)
+    return _session(call, reply.location, reply.document, reply.etag, created)

@@ -42,6 +42,24 @@ _UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.Un
 class Run:
     """The state of one call: created per call, used by exactly one driver."""
 
+    __slots__ = (
+        "call",
+        "clock",
+        "deadline_at",
+        "decided_on",
+        "decision",
+        "gate",
+        "history",
+        "host",
+        "max_body_size",
+        "maybe_applied",
+        "policy",
+        "profile",
+        "started",
+        "url",
+        "wallclock",
+    )  # fmt: skip
+
     def __init__(
         self,
         call: Call,
@@ -97,12 +115,10 @@ class Run:
         """The attempt's timeouts: the client's, shortened to the time left before the
         deadline so that one attempt cannot outlive it (None: use the client's)."""
         remaining = self.deadline_at - self.clock()
-        if remaining == math.inf:
+        parts = (base.connect, base.read, base.write, base.pool)
+        if remaining == math.inf or all(p is not None and p <= remaining for p in parts):
             return None
         remaining = max(remaining, 0.001)
-        parts = (base.connect, base.read, base.write, base.pool)
-        if all(p is not None and p <= remaining for p in parts):
-            return None
         c, r, w, p = (remaining if x is None else min(x, remaining) for x in parts)
         return httpx.Timeout(connect=c, read=r, write=w, pool=p)
 
@@ -110,7 +126,7 @@ class Run:
 
     def body_reader(self, response: httpx.Response) -> BodyReader:
         """A reader for the response body that enforces the size cap and deadline."""
-        return BodyReader(self, response.status_code, response.headers)
+        return BodyReader(self, response.status_code)
 
     def transport_error(self, exc: httpx.HTTPError) -> TransportError:
         """Wrap an httpx failure; the message never includes request headers."""
@@ -218,16 +234,14 @@ def _ambiguous(error: PreconditionFailedError) -> AmbiguousWriteError:
 
 class BodyReader:
     """Accumulates a response body, refusing it past the size cap or the deadline
-    without reading the rest into memory."""
+    without reading the rest into memory (at most the cap plus one chunk is held;
+    a Content-Length is not trusted either way)."""
 
-    def __init__(self, run: Run, status: int, headers: httpx.Headers) -> None:
+    def __init__(self, run: Run, status: int) -> None:
         self._run = run
         self._status = status
         self._chunks: list[bytes] = []
         self._size = 0
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > run.max_body_size:
-            self._too_large(int(declared))
 
     def feed(self, chunk: bytes) -> None:
         """Take the next chunk."""

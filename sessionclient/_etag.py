@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -38,12 +39,7 @@ class ETag:
     @classmethod
     def from_header(cls, text: str | None) -> ETag | None:
         """Parse a response header leniently: ``None`` when absent or not an entity tag."""
-        if text is None:
-            return None
-        try:
-            return cls.parse(text)
-        except ValueError:
-            return None
+        return None if text is None else _from_header(text)
 
     @property
     def weak(self) -> bool:
@@ -73,6 +69,15 @@ class ETag:
 
     def __repr__(self) -> str:
         return f"ETag({self.value!r})"
+
+
+@functools.lru_cache(maxsize=1024)
+def _from_header(text: str) -> ETag | None:
+    # Values are immutable and a session's ETag is read over and over: parse each once.
+    try:
+        return ETag.parse(text)
+    except ValueError:
+        return None
 
 
 ANY: Final = ETag("*")

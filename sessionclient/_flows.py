@@ -1,16 +1,19 @@
-"""Operations written once as generators, driven by the sync and async clients.
+"""Operations written once, driven by the sync and async clients.
 
-A flow yields each ``Call`` it needs and receives the ``Reply`` (or has the call's
-exception thrown into it); its return value is the operation's result. Single calls
-are one-step flows; read-modify-write is a longer one. This is the pattern of httpx's
-``Auth.auth_flow``: the logic exists once, the I/O twice.
+A one-request operation is a ``Step``: its planned ``Call`` and how the ``Reply``
+becomes the result. A longer operation is a flow, a generator that yields each ``Call``
+it needs and receives the ``Reply`` (or has the call's exception thrown into it); its
+return value is the result. This is the pattern of httpx's ``Auth.auth_flow``: the
+logic exists once, the I/O twice. Steps compose into flows with ``step.flow()``.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Generator, Mapping
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
+
+import attrs
 
 from ._core import Call, Reply, plan, session_of
 from ._etag import ANY, ETag
@@ -20,7 +23,26 @@ from ._profiles import Kind
 from ._ref import SessionRef, check_element
 
 T = TypeVar("T")
+U = TypeVar("U")
 Flow = Generator[Call, Reply, T]
+
+
+@attrs.frozen
+class Step(Generic[T]):
+    """A one-request operation: the call, and what its reply means. Drivers send the
+    call directly (no generator on the common path); flows use ``flow()``."""
+
+    call: Call
+    finish: Callable[[Reply], T]
+
+    def flow(self) -> Flow[T]:
+        """This step as a flow, to ``yield from`` in a longer one."""
+        return self.finish((yield self.call))
+
+    def then(self, after: Callable[[T], U]) -> Step[U]:
+        """The same call, with ``after`` applied to its result."""
+        finish = self.finish
+        return Step(self.call, lambda reply: after(finish(reply)))
 
 
 def _unexpected(call: Call, reply: Reply, why: str) -> MalformedResponseError:
@@ -42,7 +64,7 @@ def _write_result(call: Call, reply: Reply) -> Session | Accepted | None:
     raise _unexpected(call, reply, f"a write does not yield {kind.value}")
 
 
-def _read(call: Call, reply: Reply, build: Callable[[Reply], T]) -> T | NotModified | None:
+def _read(call: Call, build: Callable[[Reply], T], reply: Reply) -> T | NotModified | None:
     kind = reply.row.kind
     if kind is Kind.NO_CONTENT:
         return None
@@ -58,19 +80,22 @@ def _read(call: Call, reply: Reply, build: Callable[[Reply], T]) -> T | NotModif
 
 def get(
     ref: SessionRef, *, if_none_match: ETag | str | None = None
-) -> Flow[Session | NotModified | None]:
+) -> Step[Session | NotModified | None]:
     """GET a session."""
     call = plan("GET", ref, if_none_match=if_none_match)
-    return _read(call, (yield call), functools.partial(session_of, call))
+    return Step(call, functools.partial(_read, call, functools.partial(session_of, call)))
 
 
 def get_element(
     ref: SessionRef, element: str, *, if_none_match: ETag | str | None = None
-) -> Flow[Element | NotModified | None]:
+) -> Step[Element | NotModified | None]:
     """GET one element of a session."""
     call = plan("GET", ref, element, if_none_match=if_none_match)
-    reply = yield call
-    return _read(call, reply, lambda r: Element(ref, element, r.etag, r.document))
+
+    def build(reply: Reply) -> Element:
+        return Element(ref, element, reply.etag, reply.document)
+
+    return Step(call, functools.partial(_read, call, build))
 
 
 def put(
@@ -80,20 +105,20 @@ def put(
     *,
     if_match: ETag | str | None = None,
     if_none_match: ETag | str | None = None,
-) -> Flow[Session | Accepted | None]:
+) -> Step[Session | Accepted | None]:
     """PUT a delta to a session or one of its elements."""
     call = plan(
         "PUT", ref, element, changes=changes, if_match=if_match, if_none_match=if_none_match
     )
-    return _write_result(call, (yield call))
+    return Step(call, functools.partial(_write_result, call))
 
 
 def delete(
     ref: SessionRef, element: str | None = None, *, if_match: ETag | str | None = None
-) -> Flow[Session | Accepted | None]:
+) -> Step[Session | Accepted | None]:
     """DELETE a session or one of its elements."""
     call = plan("DELETE", ref, element, if_match=if_match)
-    return _write_result(call, (yield call))
+    return Step(call, functools.partial(_write_result, call))
 
 
 # --- read-modify-write --------------------------------------------------------------
@@ -125,7 +150,7 @@ def applied(
 
 
 def _current(ref: SessionRef) -> Flow[Session | None]:
-    result = yield from get(ref)
+    result = yield from get(ref).flow()
     return result if isinstance(result, Session) else None
 
 
@@ -187,14 +212,14 @@ def update(
 # --- verbs ----------------------------------------------------------------------------
 
 
-def create(ref: SessionRef, changes: Mapping[str, Any] | None) -> Flow[Session | Accepted | None]:
+def create(ref: SessionRef, changes: Mapping[str, Any] | None) -> Step[Session | Accepted | None]:
     """Create a session that must not exist yet (``If-None-Match: *``)."""
-    return (yield from put(ref, {} if changes is None else changes, if_none_match=ANY))
+    return put(ref, {} if changes is None else changes, if_none_match=ANY)
 
 
 def join(
     ref: SessionRef, constants: Mapping[str, Any] | None, properties: Mapping[str, Any] | None
-) -> Flow[Session | Accepted | None]:
+) -> Step[Session | Accepted | None]:
     """Add or update the caller's member (``members.me``); its constants and properties
     are the objects the service defines (``{"system": {...}, "custom": {...}}``)."""
     me: dict[str, Any] = {}
@@ -202,34 +227,33 @@ def join(
         me["constants"] = constants
     if properties is not None:
         me["properties"] = properties
-    return (yield from put(ref, {"members": {"me": me}}))
+    return put(ref, {"members": {"me": me}})
 
 
-def leave(ref: SessionRef) -> Flow[bool]:
+def leave(ref: SessionRef) -> Step[bool]:
     """Remove the caller from the session; True while the session still exists."""
-    result = yield from put(ref, {"members": {"me": None}})
-    return result is not None
+    return put(ref, {"members": {"me": None}}).then(lambda result: result is not None)
 
 
 def set_properties(
     ref: SessionRef, custom: Mapping[str, Any], if_match: ETag | str | None
-) -> Flow[Session | Accepted | None]:
+) -> Step[Session | Accepted | None]:
     """Merge ``custom`` into the session's ``properties.custom`` (null removes a key)."""
-    return (yield from put(ref, {"properties": {"custom": custom}}, if_match=if_match))
+    return put(ref, {"properties": {"custom": custom}}, if_match=if_match)
 
 
 def remove_member(
     ref: SessionRef, index: int, if_match: ETag | str | None
-) -> Flow[Session | Accepted | None]:
+) -> Step[Session | Accepted | None]:
     """Remove the member at ``index``."""
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise ValueError(f"a member index is a non-negative int, not {index!r}")
-    return (yield from put(ref, {"members": {str(index): None}}, if_match=if_match))
+    return put(ref, {"members": {str(index): None}}, if_match=if_match)
 
 
 def set_server(
     ref: SessionRef, name: str, server: Mapping[str, Any] | None, if_match: ETag | str | None
-) -> Flow[Session | Accepted | None]:
+) -> Step[Session | Accepted | None]:
     """Set (or, with ``server=None``, remove) the server entry ``name``."""
     check_element(f"servers/{name}")
-    return (yield from put(ref, {"servers": {name: server}}, if_match=if_match))
+    return put(ref, {"servers": {name: server}}, if_match=if_match)

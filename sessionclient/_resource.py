@@ -25,6 +25,7 @@ from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, SyncClie
 from ._core import SAFE_METHODS, Call, Pause, Reply, conditions, encode_json
 from ._etag import ETag
 from ._exceptions import MalformedResponseError, TaskFailedError, TaskTimeoutError
+from ._flows import Step
 from ._http import format_http_date, parse_http_date
 from ._models import Accepted, Created, NoContent, NotModified, PartialContent, Resource
 from ._profiles import PROFILES, Body, Kind, Profile, Target
@@ -235,10 +236,9 @@ class AsyncTask:
         return await self._client._drive(flow, None)
 
 
-def request_flow(call: Call) -> Generator[Call, Reply, tuple[Reply, ResourceResult]]:
+def request_step(call: Call) -> Step[tuple[Reply, ResourceResult]]:
     """One resource call: its reply and typed result."""
-    reply = yield call
-    return reply, result_of(call, reply)
+    return Step(call, lambda reply: (reply, result_of(call, reply)))
 
 
 def _profile(profile: Profile | str) -> Profile:
@@ -305,7 +305,7 @@ class ResourceClient(SyncClient):
         (``json``, ``params``, ``headers``, ``if_match``, ``if_none_match``,
         ``if_modified_since``, ``if_unmodified_since``)."""
         call = plan_resource(method.upper(), path, **options)
-        reply, result = self._drive(request_flow(call), retry)
+        reply, result = self._drive(request_step(call), retry)
         if reply.row.body is Body.TASK:
             return Task(task_path(reply.document, reply.headers.get("location"),
                                   self._base_url), reply.document, client=self)  # fmt: skip
@@ -401,7 +401,7 @@ class AsyncResourceClient(AsyncClient):
     ) -> ResourceResult | AsyncTask:
         """See ``ResourceClient.request``."""
         call = plan_resource(method.upper(), path, **options)
-        reply, result = await self._drive(request_flow(call), retry)
+        reply, result = await self._drive(request_step(call), retry)
         if reply.row.body is Body.TASK:
             return AsyncTask(task_path(reply.document, reply.headers.get("location"),
                                        self._base_url), reply.document, client=self)  # fmt: skip

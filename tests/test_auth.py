@@ -82,6 +82,18 @@ def test_provider_values_are_checked_without_echoing_them(
     assert route.call_count == 0
 
 
+def test_a_fixed_token_is_a_header_not_resent_on_401(
+    make_client: MakeClient, router: respx.Router
+) -> None:
+    client = make_client(httpx.MockTransport(router.handler), auth=f"XBL3.0 x=42;{TOKEN}")
+    route = router.get(REF.path).respond(401, text="expired")
+    with pytest.raises(sc.UnauthorizedError):
+        client.get(REF)
+    assert route.call_count == 1  # nothing to refresh: resending would fail the same way
+    assert route.calls.last.request.headers["authorization"] == f"XBL3.0 x=42;{TOKEN}"
+    assert TOKEN not in repr(client.client._http.headers)
+
+
 def test_xbl3_authorization() -> None:
     assert sc.xbl3_authorization("123", "tok") == "XBL3.0 x=123;tok"
     for userhash, token in [("", "t"), ("a;b", "t"), ("u", "")]:

@@ -8,6 +8,7 @@ from typing import TextIO
 from ._demo import run_demo
 from ._directory import DEFAULT_SCID
 from ._emulator import Emulator
+from ._throttle import Throttle
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
@@ -20,7 +21,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         raise OSError(
             "the emulator server needs uvicorn: pip install 'sessionclient[emulator]'"
         ) from None
-    emulator = Emulator(time_scale=args.time_scale)
+    throttle = Throttle(
+        burst_limit=args.burst_limit, burst_window=args.burst_window, enabled=not args.no_throttle
+    )
+    emulator = Emulator(time_scale=args.time_scale, throttle=throttle)
     print(
         f"session directory emulator on http://{args.host}:{args.port}\n"
         f"  service config {DEFAULT_SCID}: templates 'lobby' (8 members) and 'arena' (large)\n"
