@@ -55,7 +55,7 @@ from ._models import (
 from ._profiles import CONTACTS, MPSD, PROFILES, TASKS, Profile
 from ._ref import SessionRef
 from ._resource import AsyncResourceClient, AsyncTask, ResourceClient, Task
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, ThrottleMode
 from ._version import __version__
 
 __all__ = [
@@ -104,6 +104,7 @@ __all__ = [
     "TaskError",
     "TaskFailedError",
     "TaskTimeoutError",
+    "ThrottleMode",
     "TokenAuth",
     "TokenProvider",
     "TooManyRequestsError",

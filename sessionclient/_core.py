@@ -174,6 +174,9 @@ def parse_json(body: bytes) -> Any:
         raise ValueError("JSON nested too deeply") from None
 
 
+_MESSAGE_KEYS = ("message", "Message", "errorMessage", "error_description", "error", "title")
+
+
 def _message(body: bytes, media: Media) -> tuple[str, Any]:
     """The human message of an error body, and its JSON when it is JSON."""
     if media is Media.JSON:
@@ -182,14 +185,15 @@ def _message(body: bytes, media: Media) -> tuple[str, Any]:
         except ValueError:
             return excerpt(body), None
         if isinstance(details, dict):
-            for key in (
-                "message",
-                "Message",
-                "errorMessage",
-                "error_description",
-                "error",
-                "title",
-            ):
+            if {"currentRequests", "maxRequests", "periodInSeconds"} <= details.keys():
+                # The Fine-Grained Rate Limiting report: say it in words.
+                kind = details.get("limitType")
+                words = (
+                    f"{details['currentRequests']} calls where {details['maxRequests']} are "
+                    f"allowed per {details['periodInSeconds']} s"
+                )
+                return words + (f" ({kind} limit)" if kind else ""), details
+            for key in _MESSAGE_KEYS:
                 if isinstance(details.get(key), str) and details[key]:
                     return str(details[key])[:500], details
             return excerpt(json.dumps(details, separators=(", ", ": ")).encode()), details

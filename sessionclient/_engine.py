@@ -28,7 +28,7 @@ from ._exceptions import (
     TooManyRequestsError,
     TransportError,
 )
-from ._retry import Cause, CoolDown, Decision, RetryPolicy, cause_of, spacing_from
+from ._retry import Cause, CoolDown, Decision, RetryPolicy, cause_of, pace_from
 
 if TYPE_CHECKING:
     from ._profiles import Profile
@@ -98,8 +98,9 @@ class Run:
         if self.policy.throttle == "off":
             return 0.0
         now = self.clock()
-        within = 0.0 if self.policy.throttle == "fail" else self.deadline_at - now
-        wait = self.gate.admit(self.host, now, within=within)
+        fail = self.policy.throttle == "fail"
+        within = 0.0 if fail else self.deadline_at - now
+        wait = self.gate.admit(self.host, now, within=within, pace=not fail)
         if wait > within:
             error = TooManyRequestsError(
                 f"the service asked this client to slow down; {wait:.3f} s of the "
@@ -157,8 +158,8 @@ class Run:
             and error.retry_after is not None
             and self.policy.throttle != "off"
         ):
-            spacing = spacing_from(error.details, error.retry_after)
-            self.gate.hold(self.host, self.clock() + error.retry_after, spacing)
+            spacing, linger = pace_from(error.details, error.retry_after)
+            self.gate.hold(self.host, self.clock() + error.retry_after, spacing, linger)
         if isinstance(error, PreconditionFailedError) and self.maybe_applied:
             error = _ambiguous(error)
         cause = cause_of(error, self.profile)

@@ -138,46 +138,60 @@ class RetryPolicy:
         return Decision(True, wait, "retrying")
 
 
+@attrs.define
+class _Pace:
+    until: float  # the end of the window the service asked for
+    next: float  # the next free release slot
+    spacing: float  # between released calls
+    linger: float  # how long pacing outlives the last slot taken
+
+
 class CoolDown:
     """The cool-down windows of one client, per host; thread-safe and task-safe.
 
     After a 429/503 with Retry-After, calls to that host are held until the window
-    ends, then released one ``spacing`` apart so that they do not all fire at once.
-    The lock is never held while waiting.
+    ends, then released one ``spacing`` apart so that they do not all fire at once;
+    while calls keep coming faster than that, they stay paced (a burst right after the
+    window would only be throttled again, and throttled calls count against the
+    limit). Pacing lapses once calls have been slower than the pace for ``linger``
+    seconds. The lock is never held while waiting.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._next: dict[str, float] = {}  # the next free release slot per host
-        self._until: dict[str, float] = {}
-        self._spacing: dict[str, float] = {}
+        self._paces: dict[str, _Pace] = {}
 
-    def hold(self, host: str, until: float, spacing: float) -> None:
-        """Close ``host`` until ``until`` (clock time), releasing ``spacing`` apart."""
+    def hold(self, host: str, until: float, spacing: float, linger: float) -> None:
+        """Close ``host`` until ``until`` (clock time), then pace calls ``spacing``
+        apart until they have been slower than that for ``linger`` seconds."""
         with self._lock:
-            if until > self._until.get(host, -math.inf):
-                self._until[host] = until
-                self._next[host] = max(until, self._next.get(host, until))
-                self._spacing[host] = spacing
+            pace = self._paces.get(host)
+            if pace is None or until > pace.until:
+                start = until if pace is None else max(until, pace.next)
+                self._paces[host] = _Pace(until, start, spacing, linger)
 
-    def admit(self, host: str, now: float, *, within: float = math.inf) -> float:
-        """Seconds this call must wait before it may go; the slot is reserved only
-        when that wait is at most ``within`` (else the caller gives up)."""
-        slot = self._next.get(host)
-        if slot is None or now >= slot:  # the common case: no window, no lock
+    def admit(self, host: str, now: float, *, within: float = math.inf, pace: bool = True) -> float:
+        """Seconds this call must wait before it may go. With ``pace`` it waits for a
+        release slot, which is reserved only when the wait is at most ``within`` (else
+        the caller gives up); without, only for the window itself."""
+        state = self._paces.get(host)
+        if state is None or now >= state.next + state.linger:  # the common case: no lock
             return 0.0
+        if not pace:
+            return max(0.0, state.until - now)
         with self._lock:
-            slot = max(now, self._next[host])
+            slot = max(now, state.next)
             wait = slot - now
             if wait <= within:
-                self._next[host] = slot + self._spacing[host]
+                state.next = slot + state.spacing
             return wait
 
 
-def spacing_from(details: Any, retry_after: float) -> float:
-    """How far apart to release held calls: the service's own rate when the
-    throttling report gives it (period / max requests), else a small fraction of the
-    window."""
+def pace_from(details: Any, retry_after: float) -> tuple[float, float]:
+    """(spacing, linger) after a throttling answer. With the service's report
+    (``maxRequests`` per ``periodInSeconds``) the spacing is its rate with 2% to spare,
+    so that held calls drain the window instead of refilling it; without, a small
+    fraction of the wait. Pacing lingers for one period (or the wait)."""
     if isinstance(details, dict):
         try:
             period = float(details["periodInSeconds"])
@@ -185,6 +199,6 @@ def spacing_from(details: Any, retry_after: float) -> float:
         except (KeyError, TypeError, ValueError):
             pass
         else:
-            if period > 0 and limit >= 1 and math.isfinite(period / limit):
-                return period / limit
-    return min(max(retry_after / 50, 0.001), 0.05)
+            if 0 < period < math.inf and 1 <= limit < math.inf:
+                return period / limit * 1.02, period
+    return min(max(retry_after / 50, 0.001), 0.05), retry_after

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import sessionclient as sc
+from sessionclient._retry import CoolDown, pace_from
 
 from .conftest import AUTH, BASE, REF, FakeClock
 
@@ -151,3 +152,30 @@ def test_fifty_tasks_are_held_and_released_apart() -> None:
 
     assert asyncio.run(scenario()) == [None] * tasks
     assert_held_then_spread(sleeps, tasks)
+
+
+def test_pacing_outlives_the_window_and_lapses_after_a_lull() -> None:
+    gate = CoolDown()
+    gate.hold("h", until=10.0, spacing=0.5, linger=2.0)
+    assert gate.admit("h", 9.0, pace=False) == 1.0  # fail mode sees only the window
+    waits = [gate.admit("h", 9.0) for _ in range(3)]
+    assert waits == [1.0, 1.5, 2.0]  # held, then released one spacing apart
+    assert gate.admit("h", 11.2) == pytest.approx(0.3)  # faster than the pace: paced
+    assert gate.admit("h", 20.0) == 0.0  # a lull longer than the linger: free again
+    assert gate.admit("h", 20.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("details", "retry_after", "expected"),
+    [
+        ({"maxRequests": 30, "periodInSeconds": 15}, 3.0, (0.51, 15.0)),
+        ({"maxRequests": "30", "periodInSeconds": "0.15"}, 0.1, (0.0051, 0.15)),
+        ({"maxRequests": 0, "periodInSeconds": 15}, 2.0, (0.04, 2.0)),
+        (None, 100.0, (0.05, 100.0)),
+        ({"periodInSeconds": float("inf"), "maxRequests": 1}, 0.01, (0.001, 0.01)),
+    ],
+)
+def test_pace_from_the_throttling_report(
+    details: Any, retry_after: float, expected: tuple[float, float]
+) -> None:
+    assert pace_from(details, retry_after) == pytest.approx(expected)
