@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 
 import httpx
@@ -13,18 +14,26 @@ TokenProvider = Callable[[bool], "str | Awaitable[str]"]
 async client may be given a provider that returns an awaitable."""
 
 
+# RFC 9110 field-value, visible ASCII only: anything else would make the HTTP library
+# refuse the header with an error that quotes it, secret included.
+_FIELD_VALUE = re.compile(r"[\x21-\x7e](?:[\x20\x21-\x7e]*[\x21-\x7e])?")
+
+
 def _check_header(value: object) -> str:
     # Never echo the value: it is a secret.
     if not isinstance(value, str):
         raise TypeError(f"a token provider must return a str, not {type(value).__name__}")
-    if not value or any(c in value for c in "\r\n\0"):
-        raise ValueError("a token provider returned an empty value or one with line breaks")
+    if not _FIELD_VALUE.fullmatch(value):
+        raise ValueError(
+            "the Authorization value must be visible ASCII, without surrounding white "
+            "space or control characters"
+        )
     return value
 
 
 def xbl3_authorization(userhash: str, token: str) -> str:
     """The Xbox Live header value ``XBL3.0 x=<userhash>;<token>``."""
-    if not userhash or any(c in userhash for c in ";\r\n\0 "):
+    if not re.fullmatch(r"[\x21-\x3a\x3c-\x7e]+", userhash or ""):
         raise ValueError("the user hash must be non-empty, without ';', spaces or line breaks")
     if not token:
         raise ValueError("the token must be non-empty")

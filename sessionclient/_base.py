@@ -7,10 +7,13 @@ not do is decided in ``_core``, ``_retry``, ``_engine`` and ``_flows``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
+import math
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -21,7 +24,7 @@ from ._auth import TokenProvider, to_auth
 from ._core import Call, Pause, Reply
 from ._engine import Run
 from ._exceptions import SessionClientError
-from ._flows import Step
+from ._flows import Done, Step, resume
 from ._profiles import Profile
 from ._retry import CoolDown, RetryPolicy
 from ._version import __version__
@@ -57,7 +60,10 @@ class _BaseClient:
         insecure_skip_tls_verify: bool,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ValueError(f"base_url must be an http(s) URL, got {base_url!r}")
+            raise ValueError("base_url must be an http(s) URL")
+        if httpx.URL(base_url).userinfo:
+            # It would be repeated in every error message and repr: use auth= instead.
+            raise ValueError("base_url must not carry credentials; pass them as auth=")
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
         if not isinstance(max_body_size, int) or max_body_size < 1:
@@ -90,7 +96,12 @@ class _BaseClient:
             "verify": self._verify,
         }
 
-    def _run(self, call: Call, retry: RetryPolicy | None) -> Run:
+    def _deadline(self, retry: RetryPolicy | None, seconds: float | None) -> float:
+        """When an operation must end: one deadline for all of its requests."""
+        limit = seconds if seconds is not None else (retry or self._policy).deadline
+        return self._clock() + limit if limit is not None else math.inf
+
+    def _run(self, call: Call, retry: RetryPolicy | None, deadline_at: float) -> Run:
         return Run(
             call,
             url=self._base_url + call.path,
@@ -98,6 +109,7 @@ class _BaseClient:
             profile=self._profile,
             gate=self._gate,
             host=self._host,
+            deadline_at=deadline_at,
             clock=self._clock,
             wallclock=time.time,
             max_body_size=self._max_body_size,
@@ -105,6 +117,35 @@ class _BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
+
+
+def _encoded(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]] | None:
+    # Latin-1, so that an ETag with obs-text goes back byte for byte as it came.
+    return [(name.encode(), value.encode("latin-1")) for name, value in headers] or None
+
+
+@contextlib.asynccontextmanager
+async def _within(seconds: float) -> AsyncIterator[None]:
+    """Cancel the block after ``seconds`` and raise ``TimeoutError`` (nothing when
+    infinite). ``asyncio.timeout`` where there is one: it needs no extra task."""
+    if seconds == math.inf:
+        yield
+    elif hasattr(asyncio, "timeout"):  # Python 3.11+
+        async with asyncio.timeout(max(seconds, 0.0)):
+            yield
+    else:  # pragma: no cover - Python 3.10
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+        handle = loop.call_later(max(seconds, 0.0), task.cancel)
+        try:
+            yield
+        except asyncio.CancelledError:
+            if handle.when() > loop.time():
+                raise  # cancelled by someone else
+            raise TimeoutError from None
+        finally:
+            handle.cancel()
 
 
 def _replay(first: BaseException, attempt: Callable[[], T]) -> Callable[[], T]:
@@ -158,14 +199,21 @@ class SyncClient(_BaseClient):
         call = run.call
         timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
         request = self._http.build_request(
-            call.method, call.path, headers=call.headers or None, content=call.body, timeout=timeout
+            call.method,
+            call.path,
+            headers=_encoded(call.headers),
+            content=call.body,
+            timeout=timeout,
         )
         try:
             response = self._http.send(request, stream=True)
             try:
                 reader = run.body_reader(response)
-                for chunk in response.iter_bytes():
-                    reader.feed(chunk)
+                if reader.preloaded is not None:
+                    reader.feed(reader.preloaded)
+                else:
+                    for chunk in response.iter_raw():
+                        reader.feed(chunk)
             finally:
                 response.close()
             return run.interpret(response.status_code, response.headers, reader.body())
@@ -174,8 +222,8 @@ class SyncClient(_BaseClient):
         except SessionClientError as exc:
             raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
 
-    def _execute(self, call: Call, retry: RetryPolicy | None) -> Reply:
-        run = self._run(call, retry)
+    def _execute(self, call: Call, retry: RetryPolicy | None, deadline_at: float) -> Reply:
+        run = self._run(call, retry, deadline_at)
         try:
             return self._attempt(run)  # the common case never enters tenacity
         except SessionClientError as error:
@@ -185,26 +233,26 @@ class SyncClient(_BaseClient):
         retrying = tenacity.Retrying(sleep=self._sleep, **run.retrying_kwargs())
         return retrying(_replay(first, functools.partial(self._attempt, run)))
 
-    def _drive(self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None) -> T:
+    def _drive(
+        self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None, deadline: float | None = None
+    ) -> T:
+        deadline_at = self._deadline(retry, deadline)
         if isinstance(flow, Step):  # one request: no generator on the common path
-            return flow.finish(self._execute(flow.call, retry))
-        try:
-            step = next(flow)
-            while True:
-                if isinstance(step, Pause):
-                    if step.seconds > 0:
-                        self._sleep(step.seconds)
-                    step = flow.send(self._clock())
-                    continue
-                try:
-                    reply = self._execute(step, retry)
-                except SessionClientError as error:
-                    step = flow.throw(error)
-                else:
-                    step = flow.send(reply)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
+            return flow.finish(self._execute(flow.call, retry, deadline_at))
+        step = resume(flow)
+        while not isinstance(step, Done):
+            if isinstance(step, Pause):
+                if step.seconds > 0:
+                    self._sleep(step.seconds)
+                step = resume(flow, self._clock())
+                continue
+            try:
+                reply = self._execute(step, retry, deadline_at)
+            except SessionClientError as error:
+                step = resume(flow, error=error)
+            else:
+                step = resume(flow, reply)
+        return step.value
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -246,24 +294,35 @@ class AsyncClient(_BaseClient):
         call = run.call
         timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
         request = self._http.build_request(
-            call.method, call.path, headers=call.headers or None, content=call.body, timeout=timeout
+            call.method,
+            call.path,
+            headers=_encoded(call.headers),
+            content=call.body,
+            timeout=timeout,
         )
         try:
-            response = await self._http.send(request, stream=True)
-            try:
-                reader = run.body_reader(response)
-                async for chunk in response.aiter_bytes():
-                    reader.feed(chunk)
-            finally:
-                await response.aclose()
+            async with _within(run.remaining()):  # even a server that trickles its headers
+                response = await self._http.send(request, stream=True)
+                try:
+                    reader = run.body_reader(response)
+                    if reader.preloaded is not None:
+                        reader.feed(reader.preloaded)
+                    else:
+                        async for chunk in response.aiter_raw():
+                            reader.feed(chunk)
+                finally:
+                    await response.aclose()
             return run.interpret(response.status_code, response.headers, reader.body())
+        except TimeoutError:
+            timed_out = httpx.ReadTimeout("the call's deadline passed during the attempt")
+            raise run.failed(run.transport_error(timed_out)) from None
         except httpx.HTTPError as exc:
             raise run.failed(run.transport_error(exc)) from exc
         except SessionClientError as exc:
             raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
 
-    async def _execute(self, call: Call, retry: RetryPolicy | None) -> Reply:
-        run = self._run(call, retry)
+    async def _execute(self, call: Call, retry: RetryPolicy | None, deadline_at: float) -> Reply:
+        run = self._run(call, retry, deadline_at)
         try:
             return await self._attempt(run)
         except SessionClientError as error:
@@ -273,26 +332,26 @@ class AsyncClient(_BaseClient):
         retrying = tenacity.AsyncRetrying(sleep=self._sleep, **run.retrying_kwargs())
         return await retrying(_areplay(first, functools.partial(self._attempt, run)))
 
-    async def _drive(self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None) -> T:
+    async def _drive(
+        self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None, deadline: float | None = None
+    ) -> T:
+        deadline_at = self._deadline(retry, deadline)
         if isinstance(flow, Step):
-            return flow.finish(await self._execute(flow.call, retry))
-        try:
-            step = next(flow)
-            while True:
-                if isinstance(step, Pause):
-                    if step.seconds > 0:
-                        await self._sleep(step.seconds)
-                    step = flow.send(self._clock())
-                    continue
-                try:
-                    reply = await self._execute(step, retry)
-                except SessionClientError as error:
-                    step = flow.throw(error)
-                else:
-                    step = flow.send(reply)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
+            return flow.finish(await self._execute(flow.call, retry, deadline_at))
+        step = resume(flow)
+        while not isinstance(step, Done):
+            if isinstance(step, Pause):
+                if step.seconds > 0:
+                    await self._sleep(step.seconds)
+                step = resume(flow, self._clock())
+                continue
+            try:
+                reply = await self._execute(step, retry, deadline_at)
+            except SessionClientError as error:
+                step = resume(flow, error=error)
+            else:
+                step = resume(flow, reply)
+        return step.value
 
     async def aclose(self) -> None:
         """Close the connection pool."""

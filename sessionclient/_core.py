@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -108,6 +109,19 @@ def conditions(
     return tuple(headers), guarded
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_VALUE = re.compile(r"[\x20-\x7e\x80-\xff]*")
+
+
+def check_header(name: object, value: object) -> None:
+    """Refuse a header that HTTP cannot carry (a bad name, a line break, a character
+    outside Latin-1) before any request exists."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise TypeError("header names and values must be str")
+    if not _TOKEN.fullmatch(name) or not _VALUE.fullmatch(value):
+        raise ValueError(f"header {name!r} cannot be sent: bad name, line break or non-Latin-1")
+
+
 def encode_json(value: object, *, what: str = "changes", object_only: bool = True) -> bytes:
     """Encode a JSON body (an object unless ``object_only`` is False); raise
     ``TypeError`` / ``ValueError`` on anything that is not JSON."""
@@ -195,7 +209,8 @@ def _message(body: bytes, media: Media) -> tuple[str, Any]:
                 return words + (f" ({kind} limit)" if kind else ""), details
             for key in _MESSAGE_KEYS:
                 if isinstance(details.get(key), str) and details[key]:
-                    return str(details[key])[:500], details
+                    # One printable line, like any other message: no escapes, no breaks.
+                    return excerpt(details[key].encode(), 500), details
             return excerpt(json.dumps(details, separators=(", ", ": ")).encode()), details
         return excerpt(body), details
     return excerpt(body), None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import math
 import random
+import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ from ._exceptions import (
     TooManyRequestsError,
     TransportError,
 )
+from ._http import excerpt
 from ._retry import Cause, CoolDown, Decision, RetryPolicy, cause_of, pace_from
 
 if TYPE_CHECKING:
@@ -55,7 +57,6 @@ class Run:
         "maybe_applied",
         "policy",
         "profile",
-        "started",
         "url",
         "wallclock",
     )  # fmt: skip
@@ -69,6 +70,7 @@ class Run:
         profile: Profile,
         gate: CoolDown,
         host: str,
+        deadline_at: float,
         clock: Callable[[], float],
         wallclock: Callable[[], float],
         max_body_size: int,
@@ -82,8 +84,7 @@ class Run:
         self.clock = clock
         self.wallclock = wallclock
         self.max_body_size = max_body_size
-        self.started = clock()
-        self.deadline_at = self.started + policy.deadline if policy.deadline else math.inf
+        self.deadline_at = deadline_at
         self.history: list[Attempt] = []
         self.decision = Decision(False)
         self.decided_on: BaseException | None = None
@@ -112,6 +113,10 @@ class Run:
             raise error
         return wait
 
+    def remaining(self) -> float:
+        """Seconds left before the deadline (``math.inf`` without one)."""
+        return self.deadline_at - self.clock()
+
     def timeout(self, base: httpx.Timeout) -> httpx.Timeout | None:
         """The attempt's timeouts: the client's, shortened to the time left before the
         deadline so that one attempt cannot outlive it (None: use the client's)."""
@@ -127,16 +132,26 @@ class Run:
 
     def body_reader(self, response: httpx.Response) -> BodyReader:
         """A reader for the response body that enforces the size cap and deadline."""
-        return BodyReader(self, response.status_code)
+        return BodyReader(self, response)
 
     def transport_error(self, exc: httpx.HTTPError) -> TransportError:
         """Wrap an httpx failure; the message never includes request headers."""
-        sent = not isinstance(exc, _UNSENT)
-        what = "could not connect" if not sent else "no complete response"
-        error = TransportError(
-            f"{what} ({type(exc).__name__}: {exc or 'no detail'})",
-            sent=sent, method=self.call.method, url=self.url,
-        )  # fmt: skip
+        if isinstance(exc, httpx.LocalProtocolError):
+            # The request could not even be written; the library's message quotes the
+            # offending header, which may be the token, so it is not repeated, and
+            # sending it again would fail the same way.
+            error = TransportError(
+                "not sent (LocalProtocolError: the request could not be encoded)",
+                sent=False, retryable=False, method=self.call.method, url=self.url,
+            )  # fmt: skip
+        else:
+            sent = not isinstance(exc, _UNSENT)
+            what = "no complete response" if sent else "could not connect"
+            detail = excerpt(str(exc).encode(), 300) or "no detail"
+            error = TransportError(
+                f"{what} ({type(exc).__name__}: {detail})",
+                sent=sent, method=self.call.method, url=self.url,
+            )  # fmt: skip
         error.__cause__ = exc
         return error
 
@@ -168,7 +183,7 @@ class Run:
             cause=cause,
             safe=self.call.safe,
             retry_after=error.retry_after,
-            elapsed=self.clock() - self.started,
+            remaining=self.deadline_at - self.clock(),
             rand=random.random(),
         )
         self.maybe_applied = self.maybe_applied or cause is Cause.TRANSIENT
@@ -234,34 +249,67 @@ def _ambiguous(error: PreconditionFailedError) -> AmbiguousWriteError:
 
 
 class BodyReader:
-    """Accumulates a response body, refusing it past the size cap or the deadline
-    without reading the rest into memory (at most the cap plus one chunk is held;
-    a Content-Length is not trusted either way)."""
+    """Accumulates a response body from its raw (still encoded) chunks, decoding gzip
+    or deflate itself so that a small compressed body cannot inflate past the cap:
+    the body is refused at the cap, never read whole into memory. A body that arrives
+    complete is kept even if the deadline passed while it did; one still incomplete at
+    the deadline is abandoned."""
 
-    def __init__(self, run: Run, status: int) -> None:
+    def __init__(self, run: Run, response: httpx.Response) -> None:
         self._run = run
-        self._status = status
+        self._response = response
         self._chunks: list[bytes] = []
         self._size = 0
+        self._inflate: zlib._Decompress | None
+        # A body something read already (a mock transport, an event hook) is decoded.
+        self.preloaded = response.content if response.is_stream_consumed else None
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if self.preloaded is not None:
+            self._inflate = None
+        elif encoding in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif encoding == "deflate":
+            self._inflate = zlib.decompressobj()
+        elif encoding in ("identity", ""):
+            self._inflate = None
+        else:
+            raise self._malformed(f"an unsupported Content-Encoding {encoding!r}")
 
-    def feed(self, chunk: bytes) -> None:
-        """Take the next chunk."""
-        self._size += len(chunk)
-        if self._size > self._run.max_body_size:
-            self._too_large(self._size)
-        self._chunks.append(chunk)
-        if self._run.clock() > self._run.deadline_at:
+    def feed(self, raw: bytes) -> None:
+        """Take the next raw chunk."""
+        room = self._run.max_body_size - self._size + 1  # one byte more shows the excess
+        if self._inflate is None:
+            data = raw
+        else:
+            try:
+                data = self._inflate.decompress(raw, room)
+            except zlib.error as exc:
+                raise self._malformed(f"a body that does not decompress ({exc})") from None
+        self._size += len(data)
+        if self._size > self._run.max_body_size or (
+            self._inflate and self._inflate.unconsumed_tail
+        ):
+            raise self._malformed(f"a body over the {self._run.max_body_size}-byte cap")
+        self._chunks.append(data)
+        if self._run.clock() > self._run.deadline_at and not self._complete():
             raise self._run.transport_error(httpx.ReadTimeout("the call's deadline passed"))
 
     def body(self) -> bytes:
         """The whole body."""
+        if self._inflate is not None:
+            self._chunks.append(self._inflate.flush())
         return b"".join(self._chunks)
 
-    def _too_large(self, size: int) -> None:
-        raise MalformedResponseError(
-            f"the response body ({size} bytes or more) exceeds the "
-            f"{self._run.max_body_size}-byte cap",
-            status=self._status,
-            method=self._run.call.method,
-            url=self._run.url,
-        )
+    def _complete(self) -> bool:
+        if self.preloaded is not None:
+            return True
+        declared = self._response.headers.get("content-length", "")
+        return declared.isdigit() and self._response.num_bytes_downloaded >= int(declared)
+
+    def _malformed(self, what: str) -> MalformedResponseError:
+        status = self._response.status_code
+        return MalformedResponseError(
+            f"{status} response with {what}",
+            status=status, method=self._run.call.method, url=self._run.url,
+            headers=self._response.headers,
+        )  # fmt: skip

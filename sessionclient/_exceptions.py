@@ -234,9 +234,11 @@ class TransportError(SessionClientError):
 
     explanation_key = "transport"
 
-    def __init__(self, message: str, *, sent: bool, **kwargs: Any) -> None:
+    def __init__(self, message: str, *, sent: bool, retryable: bool = True, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.sent = sent
+        self.retryable = retryable
+        """False when sending again cannot help (the request could not be encoded)."""
 
 
 class TaskError(SessionClientError):

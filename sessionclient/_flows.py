@@ -15,9 +15,14 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from ._core import Call, Reply, plan, session_of
+from ._core import Call, Pause, Reply, plan, session_of
 from ._etag import ANY, ETag
-from ._exceptions import AmbiguousWriteError, MalformedResponseError, PreconditionFailedError
+from ._exceptions import (
+    AmbiguousWriteError,
+    MalformedResponseError,
+    PreconditionFailedError,
+    SessionClientError,
+)
 from ._models import Accepted, Element, NotModified, Session
 from ._profiles import Kind
 from ._ref import SessionRef, check_element
@@ -43,6 +48,25 @@ class Step(Generic[T]):
         """The same call, with ``after`` applied to its result."""
         finish = self.finish
         return Step(self.call, lambda reply: after(finish(reply)))
+
+
+@attrs.frozen
+class Done(Generic[T]):
+    """A flow's end, with its result."""
+
+    value: T
+
+
+def resume(
+    flow: Generator[Call | Pause, Any, T], value: object = None, error: BaseException | None = None
+) -> Call | Pause | Done[T]:
+    """Advance ``flow`` with a value (or an error thrown into it): its next request,
+    pause, or its end. Only the flow's own ``StopIteration`` ends it; the drivers call
+    the network outside, so a stray ``StopIteration`` cannot pass for a result."""
+    try:
+        return flow.throw(error) if error is not None else flow.send(value)
+    except StopIteration as stop:
+        return Done(stop.value)
 
 
 def _unexpected(call: Call, reply: Reply, why: str) -> MalformedResponseError:
@@ -133,10 +157,12 @@ def applied(
 ) -> bool:
     """Whether ``document`` already holds every value ``delta`` sets: each key it sets
     to a value has that value, each key it sets to null is absent. ``members.me``
-    names the caller, whose index the client does not know, so it is not checked."""
+    names the caller, whose index the client does not know: a delta that touches it
+    cannot be confirmed, so it counts as not applied (writing one's own member entry
+    again is a harmless merge)."""
     for key, value in delta.items():
         if (*path, key) == ("members", "me"):
-            continue
+            return False
         if value is None:
             if key in document:
                 return False
@@ -154,6 +180,19 @@ def _current(ref: SessionRef) -> Flow[Session | None]:
     return result if isinstance(result, Session) else None
 
 
+def _guard(ref: SessionRef, current: Session | None) -> tuple[ETag | None, ETag | None]:
+    """(If-Match, If-None-Match) of the next write: the version read, or create-only."""
+    if current is None:
+        return None, ANY
+    if current.etag is None or current.etag.weak:
+        raise MalformedResponseError(
+            f"the session came with {'a weak ETag' if current.etag else 'no ETag'}, so it "
+            "cannot guard a write (If-Match needs a strong one); a proxy may be altering it",
+            method="GET", url=ref.path,
+        )  # fmt: skip
+    return current.etag, None
+
+
 def update(
     target: SessionRef | Session, mutate: Mutate, *, create: bool = False, max_attempts: int = 5
 ) -> Flow[Session | Accepted | None]:
@@ -165,7 +204,8 @@ def update(
     extra GET; a 412 without one costs a GET). After a retried write that may have
     landed, the 412's session is checked with ``applied``: when it already holds the
     delta, the write counts as done. Returns the written session, or None when there is
-    none (it does not exist and ``create`` is False, or the write deleted it).
+    none (it does not exist and ``create`` is False, or the write deleted it). After
+    ``max_attempts`` conflicts the last 412 is raised, carrying the latest session.
     """
     if not isinstance(max_attempts, int) or max_attempts < 1:
         raise ValueError("max_attempts must be a positive integer")
@@ -176,22 +216,19 @@ def update(
     else:
         ref, current = target, None
         current = yield from _current(ref)
-    for _ in range(max_attempts):
+    conflicts: list[SessionClientError] = []
+    while len(conflicts) < max_attempts:
         delta = mutate(current)
         if delta is None:
             return current
         if current is None and not create:
             return None
-        if current is not None and current.etag is None:
-            raise MalformedResponseError(
-                "the session came without an ETag, so it cannot be written conditionally",
-                method="GET", url=ref.path,
-            )  # fmt: skip
-        guard = {"if_match": current.etag} if current is not None else {"if_none_match": ANY}
-        call = plan("PUT", ref, changes=delta, **guard)
+        if_match, if_none_match = _guard(ref, current)
+        call = plan("PUT", ref, changes=delta, if_match=if_match, if_none_match=if_none_match)
         try:
             reply = yield call
         except (PreconditionFailedError, AmbiguousWriteError) as conflict:
+            conflicts.append(conflict)
             latest = conflict.session
             if latest is None:
                 latest = yield from _current(ref)
@@ -201,12 +238,25 @@ def update(
             current = latest
             continue
         return _write_result(call, reply)
-    raise PreconditionFailedError(
-        f"the session kept changing: gave up after {max_attempts} conditional writes",
-        status=412, method="PUT", url=ref.path, session=current,
-        etag=current.etag if current is not None else None,
-        explanation_key="mpsd.412.session",
+    raise _gave_up(conflicts, current)
+
+
+def _gave_up(
+    conflicts: list[SessionClientError], latest: Session | None
+) -> PreconditionFailedError:
+    """The last 412, told that update() gave up, and carrying the latest session."""
+    last = conflicts[-1]
+    error = PreconditionFailedError(
+        f"the session kept changing: gave up after {len(conflicts)} conditional writes "
+        f"({last.message})",
+        status=last.status, method=last.method, url=last.url, headers=last.headers,
+        session=latest, etag=latest.etag if latest is not None else None,
+        request_id=last.request_id, explanation_key="mpsd.412.session",
     )  # fmt: skip
+    error.history = tuple(attempt for c in conflicts for attempt in c.history)
+    error.attempts = len(error.history)
+    error.__cause__ = last
+    return error
 
 
 # --- verbs ----------------------------------------------------------------------------

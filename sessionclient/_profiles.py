@@ -199,6 +199,7 @@ TASKS = Profile(
         Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "tasks.200", _READ_WRITE),
         Row(201, K.CREATED, B.RESOURCE, M.JSON, "tasks.201", _POST),
         Row(202, K.ACCEPTED, B.TASK, M.JSON, "tasks.202", _methods("POST", "DELETE")),
+        Row(202, K.ACCEPTED, B.NONE, M.NONE, "tasks.202", _methods("POST", "DELETE")),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "tasks.204", _methods("PUT", "POST", "DELETE")),
         Row(400, K.ERROR, B.ERROR, M.JSON, "tasks.400", _methods("POST", "PUT")),
         Row(401, K.ERROR, B.ERROR, M.JSON, "tasks.401"),

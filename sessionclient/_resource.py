@@ -22,7 +22,7 @@ import httpx
 
 from ._auth import TokenProvider
 from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, SyncClient
-from ._core import SAFE_METHODS, Call, Pause, Reply, conditions, encode_json
+from ._core import SAFE_METHODS, Call, Pause, Reply, check_header, conditions, encode_json
 from ._etag import ETag
 from ._exceptions import MalformedResponseError, TaskFailedError, TaskTimeoutError
 from ._flows import Step
@@ -83,6 +83,8 @@ def plan_resource(
         dated.append(("If-Modified-Since", _date(if_modified_since, "if_modified_since")))
     if if_unmodified_since is not None:
         dated.append(("If-Unmodified-Since", _date(if_unmodified_since, "if_unmodified_since")))
+    for name, value in (headers or {}).items():
+        check_header(name, value)
     body = None if json is None else encode_json(json, what="json", object_only=False)
     typed = [("Content-Type", "application/json")] if body is not None else []
     return Call(
@@ -91,14 +93,16 @@ def plan_resource(
         Target.RESOURCE,
         headers=(*extra, *dated, *typed, *(headers or {}).items()),
         body=body,
-        # A write guarded by an ETag or a date cannot apply twice: the repeat gets 412.
-        safe=method in SAFE_METHODS or guarded or (if_unmodified_since is not None),
+        # A PUT or DELETE guarded by an ETag or a date cannot apply twice: the repeat
+        # gets 412. A POST creates something new each time, guarded or not.
+        safe=method in SAFE_METHODS
+        or (method in ("PUT", "DELETE") and (guarded or if_unmodified_since is not None)),
     )
 
 
 def _last_modified(reply: Reply) -> datetime | None:
     value = reply.headers.get("last-modified")
-    when = parse_http_date(value) if value else None
+    when = parse_http_date(value, now=time.time()) if value else None
     return None if when is None else datetime.fromtimestamp(when, timezone.utc)
 
 
@@ -153,32 +157,59 @@ def task_outcome(document: Any) -> tuple[bool, bool, str]:
     return finished, finished and not failed, str(message or state or "")
 
 
-def task_path(document: Any, location: str | None, base_url: str) -> str:
-    """The task's path below ``base_url``: its ``Href`` (or ``Links`` rel=Self), else
-    ``Location``. A task on another origin is refused: the token must not go there."""
-    href = None
-    if isinstance(document, Mapping):
-        href = _field(document, "Href")
-        links = _field(document, "Links")
-        if href is None and isinstance(links, list):
-            href = next((_field(link, "Href") for link in links if isinstance(link, Mapping)
-                         and str(_field(link, "Rel")).lower() == "self"), None)  # fmt: skip
-    href = href or location
+def _href(document: Any) -> Any:
+    if not isinstance(document, Mapping):
+        return None
+    links = _field(document, "Links")
+    if _field(document, "Href") is None and isinstance(links, list):
+        return next((_field(link, "Href") for link in links if isinstance(link, Mapping)
+                     and str(_field(link, "Rel")).lower() == "self"), None)  # fmt: skip
+    return _field(document, "Href")
+
+
+def task_of(call: Call, reply: Reply, base_url: str) -> tuple[str, dict[str, str]] | None:
+    """Where to poll the task a 202 started, as (path below ``base_url``, query), or
+    None when the reply starts no task. The task resource's ``Href`` (or ``Links``
+    rel=Self) comes first, then ``Location``. A task on another origin, or a link that
+    is not a clean path, is refused: the token must go nowhere else."""
+    location = reply.headers.get("location")
+    if reply.row.kind is not Kind.ACCEPTED or (reply.row.body is not Body.TASK and not location):
+        return None
+    href = _href(reply.document) or location
+
+    def refuse(why: str) -> MalformedResponseError:
+        return MalformedResponseError(
+            f"the 202 started a task the client cannot poll: {why}", status=reply.status,
+            method=call.method, url=reply.url, headers=reply.headers,
+        )  # fmt: skip
+
     if not isinstance(href, str) or not href:
-        raise MalformedResponseError("the 202 names no task to poll (no Href, no Location)")
-    base = httpx.URL(base_url)
-    url = base.join(href)
+        raise refuse("it names none (no Href, no Location)")
+    try:
+        base = httpx.URL(base_url)
+        url = base.join(href)
+    except (httpx.InvalidURL, ValueError):
+        raise refuse(f"{href!r} is not a URL") from None
     if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
-        raise MalformedResponseError(f"the task lives on another origin: {href!r}")
-    prefix = base.path.rstrip("/")
-    path = url.raw_path.decode("ascii")
+        raise refuse(f"{href!r} is on another origin")
+    prefix = base.raw_path.decode("ascii").rstrip("/")
+    path = url.raw_path.decode("ascii").split("?", 1)[0]
     if prefix and not path.startswith(prefix + "/"):
-        raise MalformedResponseError(f"the task is outside the base URL: {href!r}")
-    return path[len(prefix) :]
+        raise refuse(f"{href!r} is outside the base URL")
+    try:
+        return check_path(path[len(prefix) :]), dict(url.params)
+    except ValueError:
+        raise refuse(f"{href!r} is not a clean path") from None
 
 
 def poll_task(
-    path: str, document: Any, *, timeout: float, interval: float, max_interval: float = 8.0
+    path: str,
+    params: Mapping[str, str],
+    document: Any,
+    *,
+    timeout: float,
+    interval: float,
+    max_interval: float = 8.0,
 ) -> Generator[Call | Pause, Any, Any]:
     """Poll a task until it finishes: returns its final document, or raises
     ``TaskFailedError`` / ``TaskTimeoutError``. Waits what the server's Retry-After
@@ -202,7 +233,7 @@ def poll_task(
                 task=document, method="GET", url=path, retry_after=step,
             )  # fmt: skip
         now = yield Pause(step)
-        reply = yield plan_resource("GET", path)
+        reply = yield plan_resource("GET", path, params=params)
         document, retry_after = reply.document, reply.retry_after
         wait = min(wait * 1.5, max_interval)
 
@@ -212,14 +243,15 @@ class Task:
     """A task started by a 202; ``wait()`` polls it to its end."""
 
     path: str
+    params: dict[str, str]
     document: Any = attrs.field(repr=False)
     _client: ResourceClient = attrs.field(repr=False, alias="client")
 
     def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Any:
         """Poll until the task finishes; return its final document. Raises
         ``TaskFailedError`` when it fails, ``TaskTimeoutError`` after ``timeout``."""
-        flow = poll_task(self.path, self.document, timeout=timeout, interval=interval)
-        return self._client._drive(flow, None)
+        flow = poll_task(self.path, self.params, self.document, timeout=timeout, interval=interval)
+        return self._client._drive(flow, None, deadline=timeout)
 
 
 @attrs.frozen
@@ -227,13 +259,14 @@ class AsyncTask:
     """A task started by a 202, for the async client; ``await wait()`` polls it."""
 
     path: str
+    params: dict[str, str]
     document: Any = attrs.field(repr=False)
     _client: AsyncResourceClient = attrs.field(repr=False, alias="client")
 
     async def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Any:
         """See ``Task.wait``."""
-        flow = poll_task(self.path, self.document, timeout=timeout, interval=interval)
-        return await self._client._drive(flow, None)
+        flow = poll_task(self.path, self.params, self.document, timeout=timeout, interval=interval)
+        return await self._client._drive(flow, None, deadline=timeout)
 
 
 def request_step(call: Call) -> Step[tuple[Reply, ResourceResult]]:
@@ -306,10 +339,8 @@ class ResourceClient(SyncClient):
         ``if_modified_since``, ``if_unmodified_since``)."""
         call = plan_resource(method.upper(), path, **options)
         reply, result = self._drive(request_step(call), retry)
-        if reply.row.body is Body.TASK:
-            return Task(task_path(reply.document, reply.headers.get("location"),
-                                  self._base_url), reply.document, client=self)  # fmt: skip
-        return result
+        task = task_of(call, reply, self._base_url)
+        return result if task is None else Task(*task, reply.document, client=self)
 
     def get(
         self,
@@ -402,10 +433,8 @@ class AsyncResourceClient(AsyncClient):
         """See ``ResourceClient.request``."""
         call = plan_resource(method.upper(), path, **options)
         reply, result = await self._drive(request_step(call), retry)
-        if reply.row.body is Body.TASK:
-            return AsyncTask(task_path(reply.document, reply.headers.get("location"),
-                                       self._base_url), reply.document, client=self)  # fmt: skip
-        return result
+        task = task_of(call, reply, self._base_url)
+        return result if task is None else AsyncTask(*task, reply.document, client=self)
 
     async def get(
         self,

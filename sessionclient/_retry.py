@@ -19,6 +19,7 @@ import attrs
 from attrs import validators as v
 
 from ._exceptions import Attempt, SessionClientError, StatusError, TransportError
+from ._http import MAX_RETRY_AFTER
 from ._profiles import Profile
 
 ThrottleMode = Literal["wait", "fail", "off"]
@@ -36,6 +37,8 @@ class Cause(enum.Enum):
 def cause_of(error: SessionClientError, profile: Profile) -> Cause:
     """Classify an attempt's error against the service's profile."""
     if isinstance(error, TransportError):
+        if not error.retryable:
+            return Cause.FINAL
         return Cause.TRANSIENT if error.sent else Cause.UNSENT
     if not isinstance(error, StatusError) or error.status is None:
         return Cause.FINAL
@@ -110,14 +113,14 @@ class RetryPolicy:
         cause: Cause,
         safe: bool,
         retry_after: float | None,
-        elapsed: float,
+        remaining: float,
         rand: float,
     ) -> Decision:
         """Retry or not after failed attempt ``attempt``, and the wait before the next.
 
-        ``safe``: the request may be repeated; ``elapsed``: seconds since the call
-        began; ``rand``: a uniform number in [0, 1) for jitter. Pure: the same inputs
-        give the same decision.
+        ``safe``: the request may be repeated; ``remaining``: seconds left before the
+        call's deadline (``math.inf`` without one); ``rand``: a uniform number in
+        [0, 1) for jitter. Pure: the same inputs give the same decision.
         """
         if cause is Cause.FINAL:
             return Decision(False, reason="not retryable")
@@ -126,14 +129,14 @@ class RetryPolicy:
         if attempt >= self.max_attempts:
             return Decision(False, reason=f"gave up after {attempt} attempts")
         if retry_after is not None:
-            cap = self.retry_after_max or self.deadline or math.inf
-            if retry_after > cap:
+            cap = self.retry_after_max or self.deadline or MAX_RETRY_AFTER
+            if retry_after > cap or retry_after >= MAX_RETRY_AFTER:
                 return Decision(False, reason=f"Retry-After {retry_after:g} s exceeds {cap:g} s")
             # Round up to the millisecond and add a little: never earlier than asked.
             wait = math.ceil(retry_after * 1000) / 1000 + 0.001 + rand * min(0.02, retry_after / 10)
         else:
             wait = self.backoff_for(attempt, rand)
-        if self.deadline is not None and elapsed + wait > self.deadline:
+        if wait > remaining:
             return Decision(False, reason=f"waiting {wait:.3f} s would pass the deadline")
         return Decision(True, wait, "retrying")
 
@@ -180,6 +183,7 @@ class CoolDown:
         if not pace:
             return max(0.0, state.until - now)
         with self._lock:
+            state = self._paces[host]  # again: a hold() may have replaced it meanwhile
             slot = max(now, state.next)
             wait = slot - now
             if wait <= within:
@@ -187,11 +191,18 @@ class CoolDown:
             return wait
 
 
+MAX_LINGER = 300.0
+"""Pacing never outlives a lull longer than this, whatever the report says."""
+
+
 def pace_from(details: Any, retry_after: float) -> tuple[float, float]:
     """(spacing, linger) after a throttling answer. With the service's report
     (``maxRequests`` per ``periodInSeconds``) the spacing is its rate with 2% to spare,
     so that held calls drain the window instead of refilling it; without, a small
-    fraction of the wait. Pacing lingers for one period (or the wait)."""
+    fraction of the wait. Pacing lingers for one period (or the wait). A report is
+    not trusted beyond the server's own Retry-After: no slot is ever spaced further
+    apart than it, nor pacing kept past ``MAX_LINGER``."""
+    spacing, linger = min(max(retry_after / 50, 0.001), 0.05), retry_after
     if isinstance(details, dict):
         try:
             period = float(details["periodInSeconds"])
@@ -200,5 +211,5 @@ def pace_from(details: Any, retry_after: float) -> tuple[float, float]:
             pass
         else:
             if 0 < period < math.inf and 1 <= limit < math.inf:
-                return period / limit * 1.02, period
-    return min(max(retry_after / 50, 0.001), 0.05), retry_after
+                spacing, linger = period / limit * 1.02, period
+    return min(spacing, max(retry_after, 0.001)), min(linger, MAX_LINGER)

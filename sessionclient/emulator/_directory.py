@@ -683,6 +683,10 @@ class Directory:
         if stored is not None and stored.document["members"] and not document["members"]:
             del self._sessions[route.key]  # the last member left
             return EmulatedResponse(204)
+        limit = document["constants"].get("system", {}).get("maxMembersCount")
+        before = len(stored.document["members"]) if stored is not None else 0
+        if isinstance(limit, int) and before < len(document["members"]) > limit:
+            raise _conflict(f"the session is full: at most {limit} members")
         written = _Stored(document, f'"{next(self._writes):016x}"')
         self._sessions[route.key] = written
         return _reply(200 if stored else 201, route, written)
@@ -691,10 +695,12 @@ class Directory:
         if stored is None:
             return EmulatedResponse(204)
         if route.element is None:
+            if _member_index(stored.document, caller) is None:
+                raise _Refusal(_reply(403, route, stored))  # readable, not yours to delete
             del self._sessions[route.key]
             return EmulatedResponse(204)
         if _find(stored.document, route.element, caller) is None:
-            return EmulatedResponse(204)
+            return _reply(200, route, stored)  # nothing to remove: the session as it is
         return self._write(route, caller, stored, _removal(stored.document, route.element))
 
     # --- documents and replies

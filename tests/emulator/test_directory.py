@@ -597,7 +597,9 @@ def test_delete_session(
     directory: Directory, lobby: EmulatedResponse, if_match: str | None
 ) -> None:
     headers = {} if if_match is None else {"if_match": if_match}
-    assert_empty(call(directory, "DELETE", LOBBY, user="bob", **headers), 204)
+    refused = call(directory, "DELETE", LOBBY, user="bob", **headers)  # not a member
+    assert_session(refused, 403, directory)
+    assert_empty(call(directory, "DELETE", LOBBY, **headers), 204)
     assert stored(directory) is None
     assert_empty(call(directory, "DELETE", LOBBY), 204)  # already gone
 
@@ -665,16 +667,18 @@ def test_put_element_answers_200_with_the_whole_session(
     assert value == expected
 
 
-def test_delete_element_answers_the_whole_session_or_204(
+def test_delete_element_answers_the_whole_session(
     directory: Directory, lobby: EmulatedResponse
 ) -> None:
     call(directory, "PUT", f"{LOBBY}/servers/host", {"region": "eu"})
     removed = assert_session(call(directory, "DELETE", f"{LOBBY}/servers/host"), 200, directory)
     assert removed["servers"] == {}
     etag = etag_of(call(directory, "GET", LOBBY))
-    assert_empty(call(directory, "DELETE", f"{LOBBY}/servers/host"), 204)  # no such element
-    assert_empty(call(directory, "DELETE", f"{LOBBY}/members/7"), 204)
-    assert etag_of(call(directory, "GET", LOBBY)) == etag  # nothing was written
+    # No such element, but the session is there: 204 would say neither exists.
+    again = call(directory, "DELETE", f"{LOBBY}/servers/host")
+    assert_session(again, 200, directory)
+    assert_session(call(directory, "DELETE", f"{LOBBY}/members/7"), 200, directory)
+    assert etag_of(call(directory, "GET", LOBBY)) == etag == etag_of(again)  # nothing written
     cleared = assert_session(call(directory, "DELETE", f"{LOBBY}/properties"), 200, directory)
     assert cleared["properties"] == {"system": {}, "custom": {}}
 
@@ -936,7 +940,7 @@ def test_templates_are_copied_and_know_whether_they_are_large() -> None:
 
 
 def test_handle_is_thread_safe(directory: Directory, lobby: EmulatedResponse) -> None:
-    users = [f"user{i}" for i in range(16)]
+    users = [f"user{i}" for i in range(7)]  # the lobby holds 8
 
     def join_and_write(user: str) -> None:
         call(directory, "PUT", LOBBY, {"members": {"me": {}}}, user=user)
@@ -956,10 +960,25 @@ def test_handle_is_thread_safe(directory: Directory, lobby: EmulatedResponse) ->
         thread.join()
     document = stored(directory)
     assert document is not None
-    assert document["membersInfo"]["count"] == document["membersInfo"]["next"] == 17
+    assert document["membersInfo"]["count"] == document["membersInfo"]["next"] == 8
     assert {m["properties"]["custom"].get("n") for m in document["members"].values()} == {None, 9}
-    assert len(directory.requests) == 1 + 16 * 11
+    assert len(directory.requests) == 1 + 7 * 11
     assert {r.status for r in directory.requests} == {200, 201}
+
+
+def test_a_full_session_refuses_another_member(
+    directory: Directory, lobby: EmulatedResponse
+) -> None:
+    for n in range(7):
+        assert call(directory, "PUT", LOBBY, {"members": {"me": {}}}, user=f"u{n}").status == 200
+    full = call(directory, "PUT", LOBBY, {"members": {"me": {}}}, user="late")
+    assert (full.status, full.header("Content-Type")) == (409, "text/plain; charset=utf-8")
+    assert b"full" in full.body
+    document = stored(directory)
+    assert document is not None
+    assert len(document["members"]) == 8
+    # Members already in may still write.
+    assert call(directory, "PUT", LOBBY, {"properties": {"custom": {"x": 1}}}).status == 200
 
 
 # --- properties -------------------------------------------------------------------------
