@@ -285,7 +285,13 @@ class AsyncClient(_BaseClient):
     ) -> None:
         super().__init__(base_url, **config)
         self._sleep = sleep
-        self._http = httpx.AsyncClient(transport=transport, **self._httpx_options(auth, limits))
+        options = self._httpx_options(auth, limits)
+        self._http = httpx.AsyncClient(transport=transport, **options)
+        # Calls beyond the pool's size wait here, on the call's deadline, rather than in
+        # httpcore's pool, whose waiters time out after `pool` seconds and whose
+        # bookkeeping grows with their number.
+        size = options["limits"].max_connections
+        self._slots = asyncio.Semaphore(size) if size else None
 
     async def _attempt(self, run: Run) -> Reply:
         wait = run.admit()
@@ -300,8 +306,10 @@ class AsyncClient(_BaseClient):
             content=call.body,
             timeout=timeout,
         )
+        sending = False
         try:
-            async with _within(run.remaining()):  # even a server that trickles its headers
+            async with _within(run.remaining()), self._slot():  # even trickling headers
+                sending = True
                 response = await self._http.send(request, stream=True)
                 try:
                     reader = run.body_reader(response)
@@ -314,12 +322,16 @@ class AsyncClient(_BaseClient):
                     await response.aclose()
             return run.interpret(response.status_code, response.headers, reader.body())
         except TimeoutError:
-            timed_out = httpx.ReadTimeout("the call's deadline passed during the attempt")
+            kind = httpx.ReadTimeout if sending else httpx.PoolTimeout
+            timed_out = kind("the call's deadline passed during the attempt")
             raise run.failed(run.transport_error(timed_out)) from None
         except httpx.HTTPError as exc:
             raise run.failed(run.transport_error(exc)) from exc
         except SessionClientError as exc:
             raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
+
+    def _slot(self) -> contextlib.AbstractAsyncContextManager[object]:
+        return self._slots if self._slots is not None else contextlib.nullcontext()
 
     async def _execute(self, call: Call, retry: RetryPolicy | None, deadline_at: float) -> Reply:
         run = self._run(call, retry, deadline_at)

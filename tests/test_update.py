@@ -226,3 +226,27 @@ def test_verbs_refuse_bad_input_before_sending(
     with pytest.raises((ValueError, TypeError)):
         getattr(client, verb)(*args)
     assert route.call_count == 0
+
+
+def test_after_a_conflict_the_flow_backs_off_by_its_own_round_trip() -> None:
+    """Driven by hand: the flow measures its PUT's round trip with Pause(0) readings of
+    the clock, and after a 412 waits rand x round trip x 2^conflicts."""
+    from sessionclient import _flows
+    from sessionclient._core import Call, Pause
+
+    held = sc.Session(REF, sc.ETag('"a"'), doc(1))
+    flow = _flows.update(held, increment, rand=lambda: 0.5)
+    assert flow.send(None) == Pause(0.0)  # reads the clock before the write
+    put = flow.send(10.0)
+    assert isinstance(put, Call)
+    assert put.headers == (("If-Match", '"a"'),)
+    conflict = sc.PreconditionFailedError(
+        "x", status=412, session=sc.Session(REF, sc.ETag('"b"'), doc(5)), etag=sc.ETag('"b"')
+    )
+    assert flow.throw(conflict) == Pause(0.0)  # reads the clock after the write
+    assert flow.send(10.25) == Pause(0.5 * 0.25 * 2)  # half of two round trips
+    assert flow.send(10.5) == Pause(0.0)
+    again = flow.send(10.5)
+    assert isinstance(again, Call)
+    assert again.headers == (("If-Match", '"b"'),)
+    assert json.loads(again.body or b"") == {"properties": {"custom": {"counter": 6}}}

@@ -97,6 +97,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Serve a request for ``httpx.AsyncClient``."""
         body = await request.aread()
+        await asyncio.sleep(0)  # a network hop lets other tasks run: so does this one
         response = self.directory.handle(
             _request(request.method, request.url.raw_path.decode("ascii"), request.headers, body)
         )
