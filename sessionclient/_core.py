@@ -312,6 +312,14 @@ def _document(row: Row, body: bytes, media: Media, context: Callable[[], dict[st
     )
 
 
+_SESSION_KEYS = frozenset({"members", "membersInfo", "constants", "properties", "servers"})
+
+
+def _is_session(value: object) -> bool:
+    """Whether an error body is a session document (not some other JSON object)."""
+    return isinstance(value, dict) and not _SESSION_KEYS.isdisjoint(value)
+
+
 def _error(
     row: Row,
     call: Call,
@@ -324,7 +332,7 @@ def _error(
     """The exception of an error row, carrying the session when the body is one."""
     session = None
     message, details = _message(body, media)
-    if row.body is Body.SESSION and isinstance(details, dict) and call.ref is not None:
+    if row.body is Body.SESSION and _is_session(details) and call.ref is not None:
         etag = ETag.from_header(headers.get("etag"))
         session = _session(call, headers.get("content-location"), details, etag, False)
         message, details = f"the current session is attached (ETag {session.etag})", None

@@ -100,8 +100,8 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
     parse are ignored, huge ones are clamped to ``MAX_RETRY_AFTER``. When a header is
     repeated the longest wait wins: never come back earlier than asked.
     """
-    for millis in headers.get_list("retry-after-ms"):
-        if _DELTA.fullmatch(millis.strip()):
+    for millis in (value.strip() for value in headers.get_list("retry-after-ms")):
+        if _DELTA.fullmatch(millis):
             return min(max(float(millis) / 1000.0, 0.0), MAX_RETRY_AFTER)
     values = headers.get_list("retry-after")
     if not values:

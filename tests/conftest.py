@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -37,6 +37,20 @@ class FakeClock:
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
         await asyncio.sleep(0)  # still yield, as a real sleep would
+
+
+class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that arrives in pieces, as from a socket (not preloaded)."""
+
+    def __init__(self, data: bytes, size: int = 65536) -> None:
+        self.pieces = [data[i : i + size] for i in range(0, len(data), size)]
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.pieces
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for piece in self.pieces:
+            yield piece
 
 
 class Both:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import tracemalloc
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,7 +17,7 @@ import respx
 import sessionclient as sc
 from sessionclient._retry import pace_from
 
-from .conftest import BASE, REF, TOKEN, Both, FakeClock, MakeClient
+from .conftest import BASE, REF, TOKEN, Both, Chunks, FakeClock, MakeClient
 
 DOC = {"properties": {"custom": {"n": 1}}, "members": {"0": {}}}
 
@@ -123,20 +122,6 @@ def test_a_throttling_report_cannot_space_calls_beyond_its_retry_after() -> None
     spacing, linger = pace_from({"maxRequests": 1, "periodInSeconds": 86400}, 1.0)
     assert spacing <= 1.0
     assert linger <= 300
-
-
-class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A response body that arrives in pieces, as from a socket (not preloaded)."""
-
-    def __init__(self, data: bytes, size: int = 65536) -> None:
-        self.pieces = [data[i : i + size] for i in range(0, len(data), size)]
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self.pieces
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for piece in self.pieces:
-            yield piece
 
 
 def test_a_decompression_bomb_is_refused_at_the_cap(make_client: MakeClient) -> None:
