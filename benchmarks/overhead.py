@@ -26,7 +26,13 @@ from ._common import (
     session_ref,
 )
 
-HEADERS = {"Authorization": TOKEN, "x-xbl-contract-version": "107", "Accept": "application/json"}
+# The headers MPSD requires on every call (the SDK sends them too).
+HEADERS = {
+    "Authorization": TOKEN,
+    "x-xbl-contract-version": "107",
+    "Accept": "application/json",
+    "Content-Type": "application/json",
+}
 
 
 def _pair(

@@ -13,7 +13,7 @@ import functools
 import math
 import ssl
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -124,28 +124,39 @@ def _encoded(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]] 
     return [(name.encode(), value.encode("latin-1")) for name, value in headers] or None
 
 
-@contextlib.asynccontextmanager
-async def _within(seconds: float) -> AsyncIterator[None]:
-    """Cancel the block after ``seconds`` and raise ``TimeoutError`` (nothing when
-    infinite). ``asyncio.timeout`` where there is one: it needs no extra task."""
-    if seconds == math.inf:
-        yield
-    elif hasattr(asyncio, "timeout"):  # Python 3.11+
-        async with asyncio.timeout(max(seconds, 0.0)):
-            yield
-    else:  # pragma: no cover - Python 3.10
-        task = asyncio.current_task()
-        assert task is not None
-        loop = asyncio.get_running_loop()
-        handle = loop.call_later(max(seconds, 0.0), task.cancel)
-        try:
-            yield
-        except asyncio.CancelledError:
-            if handle.when() > loop.time():
-                raise  # cancelled by someone else
+class _Within:
+    """Cancels the block after ``seconds`` and raises ``TimeoutError`` instead (no timer
+    when the deadline is infinite). A plain class: a generator-based context manager,
+    or ``asyncio.timeout``, costs more per call than the timer itself."""
+
+    __slots__ = ("_fired", "_handle", "_seconds", "_task")
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._fired = False
+        self._handle: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[Any] | None = None
+
+    async def __aenter__(self) -> None:
+        if self._seconds != math.inf:
+            self._task = asyncio.current_task()
+            loop = asyncio.get_running_loop()
+            self._handle = loop.call_later(max(self._seconds, 0.0), self._fire)
+
+    def _fire(self) -> None:
+        self._fired = True
+        if self._task is not None:
+            self._task.cancel()
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: Any
+    ) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        if self._fired and kind is asyncio.CancelledError:
+            if self._task is not None and hasattr(self._task, "uncancel"):
+                self._task.uncancel()  # Python 3.11+: this cancellation is ours, not theirs
             raise TimeoutError from None
-        finally:
-            handle.cancel()
 
 
 def _replay(first: BaseException, attempt: Callable[[], T]) -> Callable[[], T]:
@@ -308,7 +319,7 @@ class AsyncClient(_BaseClient):
         )
         sending = False
         try:
-            async with _within(run.remaining()), self._slot():  # even trickling headers
+            async with _Within(run.remaining()), self._slot():  # even trickling headers
                 sending = True
                 response = await self._http.send(request, stream=True)
                 try:

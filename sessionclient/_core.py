@@ -12,7 +12,7 @@ import contextlib
 import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 import httpx
@@ -32,9 +32,9 @@ from ._ref import SessionRef, check_element
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 
 
-@attrs.frozen
-class Call:
-    """One planned HTTP request and what the interpreter needs to know about it."""
+class Call(NamedTuple):
+    """One planned HTTP request and what the interpreter needs to know about it (a
+    tuple: one is built per call, and tuples are the cheapest immutable value)."""
 
     method: str
     path: str
@@ -54,8 +54,7 @@ class Pause:
     seconds: float
 
 
-@attrs.frozen
-class Reply:
+class Reply(NamedTuple):
     """An interpreted response that is not an error."""
 
     status: int
@@ -91,6 +90,8 @@ def conditions(
 ) -> tuple[tuple[tuple[str, str], ...], bool]:
     """Validate conditional arguments; return the headers and whether they make a
     write safe to repeat (If-Match on a strong ETag, or create-only)."""
+    if if_match is None and if_none_match is None:
+        return (), False
     match = _etag(if_match, "if_match") if if_match is not None else None
     none_match = _etag(if_none_match, "if_none_match") if if_none_match is not None else None
     if match is not None and none_match is not None:

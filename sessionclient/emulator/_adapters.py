@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import threading
 import time
@@ -147,11 +148,26 @@ class EmulatorApp:
             headers_out.append((b"content-length", b"1000"))
             await send({"type": "http.response.start", "status": 200, "headers": headers_out})
             await send({"type": "http.response.body", "body": b"{", "more_body": True})
-            raise ConnectionAbortedError("emulated connection drop")
+            raise EmulatedDrop("emulated connection drop")
         await send(
             {"type": "http.response.start", "status": response.status, "headers": headers_out}
         )
         await send({"type": "http.response.body", "body": response.body})
+
+
+class EmulatedDrop(ConnectionAbortedError):
+    """Raised by the ASGI app to break a connection on purpose (a fault)."""
+
+
+class _QuietDrops(logging.Filter):
+    """Keeps the server's log free of the tracebacks of drops that were asked for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, EmulatedDrop)
+
+
+_QUIET = _QuietDrops()
 
 
 @contextlib.contextmanager
@@ -171,6 +187,7 @@ def serve(directory: Directory, host: str = "127.0.0.1", port: int = 0) -> Itera
         EmulatorApp(directory), log_level="warning", lifespan="on", timeout_graceful_shutdown=2
     )
     server = uvicorn.Server(config)
+    logging.getLogger("uvicorn.error").addFilter(_QUIET)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
