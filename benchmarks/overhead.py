@@ -92,33 +92,28 @@ def _results(where: str, samples: dict[str, list[float]], target: float, per: in
 
 def run(quick: bool = False) -> list[Result]:
     """Measure and return the four ratios."""
-    results = []
     rounds = 7 if quick else 21
     emulator = Emulator(throttle=Throttle(enabled=False))
     transport = emulator.transport()
-    sync, asynchronous, close = _pair(EMULATOR_URL, transport, transport)
+    results = _measure("in-process", _pair(EMULATOR_URL, transport, transport), rounds, 1.15)
+    with emulator_process("--no-throttle") as url:
+        results += _measure("loopback", _pair(url, None, None), rounds, 1.03)
+    return results
+
+
+def _measure(where: str, pair: Any, rounds: int, target: float) -> list[Result]:
+    """The sync and async ratios on one transport; async calls run ten per sample."""
+    sync, asynchronous, close = pair
+    calls = 300 if where == "in-process" else 100
     try:
-        results.append(
-            _results("in-process, sync", interleaved(sync, calls=300, rounds=rounds), 1.15, 1)
-        )
-        results.append(
+        return [
+            _results(f"{where}, sync", interleaved(sync, calls=calls, rounds=rounds), target, 1),
             _results(
-                "in-process, async", interleaved(asynchronous, calls=30, rounds=rounds), 1.15, 10
-            )
-        )
+                f"{where}, async",
+                interleaved(asynchronous, calls=calls // 10, rounds=rounds),
+                target,
+                10,
+            ),
+        ]
     finally:
         close()
-    with emulator_process("--no-throttle") as url:
-        sync, asynchronous, close = _pair(url, None, None)
-        try:
-            results.append(
-                _results("loopback, sync", interleaved(sync, calls=100, rounds=rounds), 1.03, 1)
-            )
-            results.append(
-                _results(
-                    "loopback, async", interleaved(asynchronous, calls=10, rounds=rounds), 1.03, 10
-                )
-            )
-        finally:
-            close()
-    return results

@@ -25,7 +25,6 @@ from ._exceptions import (
     MalformedResponseError,
     PreconditionFailedError,
     SessionClientError,
-    StatusError,
     TooManyRequestsError,
     TransportError,
 )
@@ -167,17 +166,14 @@ class Run:
         """Record a failed attempt and decide about the next one; return the error
         to raise (a 412 after an attempt that may have landed becomes
         ``AmbiguousWriteError``)."""
-        if (
-            isinstance(error, StatusError)
-            and error.status in self.profile.throttle
-            and error.retry_after is not None
-            and self.policy.throttle != "off"
-        ):
-            spacing, linger = pace_from(error.details, error.retry_after)
-            self.gate.hold(self.host, self.clock() + error.retry_after, spacing, linger)
         if isinstance(error, PreconditionFailedError) and self.maybe_applied:
             error = _ambiguous(error)
         cause = cause_of(error, self.profile)
+        # The profile's classification decides the gate too: "not done, come back then".
+        gated = self.policy.throttle != "off" and cause is Cause.THROTTLED
+        if gated and error.retry_after is not None:
+            spacing, linger = pace_from(error.details, error.retry_after)
+            self.gate.hold(self.host, self.clock() + error.retry_after, spacing, linger)
         decision = self.policy.decide(
             attempt=len(self.history) + 1,
             cause=cause,

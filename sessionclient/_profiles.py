@@ -113,10 +113,6 @@ class Profile:
             rows = matched or [r for r in rows if not r.pattern]
         return next((r for r in rows if r.media is media), rows[0] if rows else None)
 
-    def statuses(self) -> list[int]:
-        """The statuses of the table, sorted, each once."""
-        return sorted({r.status for r in self.rows})
-
 
 def _methods(*methods: str) -> frozenset[str]:
     return frozenset(methods)

@@ -170,6 +170,13 @@ class _QuietDrops(logging.Filter):
 _QUIET = _QuietDrops()
 
 
+def quiet_drops() -> None:
+    """Keep uvicorn's log free of the drops the emulator makes on purpose."""
+    logger = logging.getLogger("uvicorn.error")
+    if _QUIET not in logger.filters:
+        logger.addFilter(_QUIET)
+
+
 @contextlib.contextmanager
 def serve(directory: Directory, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve ``directory`` over HTTP with uvicorn in a background thread; yields the
@@ -187,7 +194,7 @@ def serve(directory: Directory, host: str = "127.0.0.1", port: int = 0) -> Itera
         EmulatorApp(directory), log_level="warning", lifespan="on", timeout_graceful_shutdown=2
     )
     server = uvicorn.Server(config)
-    logging.getLogger("uvicorn.error").addFilter(_QUIET)
+    quiet_drops()
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

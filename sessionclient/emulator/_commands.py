@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from typing import TextIO
 
-from ._adapters import _QUIET
+from ._adapters import quiet_drops
 from ._demo import run_demo
 from ._directory import DEFAULT_SCID
 from ._emulator import Emulator
@@ -34,6 +33,6 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         file=out,
         flush=True,
     )
-    logging.getLogger("uvicorn.error").addFilter(_QUIET)
+    quiet_drops()
     uvicorn.run(emulator.app(), host=args.host, port=args.port, log_level="warning")
     return 0
