@@ -1,15 +1,14 @@
-"""The I/O shells every client shares: one sync, one async.
+"""The I/O drivers every client shares: one sync, one async.
 
-They send a planned ``Call``, read the body under the cap and the deadline, hand the
-response to the call's ``Run`` and sleep when a decision says so. Everything they do
-not do is decided in ``_core``, ``_retry``, ``_engine`` and ``_flows``.
+A call goes ``client.get`` → ``_operate`` (an operation: one request, or a flow of
+requests and pauses) → ``_request`` (one request; tenacity drives its retries) →
+``_attempt`` (one HTTP exchange: pass the gate, send, read, interpret). Every wait is
+decided in ``_engine`` (``Deadline.allow``, ``Run.admit``, ``Run.failed``); the
+drivers only sleep.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import functools
 import math
 import ssl
 import time
@@ -17,16 +16,19 @@ from collections.abc import Awaitable, Callable, Generator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
+import anyio
+import attrs
 import httpx
 import tenacity
 
 from ._auth import TokenProvider, to_auth
 from ._core import Call, Pause, Reply
-from ._engine import Run
+from ._engine import Deadline, Run, Settings, preloaded_body
 from ._exceptions import SessionClientError
 from ._flows import Done, Step, resume
 from ._profiles import Profile
-from ._retry import CoolDown, RetryPolicy
+from ._retry import RetryPolicy
+from ._transport import DEADLINE, async_http_transport, http_transport
 from ._version import __version__
 
 T = TypeVar("T")
@@ -36,84 +38,119 @@ AnyFlow = Generator[Call | Pause, Any, T]
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 """5 s to connect, 10 s for each read, write and pool wait."""
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+"""httpx's own default pool: 100 connections, 20 kept alive. Async calls beyond
+``max_connections`` wait for a slot, on the call's deadline."""
 DEFAULT_MAX_BODY_SIZE = 4 * 1024 * 1024
 """Response bodies above 4 MiB are refused (``MalformedResponseError``)."""
 USER_AGENT = f"sessionclient/{__version__}"
 
 AuthTypes = httpx.Auth | TokenProvider | str | None
+Verify = ssl.SSLContext | str | bool
 
 
-class _BaseClient:
-    """Configuration and per-call state shared by the sync and async shells."""
+def _limits(limits: object) -> httpx.Limits:
+    if limits is None:
+        return DEFAULT_LIMITS
+    if not isinstance(limits, httpx.Limits):
+        raise TypeError(f"limits must be an httpx.Limits, not {type(limits).__name__}")
+    return limits
 
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        profile: Profile,
-        headers: Mapping[str, str],
-        retry: RetryPolicy | None,
-        timeout: httpx.Timeout | float | None,
-        clock: Callable[[], float],
-        max_body_size: int,
-        verify: ssl.SSLContext | str | bool,
-        insecure_skip_tls_verify: bool,
-    ) -> None:
+
+def _timeout(timeout: object) -> httpx.Timeout:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float)):
+        raise TypeError(
+            f"timeout must be seconds or an httpx.Timeout, not {type(timeout).__name__}"
+        )
+    return httpx.Timeout(timeout)
+
+
+def _headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(headers or {})
+
+
+@attrs.frozen(kw_only=True)
+class Options:
+    """What every client is built from, validated once: the four clients' constructors
+    take these as keywords (plus what is theirs: a contract version or a profile)."""
+
+    base_url: str
+    auth: AuthTypes = attrs.field(default=None, repr=False)
+    retry: RetryPolicy | None = None
+    timeout: httpx.Timeout = attrs.field(default=DEFAULT_TIMEOUT, converter=_timeout)
+    limits: httpx.Limits = attrs.field(default=None, converter=_limits)
+    headers: Mapping[str, str] = attrs.field(factory=dict, converter=_headers)
+    clock: Callable[[], float] = time.monotonic
+    max_body_size: int = DEFAULT_MAX_BODY_SIZE
+    verify: Verify = True
+    insecure_skip_tls_verify: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        base_url = self.base_url
         if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ValueError("base_url must be an http(s) URL")
-        if httpx.URL(base_url).userinfo:
+            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
+        try:
+            url = httpx.URL(base_url)
+        except httpx.InvalidURL as exc:
+            raise ValueError(f"base_url {base_url!r} is not a valid URL ({exc})") from None
+        if url.userinfo:
             # It would be repeated in every error message and repr: use auth= instead.
             raise ValueError("base_url must not carry credentials; pass them as auth=")
-        if retry is not None and not isinstance(retry, RetryPolicy):
-            raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
-        if not isinstance(max_body_size, int) or max_body_size < 1:
+        if self.retry is not None and not isinstance(self.retry, RetryPolicy):
+            raise TypeError(f"retry must be a RetryPolicy, not {type(self.retry).__name__}")
+        if not callable(self.clock):
+            raise TypeError("clock must be a callable returning seconds")
+        size = self.max_body_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError("max_body_size must be a positive number of bytes")
-        if verify is False and not insecure_skip_tls_verify:
+        if self.verify is False and not self.insecure_skip_tls_verify:
             raise ValueError(
                 "TLS verification stays on unless you pass insecure_skip_tls_verify=True"
             )
-        self._base_url = base_url.rstrip("/")
-        self._host = httpx.URL(self._base_url).host
-        self._profile = profile
-        self._policy = retry or RetryPolicy()
-        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        self._clock = clock
-        self._max_body_size = max_body_size
-        self._gate = CoolDown()
-        self._verify: ssl.SSLContext | str | bool = False if insecure_skip_tls_verify else verify
-        self._headers = {"User-Agent": USER_AGENT, **headers}
 
-    def _httpx_options(self, auth: AuthTypes, limits: httpx.Limits | None) -> dict[str, Any]:
-        flow, fixed = to_auth(auth)
-        headers = self._headers if fixed is None else {**self._headers, "Authorization": fixed}
+
+class _BaseClient:
+    """Configuration shared by the sync and async drivers."""
+
+    _settings: Settings
+
+    def _configure(
+        self, options: Options, profile: Profile, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        """Keep the call settings; return the ``httpx`` client's arguments."""
+        base_url = options.base_url.rstrip("/")
+        self._base_url = base_url
+        self._timeout = options.timeout
+        self._policy = options.retry or RetryPolicy()
+        self._clock = options.clock
+        self._settings = Settings(
+            base_url, profile, self._policy, options.timeout, options.max_body_size,
+            options.clock, bucket=httpx.URL(base_url).host,
+        )  # fmt: skip
+        flow, fixed = to_auth(options.auth)
+        merged = {
+            "User-Agent": USER_AGENT,
+            # Only what the body reader decodes under its cap (and checks for a cut).
+            "Accept-Encoding": "gzip, deflate",
+            **headers,
+            **options.headers,
+        }
+        if fixed is not None:
+            merged["Authorization"] = fixed
         return {
-            "base_url": self._base_url,
-            "headers": headers,  # httpx masks Authorization in every repr
+            "base_url": base_url,
+            "headers": merged,  # httpx masks Authorization in every repr
             "auth": flow,
-            "timeout": self._timeout,
-            "limits": limits or httpx.Limits(),
+            "timeout": options.timeout,
             "follow_redirects": False,  # never carry the token to another origin
-            "verify": self._verify,
         }
 
-    def _deadline(self, retry: RetryPolicy | None, seconds: float | None) -> float:
+    def _deadline(self, policy: RetryPolicy, seconds: float | None) -> Deadline:
         """When an operation must end: one deadline for all of its requests."""
-        limit = seconds if seconds is not None else (retry or self._policy).deadline
-        return self._clock() + limit if limit is not None else math.inf
-
-    def _run(self, call: Call, retry: RetryPolicy | None, deadline_at: float) -> Run:
-        return Run(
-            call,
-            url=self._base_url + call.path,
-            policy=retry or self._policy,
-            profile=self._profile,
-            gate=self._gate,
-            host=self._host,
-            deadline_at=deadline_at,
-            clock=self._clock,
-            wallclock=time.time,
-            max_body_size=self._max_body_size,
-        )
+        limit = seconds if seconds is not None else policy.deadline
+        return Deadline(self._clock() + limit if limit is not None else math.inf, self._clock)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
@@ -124,146 +161,110 @@ def _encoded(headers: tuple[tuple[str, str], ...]) -> list[tuple[bytes, bytes]] 
     return [(name.encode(), value.encode("latin-1")) for name, value in headers] or None
 
 
-class _Within:
-    """Cancels the block after ``seconds`` and raises ``TimeoutError`` instead (no timer
-    when the deadline is infinite). A plain class: a generator-based context manager,
-    or ``asyncio.timeout``, costs more per call than the timer itself."""
-
-    __slots__ = ("_fired", "_handle", "_seconds", "_task")
-
-    def __init__(self, seconds: float) -> None:
-        self._seconds = seconds
-        self._fired = False
-        self._handle: asyncio.TimerHandle | None = None
-        self._task: asyncio.Task[Any] | None = None
-
-    async def __aenter__(self) -> None:
-        if self._seconds != math.inf:
-            self._task = asyncio.current_task()
-            loop = asyncio.get_running_loop()
-            self._handle = loop.call_later(max(self._seconds, 0.0), self._fire)
-
-    def _fire(self) -> None:
-        self._fired = True
-        if self._task is not None:
-            self._task.cancel()
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: Any
-    ) -> None:
-        if self._handle is not None:
-            self._handle.cancel()
-        if self._fired and kind is asyncio.CancelledError:
-            if self._task is not None and hasattr(self._task, "uncancel"):
-                self._task.uncancel()  # Python 3.11+: this cancellation is ours, not theirs
-            raise TimeoutError from None
-
-
-def _replay(first: BaseException, attempt: Callable[[], T]) -> Callable[[], T]:
-    """``attempt``, except that its first call re-raises ``first``: hands an attempt
-    that already failed to tenacity without sending it again."""
-    pending = [first]
-
-    def replayed() -> T:
-        if pending:
-            raise pending.pop()
-        return attempt()
-
-    return replayed
-
-
-def _areplay(
-    first: BaseException, attempt: Callable[[], Awaitable[T]]
-) -> Callable[[], Awaitable[T]]:
-    """The async ``_replay`` (tenacity awaits only coroutine functions)."""
-    pending = [first]
-
-    async def replayed() -> T:
-        if pending:
-            raise pending.pop()
-        return await attempt()
-
-    return replayed
+def _verify(options: Options) -> Verify:
+    return False if options.insecure_skip_tls_verify else options.verify
 
 
 class SyncClient(_BaseClient):
-    """The synchronous shell: an ``httpx.Client`` and a ``sleep``."""
+    """The synchronous driver: an ``httpx.Client`` and a ``sleep``."""
 
     def __init__(
         self,
-        base_url: str,
+        options: Options,
         *,
-        auth: AuthTypes,
+        profile: Profile,
+        headers: Mapping[str, str],
         transport: httpx.BaseTransport | None,
-        limits: httpx.Limits | None,
         sleep: Callable[[float], None],
-        **config: Any,
     ) -> None:
-        super().__init__(base_url, **config)
+        if transport is None:
+            transport = http_transport(_verify(options), options.limits)
+        elif not isinstance(transport, httpx.BaseTransport):
+            raise TypeError(f"transport must be an httpx.BaseTransport, not {transport!r}")
+        if not callable(sleep):
+            raise TypeError("sleep must be a callable taking seconds")
         self._sleep = sleep
-        self._http = httpx.Client(transport=transport, **self._httpx_options(auth, limits))
+        self._http = httpx.Client(transport=transport, **self._configure(options, profile, headers))
 
-    def _attempt(self, run: Run) -> Reply:
-        wait = run.admit()
-        if wait > 0:
-            self._sleep(wait)
-        call = run.call
-        timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
-        request = self._http.build_request(
-            call.method,
-            call.path,
-            headers=_encoded(call.headers),
-            content=call.body,
-            timeout=timeout,
-        )
-        try:
-            response = self._http.send(request, stream=True)
-            try:
-                reader = run.body_reader(response)
-                if reader.preloaded is not None:
-                    reader.feed(reader.preloaded)
-                else:
-                    for chunk in response.iter_raw():
-                        reader.feed(chunk)
-            finally:
-                response.close()
-            return run.interpret(response.status_code, response.headers, reader.body())
-        except httpx.HTTPError as exc:
-            raise run.failed(run.transport_error(exc)) from exc
-        except SessionClientError as exc:
-            raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
-
-    def _execute(self, call: Call, retry: RetryPolicy | None, deadline_at: float) -> Reply:
-        run = self._run(call, retry, deadline_at)
-        try:
-            return self._attempt(run)  # the common case never enters tenacity
-        except SessionClientError as error:
-            if not run.decision.retry:
-                raise
-            first = error
-        retrying = tenacity.Retrying(sleep=self._sleep, **run.retrying_kwargs())
-        return retrying(_replay(first, functools.partial(self._attempt, run)))
-
-    def _drive(
+    def _operate(
         self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None, deadline: float | None = None
     ) -> T:
-        deadline_at = self._deadline(retry, deadline)
+        """Carry out an operation: one request (a ``Step``), or a flow's requests and
+        pauses under one deadline."""
+        policy = retry or self._policy
+        time_left = self._deadline(policy, deadline)
         if isinstance(flow, Step):  # one request: no generator on the common path
-            return flow.finish(self._execute(flow.call, retry, deadline_at))
+            return flow.finish(self._request(flow.call, policy, time_left))
         step = resume(flow)
         while not isinstance(step, Done):
             if isinstance(step, Pause):
-                if step.seconds > 0:
-                    self._sleep(step.seconds)
+                seconds = time_left.allow(step.seconds, step.otherwise)
+                if seconds > 0:
+                    self._sleep(seconds)
                 step = resume(flow, self._clock())
                 continue
             try:
-                reply = self._execute(step, retry, deadline_at)
+                reply = self._request(step, policy, time_left)
             except SessionClientError as error:
                 step = resume(flow, error=error)
             else:
                 step = resume(flow, reply)
         return step.value
+
+    def _request(self, call: Call, policy: RetryPolicy, time_left: Deadline) -> Reply:
+        """One request; after a first attempt that failed and may be retried,
+        tenacity drives the rest with the policy's strategies."""
+        run = Run(call, self._settings, policy, time_left)
+        try:
+            return self._attempt(run)  # most calls end here: no tenacity on that path
+        except SessionClientError:
+            if not run.decision.retry:
+                raise
+        self._sleep(run.decision.wait)
+        retrying = tenacity.Retrying(sleep=self._sleep, **run.retrying_kwargs())
+        return retrying(self._attempt, run)
+
+    def _attempt(self, run: Run) -> Reply:
+        """One exchange: pass the gate, send, read the body under its cap, interpret."""
+        wait = run.admit()
+        if wait:
+            try:
+                while wait:
+                    self._sleep(wait)
+                    wait = run.admit()
+            finally:
+                run.give_back()
+        call = run.call
+        request = self._http.build_request(
+            call.method,
+            call.path,
+            headers=_encoded(call.headers),
+            content=call.body,
+            timeout=run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT,
+        )
+        error: SessionClientError
+        token = DEADLINE.set(run.socket_deadline())
+        try:
+            response = self._http.send(request, stream=True)
+            try:
+                if response.is_stream_consumed:
+                    body = preloaded_body(run, response)
+                else:
+                    reader = run.reader(response)
+                    for chunk in response.iter_raw():
+                        reader.feed(chunk)
+                    body = reader.body()
+            finally:
+                response.close()
+            return run.interpret(response.status_code, response.headers, body)
+        except httpx.HTTPError as exc:
+            error = run.transport_error(exc)
+        except SessionClientError as exc:
+            error = exc
+        finally:
+            DEADLINE.reset(token)
+        # Raised outside the handler: a library error quoting a header is never chained.
+        raise run.failed(error)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -282,99 +283,126 @@ class SyncClient(_BaseClient):
 
 
 class AsyncClient(_BaseClient):
-    """The asynchronous shell: an ``httpx.AsyncClient`` and an async ``sleep``."""
+    """The asynchronous driver: an ``httpx.AsyncClient`` and an async ``sleep``; runs
+    on asyncio and trio alike (anyio)."""
 
     def __init__(
         self,
-        base_url: str,
+        options: Options,
         *,
-        auth: AuthTypes,
+        profile: Profile,
+        headers: Mapping[str, str],
         transport: httpx.AsyncBaseTransport | None,
-        limits: httpx.Limits | None,
         sleep: Callable[[float], Awaitable[None]],
-        **config: Any,
     ) -> None:
-        super().__init__(base_url, **config)
+        if transport is None:
+            transport = async_http_transport(_verify(options), options.limits)
+        elif not isinstance(transport, httpx.AsyncBaseTransport):
+            raise TypeError(f"transport must be an httpx.AsyncBaseTransport, not {transport!r}")
+        if not callable(sleep):
+            raise TypeError("sleep must be a coroutine function taking seconds")
         self._sleep = sleep
-        options = self._httpx_options(auth, limits)
-        self._http = httpx.AsyncClient(transport=transport, **options)
-        # Calls beyond the pool's size wait here, on the call's deadline, rather than in
-        # httpcore's pool, whose waiters time out after `pool` seconds and whose
-        # bookkeeping grows with their number.
-        size = options["limits"].max_connections
-        self._slots = asyncio.Semaphore(size) if size else None
+        options_ = self._configure(options, profile, headers)
+        self._http = httpx.AsyncClient(transport=transport, **options_)
+        # Calls beyond the pool's size wait here, on the call's deadline, rather than
+        # in httpcore's pool, whose bookkeeping grows with the number of waiters.
+        size = options.limits.max_connections
+        self._slots = anyio.Semaphore(size) if size else None
 
-    async def _attempt(self, run: Run) -> Reply:
-        wait = run.admit()
-        if wait > 0:
-            await self._sleep(wait)
-        call = run.call
-        timeout = run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT
-        request = self._http.build_request(
-            call.method,
-            call.path,
-            headers=_encoded(call.headers),
-            content=call.body,
-            timeout=timeout,
-        )
-        sending = False
-        try:
-            async with _Within(run.remaining()), self._slot():  # even trickling headers
-                sending = True
-                response = await self._http.send(request, stream=True)
-                try:
-                    reader = run.body_reader(response)
-                    if reader.preloaded is not None:
-                        reader.feed(reader.preloaded)
-                    else:
-                        async for chunk in response.aiter_raw():
-                            reader.feed(chunk)
-                finally:
-                    await response.aclose()
-            return run.interpret(response.status_code, response.headers, reader.body())
-        except TimeoutError:
-            kind = httpx.ReadTimeout if sending else httpx.PoolTimeout
-            timed_out = kind("the call's deadline passed during the attempt")
-            raise run.failed(run.transport_error(timed_out)) from None
-        except httpx.HTTPError as exc:
-            raise run.failed(run.transport_error(exc)) from exc
-        except SessionClientError as exc:
-            raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
-
-    def _slot(self) -> contextlib.AbstractAsyncContextManager[object]:
-        return self._slots if self._slots is not None else contextlib.nullcontext()
-
-    async def _execute(self, call: Call, retry: RetryPolicy | None, deadline_at: float) -> Reply:
-        run = self._run(call, retry, deadline_at)
-        try:
-            return await self._attempt(run)
-        except SessionClientError as error:
-            if not run.decision.retry:
-                raise
-            first = error
-        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **run.retrying_kwargs())
-        return await retrying(_areplay(first, functools.partial(self._attempt, run)))
-
-    async def _drive(
+    async def _operate(
         self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None, deadline: float | None = None
     ) -> T:
-        deadline_at = self._deadline(retry, deadline)
+        """See ``SyncClient._operate``."""
+        policy = retry or self._policy
+        time_left = self._deadline(policy, deadline)
         if isinstance(flow, Step):
-            return flow.finish(await self._execute(flow.call, retry, deadline_at))
+            return flow.finish(await self._request(flow.call, policy, time_left))
         step = resume(flow)
         while not isinstance(step, Done):
             if isinstance(step, Pause):
-                if step.seconds > 0:
-                    await self._sleep(step.seconds)
+                seconds = time_left.allow(step.seconds, step.otherwise)
+                if seconds > 0:
+                    await self._sleep(seconds)
                 step = resume(flow, self._clock())
                 continue
             try:
-                reply = await self._execute(step, retry, deadline_at)
+                reply = await self._request(step, policy, time_left)
             except SessionClientError as error:
                 step = resume(flow, error=error)
             else:
                 step = resume(flow, reply)
         return step.value
+
+    async def _request(self, call: Call, policy: RetryPolicy, time_left: Deadline) -> Reply:
+        """See ``SyncClient._request``."""
+        run = Run(call, self._settings, policy, time_left)
+        try:
+            return await self._attempt(run)
+        except SessionClientError:
+            if not run.decision.retry:
+                raise
+        await self._sleep(run.decision.wait)
+        retrying = tenacity.AsyncRetrying(sleep=self._sleep, **run.retrying_kwargs())
+        return await retrying(self._attempt, run)
+
+    async def _attempt(self, run: Run) -> Reply:
+        """See ``SyncClient._attempt``."""
+        wait = run.admit()
+        if wait:
+            try:
+                while wait:
+                    await self._sleep(wait)
+                    wait = run.admit()
+            finally:
+                run.give_back()
+        call = run.call
+        request = self._http.build_request(
+            call.method,
+            call.path,
+            headers=_encoded(call.headers),
+            content=call.body,
+            timeout=run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT,
+        )
+        error: SessionClientError
+        slots = self._slots
+        if slots is not None:
+            await self._take_slot(slots, run)
+        token = DEADLINE.set(run.socket_deadline())
+        try:
+            response = await self._http.send(request, stream=True)
+            try:
+                if response.is_stream_consumed:
+                    body = preloaded_body(run, response)
+                else:
+                    reader = run.reader(response)
+                    async for chunk in response.aiter_raw():
+                        reader.feed(chunk)
+                    body = reader.body()
+            finally:
+                await response.aclose()
+            return run.interpret(response.status_code, response.headers, body)
+        except httpx.HTTPError as exc:
+            error = run.transport_error(exc)
+        except SessionClientError as exc:
+            error = exc
+        finally:
+            DEADLINE.reset(token)
+            if slots is not None:
+                slots.release()
+        raise run.failed(error)
+
+    @staticmethod
+    async def _take_slot(slots: anyio.Semaphore, run: Run) -> None:
+        """A connection slot, waited for on the call's deadline."""
+        try:
+            slots.acquire_nowait()
+            return
+        except anyio.WouldBlock:
+            pass
+        with anyio.move_on_after(max(run.deadline.left(), 0.0)):
+            await slots.acquire()
+            return
+        raise run.failed(run.transport_error(httpx.PoolTimeout("no free connection in time")))
 
     async def aclose(self) -> None:
         """Close the connection pool."""

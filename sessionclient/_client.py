@@ -6,17 +6,17 @@ decided once, in ``_core``, ``_retry``, ``_engine`` and ``_flows``.
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal, overload
 
+import anyio
 import httpx
 
 from . import _flows as flows
 from ._auth import TokenProvider
-from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, SyncClient
+from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, Options, SyncClient
 from ._etag import ETag
 from ._models import Accepted, Element, NotModified, Session
 from ._profiles import MPSD
@@ -27,30 +27,14 @@ DEFAULT_BASE_URL = "https://sessiondirectory.xboxlive.com"
 CONTRACT_VERSION = 107
 
 
-def _config(
-    retry: RetryPolicy | None,
-    timeout: httpx.Timeout | float | None,
-    contract_version: int,
-    headers: Mapping[str, str] | None,
-    clock: Callable[[], float],
-    max_body_size: int,
-    verify: ssl.SSLContext | str | bool,
-    insecure_skip_tls_verify: bool,
-) -> dict[str, Any]:
-    """The shell configuration of an MPSD client."""
+def _headers(contract_version: int) -> dict[str, str]:
     if isinstance(contract_version, bool) or not isinstance(contract_version, int):
         raise TypeError("contract_version must be an int")
     return {
-        "profile": MPSD,
-        "headers": {
-            "x-xbl-contract-version": str(contract_version),
-            "Content-Type": "application/json",  # MPSD documents it for every call
-            "Accept": "application/json",
-            **(headers or {}),
-        },
-        "retry": retry, "timeout": timeout, "clock": clock, "max_body_size": max_body_size,
-        "verify": verify, "insecure_skip_tls_verify": insecure_skip_tls_verify,
-    }  # fmt: skip
+        "x-xbl-contract-version": str(contract_version),
+        "Content-Type": "application/json",  # MPSD documents it for every call
+        "Accept": "application/json",
+    }
 
 
 class SessionClient(SyncClient):
@@ -80,10 +64,14 @@ class SessionClient(SyncClient):
         verify: ssl.SSLContext | str | Literal[True] = True,
         insecure_skip_tls_verify: bool = False,
     ) -> None:
+        options = Options(
+            base_url=base_url, auth=auth, retry=retry, timeout=timeout, limits=limits,
+            headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
+            insecure_skip_tls_verify=insecure_skip_tls_verify,
+        )  # fmt: skip
         super().__init__(
-            base_url, auth=auth, transport=transport, limits=limits, sleep=sleep,
-            **_config(retry, timeout, contract_version, headers, clock, max_body_size, verify,
-                      insecure_skip_tls_verify),
+            options, profile=MPSD, headers=_headers(contract_version), transport=transport,
+            sleep=sleep,
         )  # fmt: skip
 
     # --- sessions -----------------------------------------------------------------
@@ -105,7 +93,7 @@ class SessionClient(SyncClient):
     ) -> Session | NotModified | None:
         """Read a session: ``Session``; ``None`` when it does not exist (204);
         ``NotModified`` when ``if_none_match`` still matches (304)."""
-        return self._drive(flows.get(ref, if_none_match=if_none_match), retry)
+        return self._operate(flows.get(ref, if_none_match=if_none_match), retry)
 
     def put(
         self,
@@ -121,7 +109,7 @@ class SessionClient(SyncClient):
         ``if_match=etag`` writes only that version, ``if_match=ANY`` only an existing
         session, ``if_none_match=ANY`` only a new one."""
         flow = flows.put(ref, changes, if_match=if_match, if_none_match=if_none_match)
-        return self._drive(flow, retry)
+        return self._operate(flow, retry)
 
     def delete(
         self,
@@ -131,7 +119,7 @@ class SessionClient(SyncClient):
         retry: RetryPolicy | None = None,
     ) -> None:
         """Delete a session (a missing one is not an error)."""
-        self._drive(flows.delete(ref, if_match=if_match), retry)
+        self._operate(flows.delete(ref, if_match=if_match), retry)
 
     # --- elements -----------------------------------------------------------------
 
@@ -145,7 +133,7 @@ class SessionClient(SyncClient):
     ) -> Element | NotModified | None:
         """Read one element (``members/me``, ``members/3``, ``servers/x``,
         ``properties``): ``None`` when the session exists but the element does not."""
-        return self._drive(flows.get_element(ref, element, if_none_match=if_none_match), retry)
+        return self._operate(flows.get_element(ref, element, if_none_match=if_none_match), retry)
 
     def put_element(
         self,
@@ -160,7 +148,7 @@ class SessionClient(SyncClient):
         """Write one element: the whole ``Session`` after the write, or ``None`` when
         neither the session nor the element exists any more."""
         flow = flows.put(ref, changes, element, if_match=if_match, if_none_match=if_none_match)
-        return self._drive(flow, retry)
+        return self._operate(flow, retry)
 
     def delete_element(
         self,
@@ -172,7 +160,7 @@ class SessionClient(SyncClient):
     ) -> Session | Accepted | None:
         """Remove one element: the ``Session`` after it, or ``None`` when neither the
         session nor the element exists any more."""
-        return self._drive(flows.delete(ref, element, if_match=if_match), retry)
+        return self._operate(flows.delete(ref, element, if_match=if_match), retry)
 
     # --- conflicts and common verbs -------------------------------------------------
 
@@ -182,19 +170,20 @@ class SessionClient(SyncClient):
         mutate: flows.Mutate,
         *,
         create: bool = False,
-        max_attempts: int = 5,
+        max_attempts: int | None = None,
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """Read-modify-write: write ``mutate(current)`` with ``If-Match``, and on 412
         call ``mutate`` again on the session the 412 carried (no extra read). Starts
         from ``target`` when it is a ``Session``. ``mutate`` returns a delta, or None to
         write nothing; it gets None when the session does not exist, which is created
-        only with ``create=True``. After ``max_attempts`` conflicting writes, raises
+        only with ``create=True``. Conflicts are resolved until the call's deadline (or
+        ``max_attempts`` conflicting writes, when given); then it raises
         ``PreconditionFailedError`` with the latest session. A retried write that may
         have landed is accepted when the session already holds every value the delta
         set (``members.me`` excepted); see the README for the limits of that rule."""
         flow = flows.update(target, mutate, create=create, max_attempts=max_attempts)
-        return self._drive(flow, retry)
+        return self._operate(flow, retry)
 
     def create(
         self,
@@ -204,7 +193,7 @@ class SessionClient(SyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """Create a session that must not exist yet (412 if it does)."""
-        return self._drive(flows.create(ref, changes), retry)
+        return self._operate(flows.create(ref, changes), retry)
 
     def join(
         self,
@@ -217,12 +206,12 @@ class SessionClient(SyncClient):
         """Join (or update your entry in) a session, creating it if needed.
         ``constants`` / ``properties`` are your member's objects as the service
         spells them, e.g. ``{"custom": {"ready": True}}``."""
-        return self._drive(flows.join(ref, constants, properties), retry)
+        return self._operate(flows.join(ref, constants, properties), retry)
 
     def leave(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> bool:
         """Leave a session; returns whether it still exists (the last member leaving
         deletes it)."""
-        return self._drive(flows.leave(ref), retry)
+        return self._operate(flows.leave(ref), retry)
 
     def set_properties(
         self,
@@ -233,7 +222,7 @@ class SessionClient(SyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """Merge ``custom`` into the session's custom properties (null removes)."""
-        return self._drive(flows.set_properties(ref, custom, if_match), retry)
+        return self._operate(flows.set_properties(ref, custom, if_match), retry)
 
     def remove_member(
         self,
@@ -244,7 +233,7 @@ class SessionClient(SyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """Remove the member at ``index`` (409 in large sessions)."""
-        return self._drive(flows.remove_member(ref, index, if_match), retry)
+        return self._operate(flows.remove_member(ref, index, if_match), retry)
 
     def set_server(
         self,
@@ -256,7 +245,7 @@ class SessionClient(SyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """Set the server entry ``name``; ``server=None`` removes it."""
-        return self._drive(flows.set_server(ref, name, server, if_match), retry)
+        return self._operate(flows.set_server(ref, name, server, if_match), retry)
 
 
 class AsyncSessionClient(AsyncClient):
@@ -275,15 +264,19 @@ class AsyncSessionClient(AsyncClient):
         contract_version: int = CONTRACT_VERSION,
         headers: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         verify: ssl.SSLContext | str | Literal[True] = True,
         insecure_skip_tls_verify: bool = False,
     ) -> None:
+        options = Options(
+            base_url=base_url, auth=auth, retry=retry, timeout=timeout, limits=limits,
+            headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
+            insecure_skip_tls_verify=insecure_skip_tls_verify,
+        )  # fmt: skip
         super().__init__(
-            base_url, auth=auth, transport=transport, limits=limits, sleep=sleep,
-            **_config(retry, timeout, contract_version, headers, clock, max_body_size, verify,
-                      insecure_skip_tls_verify),
+            options, profile=MPSD, headers=_headers(contract_version), transport=transport,
+            sleep=sleep,
         )  # fmt: skip
 
     # --- sessions -----------------------------------------------------------------
@@ -304,7 +297,7 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | NotModified | None:
         """Read a session (see ``SessionClient.get``)."""
-        return await self._drive(flows.get(ref, if_none_match=if_none_match), retry)
+        return await self._operate(flows.get(ref, if_none_match=if_none_match), retry)
 
     async def put(
         self,
@@ -317,7 +310,7 @@ class AsyncSessionClient(AsyncClient):
     ) -> Session | Accepted | None:
         """Merge ``changes`` into a session (see ``SessionClient.put``)."""
         flow = flows.put(ref, changes, if_match=if_match, if_none_match=if_none_match)
-        return await self._drive(flow, retry)
+        return await self._operate(flow, retry)
 
     async def delete(
         self,
@@ -327,7 +320,7 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> None:
         """Delete a session (see ``SessionClient.delete``)."""
-        await self._drive(flows.delete(ref, if_match=if_match), retry)
+        await self._operate(flows.delete(ref, if_match=if_match), retry)
 
     # --- elements -----------------------------------------------------------------
 
@@ -341,7 +334,7 @@ class AsyncSessionClient(AsyncClient):
     ) -> Element | NotModified | None:
         """Read one element (see ``SessionClient.get_element``)."""
         flow = flows.get_element(ref, element, if_none_match=if_none_match)
-        return await self._drive(flow, retry)
+        return await self._operate(flow, retry)
 
     async def put_element(
         self,
@@ -355,7 +348,7 @@ class AsyncSessionClient(AsyncClient):
     ) -> Session | Accepted | None:
         """Write one element (see ``SessionClient.put_element``)."""
         flow = flows.put(ref, changes, element, if_match=if_match, if_none_match=if_none_match)
-        return await self._drive(flow, retry)
+        return await self._operate(flow, retry)
 
     async def delete_element(
         self,
@@ -366,7 +359,7 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """Remove one element (see ``SessionClient.delete_element``)."""
-        return await self._drive(flows.delete(ref, element, if_match=if_match), retry)
+        return await self._operate(flows.delete(ref, element, if_match=if_match), retry)
 
     # --- conflicts and common verbs -------------------------------------------------
 
@@ -376,12 +369,12 @@ class AsyncSessionClient(AsyncClient):
         mutate: flows.Mutate,
         *,
         create: bool = False,
-        max_attempts: int = 5,
+        max_attempts: int | None = None,
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """See ``SessionClient.update``."""
         flow = flows.update(target, mutate, create=create, max_attempts=max_attempts)
-        return await self._drive(flow, retry)
+        return await self._operate(flow, retry)
 
     async def create(
         self,
@@ -391,7 +384,7 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """See ``SessionClient.create``."""
-        return await self._drive(flows.create(ref, changes), retry)
+        return await self._operate(flows.create(ref, changes), retry)
 
     async def join(
         self,
@@ -402,11 +395,11 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """See ``SessionClient.join``."""
-        return await self._drive(flows.join(ref, constants, properties), retry)
+        return await self._operate(flows.join(ref, constants, properties), retry)
 
     async def leave(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> bool:
         """See ``SessionClient.leave``."""
-        return await self._drive(flows.leave(ref), retry)
+        return await self._operate(flows.leave(ref), retry)
 
     async def set_properties(
         self,
@@ -417,7 +410,7 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """See ``SessionClient.set_properties``."""
-        return await self._drive(flows.set_properties(ref, custom, if_match), retry)
+        return await self._operate(flows.set_properties(ref, custom, if_match), retry)
 
     async def remove_member(
         self,
@@ -428,7 +421,7 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """See ``SessionClient.remove_member``."""
-        return await self._drive(flows.remove_member(ref, index, if_match), retry)
+        return await self._operate(flows.remove_member(ref, index, if_match), retry)
 
     async def set_server(
         self,
@@ -440,4 +433,4 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> Session | Accepted | None:
         """See ``SessionClient.set_server``."""
-        return await self._drive(flows.set_server(ref, name, server, if_match), retry)
+        return await self._operate(flows.set_server(ref, name, server, if_match), retry)

@@ -45,13 +45,19 @@ class Call(NamedTuple):
     body: bytes | None = None
     safe: bool = False
     """Whether sending it twice has the effect of sending it once."""
+    bucket: str = ""
+    """The throttle bucket, when the service limits this endpoint on its own (added to
+    the client's: host and identity)."""
 
 
 @attrs.frozen
 class Pause:
-    """A flow's request to wait; the driver answers with its clock after the wait."""
+    """A flow's request to wait; the driver answers with its clock after the wait.
+    When the wait would reach the operation's deadline it is not taken: the driver
+    raises ``otherwise()`` (what really ended the flow), or a timeout without it."""
 
     seconds: float
+    otherwise: Callable[[], BaseException] | None = None
 
 
 class Reply(NamedTuple):

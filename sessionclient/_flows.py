@@ -199,7 +199,7 @@ def update(
     mutate: Mutate,
     *,
     create: bool = False,
-    max_attempts: int = 5,
+    max_attempts: int | None = None,
     rand: Callable[[], float] = random.random,
 ) -> Generator[Call | Pause, Any, Session | Accepted | None]:
     """Read-modify-write with optimistic concurrency.
@@ -210,16 +210,22 @@ def update(
     extra GET; a 412 without one costs a GET). After a retried write that may have
     landed, the 412's session is checked with ``applied``: when it already holds the
     delta, the write counts as done. Returns the written session, or None when there is
-    none (it does not exist and ``create`` is False, or the write deleted it). After
-    ``max_attempts`` conflicts the last 412 is raised, carrying the latest session.
+    none (it does not exist and ``create`` is False, or the write deleted it).
+
+    A conflict is not a failure of the service: the flow keeps resolving them until
+    the operation's deadline, or ``max_attempts`` conflicting writes when given; then
+    the last 412 is raised, carrying the latest session.
 
     Writers that lose a race all learn the new version at once; rewriting at once, they
     would collide again. So after each conflict the flow waits a random part of a few
     round trips of its own last write (doubling with each conflict, at most 16), which
-    spreads the writers out and spends fewer requests per committed change.
+    spreads the writers out and spends fewer requests per committed change. That wait
+    is not taken when it would reach the deadline: the 412 is raised instead.
     """
-    if not isinstance(max_attempts, int) or max_attempts < 1:
-        raise ValueError("max_attempts must be a positive integer")
+    if max_attempts is not None and (
+        isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1
+    ):
+        raise ValueError("max_attempts must be a positive integer, or None (until the deadline)")
     if not callable(mutate):
         raise TypeError("mutate must be callable: (Session | None) -> delta | None")
     if isinstance(target, Session):
@@ -228,7 +234,11 @@ def update(
         ref, current = target, None
         current = yield from _current(ref)
     conflicts: list[SessionClientError] = []
-    while len(conflicts) < max_attempts:
+
+    def gave_up() -> PreconditionFailedError:
+        return _gave_up(conflicts, current)
+
+    while max_attempts is None or len(conflicts) < max_attempts:
         delta = mutate(current)
         if delta is None:
             return current
@@ -236,12 +246,12 @@ def update(
             return None
         if_match, if_none_match = _guard(ref, current)
         call = plan("PUT", ref, changes=delta, if_match=if_match, if_none_match=if_none_match)
-        sent_at = yield Pause(0.0)
+        sent_at = yield Pause(0.0, gave_up if conflicts else None)
         try:
             reply = yield call
         except (PreconditionFailedError, AmbiguousWriteError) as conflict:
             conflicts.append(conflict)
-            round_trip = (yield Pause(0.0)) - sent_at
+            round_trip = (yield Pause(0.0, gave_up)) - sent_at
             latest = conflict.session
             if latest is None:
                 latest = yield from _current(ref)
@@ -249,10 +259,10 @@ def update(
             if ambiguous and latest is not None and applied(delta, latest.document):
                 return latest
             current = latest
-            yield Pause(rand() * round_trip * min(2 ** len(conflicts), 16))
+            yield Pause(rand() * round_trip * min(2 ** len(conflicts), 16), gave_up)
             continue
         return _write_result(call, reply)
-    raise _gave_up(conflicts, current)
+    raise gave_up()
 
 
 def _gave_up(
@@ -261,8 +271,8 @@ def _gave_up(
     """The last 412, told that update() gave up, and carrying the latest session."""
     last = conflicts[-1]
     error = PreconditionFailedError(
-        f"the session kept changing: gave up after {len(conflicts)} conditional writes "
-        f"({last.message})",
+        f"the session kept changing: gave up after {len(conflicts)} conditional write"
+        f"{'s' if len(conflicts) > 1 else ''} ({last.message})",
         status=last.status, method=last.method, url=last.url, headers=last.headers,
         session=latest, etag=latest.etag if latest is not None else None,
         request_id=last.request_id, explanation_key="mpsd.412.session",

@@ -96,19 +96,20 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
     """Seconds to wait from ``retry-after-ms`` or ``Retry-After``, or None.
 
     Delta-seconds (a decimal tolerated) or an HTTP-date relative to the response's
-    ``Date`` (else ``now``, epoch seconds). Negative values give 0, values that do not
-    parse are ignored, huge ones are clamped to ``MAX_RETRY_AFTER``. When a header is
-    repeated the longest wait wins: never come back earlier than asked.
+    ``Date`` (else ``now``, epoch seconds). Values that do not parse, and zero,
+    negative ones or dates that are not in the future, are no usable wait: None, so
+    that the back-off applies. Huge ones are clamped to ``MAX_RETRY_AFTER``. When a
+    header is repeated the longest wait wins: never come back earlier than asked.
     """
     for millis in (value.strip() for value in headers.get_list("retry-after-ms")):
-        if _DELTA.fullmatch(millis):
-            return min(max(float(millis) / 1000.0, 0.0), MAX_RETRY_AFTER)
+        if _DELTA.fullmatch(millis) and float(millis) > 0:
+            return min(float(millis) / 1000.0, MAX_RETRY_AFTER)
     values = headers.get_list("retry-after")
     if not values:
         return None
     date_header = headers.get("date")
     date = parse_http_date(date_header, now=now) if date_header else None
-    waits = [w for v in values if (w := _one_retry_after(v, date=date, now=now)) is not None]
+    waits = [w for v in values if (w := _one_retry_after(v, date=date, now=now))]
     return max(waits) if waits else None
 
 

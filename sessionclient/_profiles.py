@@ -90,8 +90,11 @@ class Profile:
     """Statuses that mean "not done, come back later": retried whatever the method."""
     transient: frozenset[int] = frozenset({500, 502, 504})
     """Statuses retried only when the request is safe to repeat."""
-    throttle_needs_retry_after: frozenset[int] = frozenset()
-    """Throttle statuses that, without Retry-After, count as transient instead."""
+    throttle_needs_retry_after: frozenset[int] = frozenset({503})
+    """Throttle statuses that, without a usable Retry-After, count as transient instead:
+    a 503 without one may come from a proxy after the service acted, so an unsafe
+    write is not repeated after it (a 429, or a 503 that names a time, says the
+    service did not do the work)."""
     _by_status: dict[int, tuple[Row, ...]] = attrs.field(init=False, repr=False, eq=False)
 
     def __attrs_post_init__(self) -> None:

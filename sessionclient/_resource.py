@@ -8,7 +8,6 @@ interpreter (``_core``), the exception tree and the retry policy. What differs i
 
 from __future__ import annotations
 
-import asyncio
 import re
 import ssl
 import time
@@ -17,14 +16,20 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 from urllib.parse import unquote, urlencode
 
+import anyio
 import attrs
 import httpx
 
 from ._auth import TokenProvider
-from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, SyncClient
+from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, Options, SyncClient
 from ._core import SAFE_METHODS, Call, Pause, Reply, check_header, conditions, encode_json
 from ._etag import ETag
-from ._exceptions import MalformedResponseError, TaskFailedError, TaskTimeoutError
+from ._exceptions import (
+    MalformedResponseError,
+    TaskFailedError,
+    TaskTimeoutError,
+    TransportError,
+)
 from ._flows import Step
 from ._http import format_http_date, parse_http_date
 from ._models import Accepted, Created, NoContent, NotModified, PartialContent, Resource
@@ -213,11 +218,22 @@ def poll_task(
 ) -> Generator[Call | Pause, Any, Any]:
     """Poll a task until it finishes: returns its final document, or raises
     ``TaskFailedError`` / ``TaskTimeoutError``. Waits what the server's Retry-After
-    asks, else ``interval`` growing by half each poll up to ``max_interval``."""
+    asks, else ``interval`` growing by half each poll up to ``max_interval``. The
+    operation's deadline is ``timeout``: a wait that would reach it ends the poll
+    with ``TaskTimeoutError``."""
     if not (timeout > 0 and interval > 0):
         raise ValueError("timeout and interval must be positive seconds")
-    start = now = yield Pause(0.0)
+    start = yield Pause(0.0)
     wait, retry_after = interval, None
+    now = start
+
+    def timed_out() -> TaskTimeoutError:
+        return TaskTimeoutError(
+            f"the task had not finished after {now - start:.1f} s (deadline {timeout:g} s);"
+            " it may still be running",
+            task=document, method="GET", url=path, retry_after=step,
+        )  # fmt: skip
+
     while True:
         finished, succeeded, message = task_outcome(document)
         if finished and succeeded:
@@ -226,14 +242,12 @@ def poll_task(
             raise TaskFailedError(message or "the task failed", task=document, method="GET",
                                   url=path)  # fmt: skip
         step = retry_after if retry_after is not None else wait
-        if now + step - start > timeout:
-            raise TaskTimeoutError(
-                f"the task had not finished after {now - start:.1f} s (deadline {timeout:g} s);"
-                " it may still be running",
-                task=document, method="GET", url=path, retry_after=step,
-            )  # fmt: skip
-        now = yield Pause(step)
-        reply = yield plan_resource("GET", path, params=params)
+        now = yield Pause(step, timed_out)
+        try:
+            reply = yield plan_resource("GET", path, params=params)
+        except TransportError:
+            now = yield Pause(0.0, timed_out)  # a poll cut by the deadline is a timeout
+            raise
         document, retry_after = reply.document, reply.retry_after
         wait = min(wait * 1.5, max_interval)
 
@@ -251,7 +265,7 @@ class Task:
         """Poll until the task finishes; return its final document. Raises
         ``TaskFailedError`` when it fails, ``TaskTimeoutError`` after ``timeout``."""
         flow = poll_task(self.path, self.params, self.document, timeout=timeout, interval=interval)
-        return self._client._drive(flow, None, deadline=timeout)
+        return self._client._operate(flow, None, deadline=timeout)
 
 
 @attrs.frozen
@@ -266,12 +280,15 @@ class AsyncTask:
     async def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Any:
         """See ``Task.wait``."""
         flow = poll_task(self.path, self.params, self.document, timeout=timeout, interval=interval)
-        return await self._client._drive(flow, None, deadline=timeout)
+        return await self._client._operate(flow, None, deadline=timeout)
 
 
 def request_step(call: Call) -> Step[tuple[Reply, ResourceResult]]:
     """One resource call: its reply and typed result."""
     return Step(call, lambda reply: (reply, result_of(call, reply)))
+
+
+_HEADERS = {"Accept": "application/json"}
 
 
 def _profile(profile: Profile | str) -> Profile:
@@ -280,23 +297,6 @@ def _profile(profile: Profile | str) -> Profile:
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; known: {', '.join(sorted(PROFILES))}")
     return PROFILES[profile]
-
-
-def _config(
-    profile: Profile | str,
-    retry: RetryPolicy | None,
-    timeout: httpx.Timeout | float | None,
-    headers: Mapping[str, str] | None,
-    clock: Callable[[], float],
-    max_body_size: int,
-    verify: ssl.SSLContext | str | bool,
-    insecure_skip_tls_verify: bool,
-) -> dict[str, Any]:
-    return {
-        "profile": _profile(profile), "headers": {"Accept": "application/json", **(headers or {})},
-        "retry": retry, "timeout": timeout, "clock": clock, "max_body_size": max_body_size,
-        "verify": verify, "insecure_skip_tls_verify": insecure_skip_tls_verify,
-    }  # fmt: skip
 
 
 class ResourceClient(SyncClient):
@@ -325,10 +325,14 @@ class ResourceClient(SyncClient):
         verify: ssl.SSLContext | str | Literal[True] = True,
         insecure_skip_tls_verify: bool = False,
     ) -> None:
+        options = Options(
+            base_url=base_url, auth=auth, retry=retry, timeout=timeout, limits=limits,
+            headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
+            insecure_skip_tls_verify=insecure_skip_tls_verify,
+        )  # fmt: skip
         super().__init__(
-            base_url, auth=auth, transport=transport, limits=limits, sleep=sleep,
-            **_config(profile, retry, timeout, headers, clock, max_body_size, verify,
-                      insecure_skip_tls_verify),
+            options, profile=_profile(profile), headers=_HEADERS, transport=transport,
+            sleep=sleep,
         )  # fmt: skip
 
     def request(
@@ -338,7 +342,7 @@ class ResourceClient(SyncClient):
         (``json``, ``params``, ``headers``, ``if_match``, ``if_none_match``,
         ``if_modified_since``, ``if_unmodified_since``)."""
         call = plan_resource(method.upper(), path, **options)
-        reply, result = self._drive(request_step(call), retry)
+        reply, result = self._operate(request_step(call), retry)
         task = task_of(call, reply, self._base_url)
         return result if task is None else Task(*task, reply.document, client=self)
 
@@ -416,15 +420,19 @@ class AsyncResourceClient(AsyncClient):
         limits: httpx.Limits | None = None,
         headers: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         verify: ssl.SSLContext | str | Literal[True] = True,
         insecure_skip_tls_verify: bool = False,
     ) -> None:
+        options = Options(
+            base_url=base_url, auth=auth, retry=retry, timeout=timeout, limits=limits,
+            headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
+            insecure_skip_tls_verify=insecure_skip_tls_verify,
+        )  # fmt: skip
         super().__init__(
-            base_url, auth=auth, transport=transport, limits=limits, sleep=sleep,
-            **_config(profile, retry, timeout, headers, clock, max_body_size, verify,
-                      insecure_skip_tls_verify),
+            options, profile=_profile(profile), headers=_HEADERS, transport=transport,
+            sleep=sleep,
         )  # fmt: skip
 
     async def request(
@@ -432,7 +440,7 @@ class AsyncResourceClient(AsyncClient):
     ) -> ResourceResult | AsyncTask:
         """See ``ResourceClient.request``."""
         call = plan_resource(method.upper(), path, **options)
-        reply, result = await self._drive(request_step(call), retry)
+        reply, result = await self._operate(request_step(call), retry)
         task = task_of(call, reply, self._base_url)
         return result if task is None else AsyncTask(*task, reply.document, client=self)
 

@@ -1,17 +1,14 @@
-"""Retry decisions as pure functions of a policy, and the cool-down gate.
+"""Retry decisions as pure functions of a policy.
 
 ``RetryPolicy`` is an immutable value; ``RetryPolicy.decide`` answers "retry, and after
-how long?" from the attempt number, what ended the attempt and the time spent, so sync
-and async clients share every decision (tenacity only drives the loop). ``CoolDown``
-is the per-client gate that keeps every call off the network while the service has
-asked this client to wait.
+how long?" from the attempt number, what ended the attempt and the time left, so sync
+and async clients share every decision (tenacity only drives the loop).
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import threading
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -74,14 +71,18 @@ class RetryPolicy:
     - ``retry_after_max``: the longest Retry-After honoured (default: the deadline);
       a server asking for longer gets the error raised at once, ``retry_after`` set.
     - ``throttle``: what calls do while the service is cooling down after a 429/503
-      with Retry-After: ``"wait"`` for it (within the deadline), ``"fail"`` at once
-      with ``TooManyRequestsError``, or ``"off"`` (no gate).
+      with Retry-After: ``"wait"`` for it (within the deadline) and then go at the
+      service's pace, ``"fail"`` at once with the error that closed the gate, or
+      ``"off"`` (no gate; a retried call waits its Retry-After plus up to a quarter
+      more, so that callers throttled together do not return together).
     - ``on_retry``: called with each ``Attempt`` that is about to be retried.
 
-    What is retried: throttling (429, 503) whatever the method; 500/502/504 and
-    transport failures after sending only for requests safe to repeat (GET, DELETE,
-    writes guarded by ``If-Match: <etag>`` or ``If-None-Match: *``); connection
-    failures before sending always; nothing else.
+    What is retried: throttling (429, and 503 with a usable Retry-After) whatever the
+    method; 500/502/504, a 503 without Retry-After and transport failures after
+    sending only for requests safe to repeat (GET, DELETE, writes guarded by
+    ``If-Match: <etag>`` or ``If-None-Match: *``); connection failures before sending
+    always; nothing else. A Retry-After of zero, a negative one or a date in the past
+    is no usable Retry-After: the back-off applies.
     """
 
     max_attempts: int = attrs.field(default=5, validator=[v.instance_of(int), v.ge(1)])
@@ -133,83 +134,12 @@ class RetryPolicy:
             if retry_after > cap or retry_after >= MAX_RETRY_AFTER:
                 return Decision(False, reason=f"Retry-After {retry_after:g} s exceeds {cap:g} s")
             # Round up to the millisecond and add a little: never earlier than asked.
-            wait = math.ceil(retry_after * 1000) / 1000 + 0.001 + rand * min(0.02, retry_after / 10)
+            # Without the gate nothing spreads the callers out, so the jitter does,
+            # over a quarter of the wait.
+            spread = retry_after / 4 if self.throttle == "off" else min(0.02, retry_after / 10)
+            wait = math.ceil(retry_after * 1000) / 1000 + 0.001 + rand * spread
         else:
             wait = self.backoff_for(attempt, rand)
         if wait > remaining:
             return Decision(False, reason=f"waiting {wait:.3f} s would pass the deadline")
         return Decision(True, wait, "retrying")
-
-
-@attrs.define
-class _Pace:
-    until: float  # the end of the window the service asked for
-    next: float  # the next free release slot
-    spacing: float  # between released calls
-    linger: float  # how long pacing outlives the last slot taken
-
-
-class CoolDown:
-    """The cool-down windows of one client, per host; thread-safe and task-safe.
-
-    After a 429/503 with Retry-After, calls to that host are held until the window
-    ends, then released one ``spacing`` apart so that they do not all fire at once;
-    while calls keep coming faster than that, they stay paced (a burst right after the
-    window would only be throttled again, and throttled calls count against the
-    limit). Pacing lapses once calls have been slower than the pace for ``linger``
-    seconds. The lock is never held while waiting.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._paces: dict[str, _Pace] = {}
-
-    def hold(self, host: str, until: float, spacing: float, linger: float) -> None:
-        """Close ``host`` until ``until`` (clock time), then pace calls ``spacing``
-        apart until they have been slower than that for ``linger`` seconds."""
-        with self._lock:
-            pace = self._paces.get(host)
-            if pace is None or until > pace.until:
-                start = until if pace is None else max(until, pace.next)
-                self._paces[host] = _Pace(until, start, spacing, linger)
-
-    def admit(self, host: str, now: float, *, within: float = math.inf, pace: bool = True) -> float:
-        """Seconds this call must wait before it may go. With ``pace`` it waits for a
-        release slot, which is reserved only when the wait is at most ``within`` (else
-        the caller gives up); without, only for the window itself."""
-        state = self._paces.get(host)
-        if state is None or now >= state.next + state.linger:  # the common case: no lock
-            return 0.0
-        if not pace:
-            return max(0.0, state.until - now)
-        with self._lock:
-            state = self._paces[host]  # again: a hold() may have replaced it meanwhile
-            slot = max(now, state.next)
-            wait = slot - now
-            if wait <= within:
-                state.next = slot + state.spacing
-            return wait
-
-
-MAX_LINGER = 300.0
-"""Pacing never outlives a lull longer than this, whatever the report says."""
-
-
-def pace_from(details: Any, retry_after: float) -> tuple[float, float]:
-    """(spacing, linger) after a throttling answer. With the service's report
-    (``maxRequests`` per ``periodInSeconds``) the spacing is its rate with 2% to spare,
-    so that held calls drain the window instead of refilling it; without, a small
-    fraction of the wait. Pacing lingers for one period (or the wait). A report is
-    not trusted beyond the server's own Retry-After: no slot is ever spaced further
-    apart than it, nor pacing kept past ``MAX_LINGER``."""
-    spacing, linger = min(max(retry_after / 50, 0.001), 0.05), retry_after
-    if isinstance(details, dict):
-        try:
-            period = float(details["periodInSeconds"])
-            limit = float(details["maxRequests"])
-        except (KeyError, TypeError, ValueError):
-            pass
-        else:
-            if 0 < period < math.inf and 1 <= limit < math.inf:
-                spacing, linger = period / limit * 1.02, period
-    return min(spacing, max(retry_after, 0.001)), min(linger, MAX_LINGER)

@@ -92,8 +92,11 @@ CASES = [
          "Precondition", op="put"),
     Case("403-html", 403, HTML, b"<h1>Forbidden by WAF</h1>", sc.ForbiddenError, "WAF"),
     # --- Retry-After in every shape
+    # zero, negative or past: no usable wait (issue 11), so the back-off applies
     Case("retry-after-negative", 429, {"Retry-After": "-1"}, b"", sc.TooManyRequestsError,
-         check=retry_after(0.0)),
+         check=retry_after(None)),
+    Case("retry-after-zero", 429, {"Retry-After": "0"}, b"", sc.TooManyRequestsError,
+         check=retry_after(None)),
     Case("retry-after-go-duration", 429, {"Retry-After": "1m0s"}, b"", sc.TooManyRequestsError,
          check=retry_after(None)),
     Case("retry-after-huge", 429, {"Retry-After": "9999999999"}, b"", sc.TooManyRequestsError,
@@ -102,7 +105,7 @@ CASES = [
          "Date": "Wed, 21 Oct 2015 07:28:00 GMT"}, b"", sc.ServiceUnavailableError,
          check=retry_after(9.0)),
     Case("retry-after-past-date", 503, {"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, b"",
-         sc.ServiceUnavailableError, check=retry_after(0.0)),
+         sc.ServiceUnavailableError, check=retry_after(None)),
     Case("retry-after-duplicated", 429, [("Retry-After", "3"), ("Retry-After", "7")], b"",
          sc.TooManyRequestsError, check=retry_after(7.0)),
     Case("retry-after-decimal", 429, {"Retry-After": "1.5"}, b"", sc.TooManyRequestsError,

@@ -15,7 +15,7 @@ import pytest
 import respx
 
 import sessionclient as sc
-from sessionclient._retry import pace_from
+from sessionclient._gate import Closure, Gate
 
 from .conftest import BASE, REF, TOKEN, Both, Chunks, FakeClock, MakeClient
 
@@ -119,9 +119,12 @@ def test_an_absurd_retry_after_is_never_slept(
 
 
 def test_a_throttling_report_cannot_space_calls_beyond_its_retry_after() -> None:
-    spacing, linger = pace_from({"maxRequests": 1, "periodInSeconds": 86400}, 1.0)
-    assert spacing <= 1.0
-    assert linger <= 300
+    gate = Gate()
+    closure = Closure(sc.TooManyRequestsError, 429, "GET", "u")
+    gate.hold("h", 0.0, 1.0, sent_at=0.0, rate=86400.0, closure=closure)
+    spacing = gate.spacing("h")
+    assert spacing is not None
+    assert spacing <= 1.0 * 1.25
 
 
 def test_a_decompression_bomb_is_refused_at_the_cap(make_client: MakeClient) -> None:
