@@ -12,9 +12,9 @@ from __future__ import annotations
 import math
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Mapping
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import attrs
@@ -198,7 +198,7 @@ class SyncClient(_BaseClient):
         step = resume(flow)
         while not isinstance(step, Done):
             if isinstance(step, Pause):
-                seconds = time_left.allow(step.seconds, step.otherwise)
+                seconds = time_left.allow(step.seconds, step.otherwise, step.then)
                 if seconds > 0:
                     self._sleep(seconds)
                 step = resume(flow, self._clock())
@@ -320,7 +320,7 @@ class AsyncClient(_BaseClient):
         step = resume(flow)
         while not isinstance(step, Done):
             if isinstance(step, Pause):
-                seconds = time_left.allow(step.seconds, step.otherwise)
+                seconds = time_left.allow(step.seconds, step.otherwise, step.then)
                 if seconds > 0:
                     await self._sleep(seconds)
                 step = resume(flow, self._clock())
@@ -375,8 +375,12 @@ class AsyncClient(_BaseClient):
                     body = preloaded_body(run, response)
                 else:
                     reader = run.reader(response)
-                    async for chunk in response.aiter_raw():
-                        reader.feed(chunk)
+                    chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+                    try:
+                        async for chunk in chunks:
+                            reader.feed(chunk)
+                    finally:
+                        await chunks.aclose()  # now, not when collected (trio warns)
                     body = reader.body()
             finally:
                 await response.aclose()

@@ -53,11 +53,13 @@ class Call(NamedTuple):
 @attrs.frozen
 class Pause:
     """A flow's request to wait; the driver answers with its clock after the wait.
-    When the wait would reach the operation's deadline it is not taken: the driver
-    raises ``otherwise()`` (what really ended the flow), or a timeout without it."""
+    When the wait, plus the ``then`` seconds the flow expects to need after it, would
+    reach the operation's deadline, it is not taken: the driver raises ``otherwise()``
+    (what really ended the flow), or a timeout without it."""
 
     seconds: float
     otherwise: Callable[[], BaseException] | None = None
+    then: float = 0.0
 
 
 class Reply(NamedTuple):

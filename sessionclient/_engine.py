@@ -75,10 +75,12 @@ class Deadline:
         """Seconds before the deadline (``math.inf`` without one)."""
         return self.at - self.clock()
 
-    def allow(self, seconds: float, otherwise: Callable[[], BaseException] | None) -> float:
-        """``seconds``, if waiting them ends before the deadline; else raise
-        ``otherwise()`` (what really ended the operation), or a timeout."""
-        if self.clock() + seconds < self.at:
+    def allow(
+        self, seconds: float, otherwise: Callable[[], BaseException] | None, then: float = 0.0
+    ) -> float:
+        """``seconds``, if waiting them (and ``then`` more) ends before the deadline;
+        else raise ``otherwise()`` (what really ended the operation), or a timeout."""
+        if self.clock() + seconds + then < self.at:
             return seconds
         raise otherwise() if otherwise is not None else out_of_time("", "")
 

@@ -23,6 +23,7 @@ from ._exceptions import (
     MalformedResponseError,
     PreconditionFailedError,
     SessionClientError,
+    TransportError,
 )
 from ._models import Accepted, Element, NotModified, Session
 from ._profiles import Kind
@@ -249,6 +250,10 @@ def update(
         sent_at = yield Pause(0.0, gave_up if conflicts else None)
         try:
             reply = yield call
+        except TransportError:
+            if conflicts:
+                yield Pause(0.0, gave_up)  # cut by the deadline: the last 412 ended it
+            raise
         except (PreconditionFailedError, AmbiguousWriteError) as conflict:
             conflicts.append(conflict)
             round_trip = (yield Pause(0.0, gave_up)) - sent_at
@@ -259,7 +264,8 @@ def update(
             if ambiguous and latest is not None and applied(delta, latest.document):
                 return latest
             current = latest
-            yield Pause(rand() * round_trip * min(2 ** len(conflicts), 16), gave_up)
+            # Not worth it when the write after the pause could not end in time.
+            yield Pause(rand() * round_trip * min(2 ** len(conflicts), 16), gave_up, round_trip)
             continue
         return _write_result(call, reply)
     raise gave_up()

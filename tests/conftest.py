@@ -1,11 +1,14 @@
-"""Shared fixtures: a fake clock, and every client test run against both clients."""
+"""Shared fixtures: a fake clock, and every client test run against the sync client and
+the async one on asyncio and on trio."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import anyio
+import anyio.from_thread
 import httpx
 import pytest
 import respx
@@ -36,7 +39,7 @@ class FakeClock:
 
     async def asleep(self, seconds: float) -> None:
         self.sleep(seconds)
-        await asyncio.sleep(0)  # still yield, as a real sleep would
+        await anyio.sleep(0)  # still yield, as a real sleep would
 
 
 class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
@@ -48,15 +51,52 @@ class Chunks(httpx.SyncByteStream, httpx.AsyncByteStream):
     def __iter__(self) -> Iterator[bytes]:
         yield from self.pieces
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        for piece in self.pieces:
-            yield piece
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return _Pieces(list(self.pieces))
+
+
+class _Pieces:
+    """An async iterator that is not a generator: nothing to finalise when abandoned."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+
+    def __aiter__(self) -> _Pieces:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self.pieces:
+            raise StopAsyncIteration
+        return self.pieces.pop(0)
+
+
+class Runner:
+    """Runs awaitables from the (sync) test on an event loop of the chosen backend, in
+    a thread of its own (anyio's blocking portal); started on first use."""
+
+    def __init__(self, backend: str) -> None:
+        self.backend = backend
+        self._stack = contextlib.ExitStack()
+        self._portal: anyio.from_thread.BlockingPortal | None = None
+
+    def run_until_complete(self, awaitable: Awaitable[Any]) -> Any:
+        if self._portal is None:
+            portal = anyio.from_thread.start_blocking_portal(self.backend)
+            self._portal = self._stack.enter_context(portal)
+
+        async def run() -> Any:
+            return await awaitable
+
+        return self._portal.call(run)
+
+    def close(self) -> None:
+        self._stack.close()
 
 
 class Both:
     """A sync facade over either client: async methods run on the test's own loop."""
 
-    def __init__(self, client: Any, loop: asyncio.AbstractEventLoop | None) -> None:
+    def __init__(self, client: Any, loop: Runner | None) -> None:
         self.client = client
         self.loop = loop
         self.is_async = loop is not None
@@ -84,25 +124,25 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
-
-
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=["sync", "asyncio", "trio"])
 def kind(request: pytest.FixtureRequest) -> str:
+    """The client under test: sync, or async on one of the two runtimes."""
     return str(request.param)
+
+
+@pytest.fixture
+def loop(kind: str) -> Iterator[Runner]:
+    """The event loop of the async kinds (asyncio for the sync kind)."""
+    runner = Runner("trio" if kind == "trio" else "asyncio")
+    yield runner
+    runner.close()
 
 
 MakeClient = Callable[..., Both]
 
 
 @pytest.fixture
-def make_client(
-    kind: str, clock: FakeClock, loop: asyncio.AbstractEventLoop
-) -> Iterator[MakeClient]:
+def make_client(kind: str, clock: FakeClock, loop: Runner) -> Iterator[MakeClient]:
     """Build the client under test (sync or async) with the fake clock."""
     made: list[Both] = []
 

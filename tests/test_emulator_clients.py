@@ -3,7 +3,6 @@ sockets (uvicorn on 127.0.0.1): every status of the seed table it can produce.""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import itertools
 import threading
@@ -75,9 +74,7 @@ def served() -> Iterator[tuple[Emulator, FakeClock, str]]:
 
 
 @pytest.fixture(params=["in-process", "socket"])
-def world(
-    request: pytest.FixtureRequest, kind: str, loop: asyncio.AbstractEventLoop
-) -> Iterator[World]:
+def world(request: pytest.FixtureRequest, kind: str, loop: Any) -> Iterator[World]:
     if request.param == "socket":
         emulator, clock, url = request.getfixturevalue("served")
         here = World(emulator, clock, url, kind, loop)

@@ -247,7 +247,7 @@ def test_connection_refused_is_retried_and_unsent(kind: str) -> None:
 
 def test_trickled_headers_are_cut_at_the_deadline_in_the_async_client() -> None:
     with Broken(trickles_headers) as server:
-        outcome, took, _ = call("async", server.url, "get", POLICY)
+        outcome, took, _ = call("asyncio", server.url, "get", POLICY)
     assert isinstance(outcome, sc.TransportError)
     assert took <= DEADLINE + BOUND
 

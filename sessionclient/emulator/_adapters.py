@@ -3,7 +3,6 @@ and an ASGI application (real sockets, under uvicorn)."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import socket
@@ -12,6 +11,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 
+import anyio
 import httpx
 
 from ._directory import Directory, EmulatedRequest, EmulatedResponse, FaultKind
@@ -51,7 +51,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         directory: Directory,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
         self.directory = directory
         self._sleep = sleep
@@ -98,7 +98,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Serve a request for ``httpx.AsyncClient``."""
         body = await request.aread()
-        await asyncio.sleep(0)  # a network hop lets other tasks run: so does this one
+        await anyio.sleep(0)  # a network hop lets other tasks run: so does this one
         response = self.directory.handle(
             _request(request.method, request.url.raw_path.decode("ascii"), request.headers, body)
         )
@@ -141,7 +141,7 @@ class EmulatorApp:
         )
         fault = response.fault
         if fault is not None and fault.kind is FaultKind.DELAY:
-            await asyncio.sleep(fault.seconds)
+            await anyio.sleep(fault.seconds)
         headers_out = [(k.lower().encode(), v.encode("latin-1")) for k, v in response.headers]
         if fault is not None and fault.kind in (FaultKind.DROP, FaultKind.LOSE_RESPONSE):
             # Promise a body that never comes: the server closes the connection mid-way.

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
 from typing import Any
+
+import anyio
 
 from .._auth import XBLToken
 from .._client import AsyncSessionClient, SessionClient
@@ -27,7 +28,7 @@ class Emulator(Directory):
         self,
         *,
         sleep: Callable[[float], None] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        async_sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> EmulatorTransport:
         """An httpx transport (sync and async) answering from this directory."""
         return EmulatorTransport(self, sleep=sleep, async_sleep=async_sleep)
