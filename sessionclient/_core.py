@@ -263,7 +263,13 @@ def interpret(
     now: float,
 ) -> Reply:
     """Interpret a response to ``call``; ``now`` is the wall clock (epoch seconds),
-    used for Retry-After dates when the response has no ``Date``."""
+    used for Retry-After dates when the response has no ``Date``.
+
+    Every header is read one way, as Latin-1 (each byte one character, obs-text
+    included): httpx would decode the whole set as UTF-8 whenever it happens to decode,
+    and an ETag read that way would not go back byte for byte. ``headers`` is set to
+    Latin-1 in place, so that the reply's and the error's headers read the same."""
+    headers.encoding = "iso-8859-1"
     needed = _needed(headers)
     media = media_of(needed.get(b"content-type"), body)
     row = profile.select(status, call.method, call.target, media, body)
@@ -277,7 +283,7 @@ def interpret(
             **_context(call, status, headers, url),
         )
     if row.kind is Kind.ERROR:
-        raise _error(row, call, headers, body, media, now, _context(call, status, headers, url))
+        raise _error(row, call, needed, body, media, now, _context(call, status, headers, url))
     # Only replies that invite another request (202, task progress) need Retry-After.
     invites = row.body is not Body.SESSION and b"retry-after" in needed
     retry_after = parse_retry_after(headers, now=now) if invites else None
@@ -324,7 +330,7 @@ def _is_session(value: object) -> bool:
 def _error(
     row: Row,
     call: Call,
-    headers: httpx.Headers,
+    needed: dict[bytes, str],
     body: bytes,
     media: Media,
     now: float,
@@ -334,14 +340,14 @@ def _error(
     session = None
     message, details = _message(body, media)
     if row.body is Body.SESSION and _is_session(details) and call.ref is not None:
-        etag = ETag.from_header(headers.get("etag"))
-        session = _session(call, headers.get("content-location"), details, etag, False)
+        etag = ETag.from_header(needed.get(b"etag"))
+        session = _session(call, needed.get(b"content-location"), details, etag, False)
         message, details = f"the current session is attached (ETag {session.etag})", None
     return class_for_status(row.status)(
         message or f"{reason_phrase(row.status).lower() or 'error'} (no message)",
         session=session,
-        etag=session.etag if session else ETag.from_header(headers.get("etag")),
-        retry_after=parse_retry_after(headers, now=now),
+        etag=session.etag if session else ETag.from_header(needed.get(b"etag")),
+        retry_after=parse_retry_after(context["headers"], now=now),
         details=details,
         explanation_key=row.key,
         **context,
