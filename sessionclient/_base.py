@@ -21,10 +21,11 @@ import httpx
 import tenacity
 
 from ._auth import TokenProvider, to_auth
-from ._core import Call, Pause, Reply
+from ._core import Call, Pause, Reply, check_header
 from ._engine import Run
 from ._exceptions import SessionClientError
 from ._flows import Done, Step, resume
+from ._http import check_base_url
 from ._profiles import Profile
 from ._retry import CoolDown, RetryPolicy
 from ._version import __version__
@@ -59,11 +60,9 @@ class _BaseClient:
         verify: ssl.SSLContext | str | bool,
         insecure_skip_tls_verify: bool,
     ) -> None:
-        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ValueError("base_url must be an http(s) URL")
-        if httpx.URL(base_url).userinfo:
-            # It would be repeated in every error message and repr: use auth= instead.
-            raise ValueError("base_url must not carry credentials; pass them as auth=")
+        base_url = check_base_url(base_url)
+        for name, value in headers.items():
+            check_header(name, value)  # before any request: h11's error would quote it
         if retry is not None and not isinstance(retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(retry).__name__}")
         if not isinstance(max_body_size, int) or max_body_size < 1:
@@ -218,6 +217,7 @@ class SyncClient(_BaseClient):
         )
         try:
             response = self._http.send(request, stream=True)
+            run.heard(response)
             try:
                 reader = run.body_reader(response)
                 if reader.preloaded is not None:
@@ -229,7 +229,8 @@ class SyncClient(_BaseClient):
                 response.close()
             return run.interpret(response.status_code, response.headers, reader.body())
         except httpx.HTTPError as exc:
-            raise run.failed(run.transport_error(exc)) from exc
+            error = run.failed(run.transport_error(exc))
+            raise error from error.__cause__  # None when the cause could quote a secret
         except SessionClientError as exc:
             raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
 
@@ -322,6 +323,7 @@ class AsyncClient(_BaseClient):
             async with _Within(run.remaining()), self._slot():  # even trickling headers
                 sending = True
                 response = await self._http.send(request, stream=True)
+                run.heard(response)
                 try:
                     reader = run.body_reader(response)
                     if reader.preloaded is not None:
@@ -337,7 +339,8 @@ class AsyncClient(_BaseClient):
             timed_out = kind("the call's deadline passed during the attempt")
             raise run.failed(run.transport_error(timed_out)) from None
         except httpx.HTTPError as exc:
-            raise run.failed(run.transport_error(exc)) from exc
+            error = run.failed(run.transport_error(exc))
+            raise error from error.__cause__  # None when the cause could quote a secret
         except SessionClientError as exc:
             raise run.failed(exc)  # noqa: B904 - the error keeps its own cause
 

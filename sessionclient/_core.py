@@ -111,16 +111,23 @@ def conditions(
 
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_VALUE = re.compile(r"[\x20-\x7e\x80-\xff]*")
+# RFC 9110 field-value: visible characters (obs-text included) with spaces or tabs only
+# between them, never around them (h11 refuses those, quoting the value).
+_VCHAR = r"[\x21-\x7e\x80-\xff]"
+_VALUE = re.compile(rf"(?:{_VCHAR}(?:[\x20\x09\x21-\x7e\x80-\xff]*{_VCHAR})?)?")
 
 
 def check_header(name: object, value: object) -> None:
-    """Refuse a header that HTTP cannot carry (a bad name, a line break, a character
-    outside Latin-1) before any request exists."""
+    """Refuse a header that HTTP cannot carry (a bad name, a line break, white space
+    around the value, a character outside Latin-1) before any request exists. The
+    message never repeats the value: it may be a credential."""
     if not isinstance(name, str) or not isinstance(value, str):
         raise TypeError("header names and values must be str")
     if not _TOKEN.fullmatch(name) or not _VALUE.fullmatch(value):
-        raise ValueError(f"header {name!r} cannot be sent: bad name, line break or non-Latin-1")
+        raise ValueError(
+            f"header {name!r} cannot be sent: a bad name, a line break, white space around "
+            "the value or a character outside Latin-1"
+        )
 
 
 def encode_json(value: object, *, what: str = "changes", object_only: bool = True) -> bytes:

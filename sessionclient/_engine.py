@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import tenacity
 
+from . import _redact
 from ._core import Call, Reply, interpret
 from ._exceptions import (
     AmbiguousWriteError,
@@ -56,6 +57,7 @@ class Run:
         "maybe_applied",
         "policy",
         "profile",
+        "secrets",
         "url",
         "wallclock",
     )  # fmt: skip
@@ -88,6 +90,7 @@ class Run:
         self.decision = Decision(False)
         self.decided_on: BaseException | None = None
         self.maybe_applied = False  # an earlier attempt may have reached the server
+        self.secrets: tuple[str, ...] = ()  # the credentials sent, kept out of errors
 
     # --- before an attempt --------------------------------------------------------
 
@@ -137,35 +140,55 @@ class Run:
         """Wrap an httpx failure; the message never includes request headers."""
         if isinstance(exc, httpx.LocalProtocolError):
             # The request could not even be written; the library's message quotes the
-            # offending header, which may be the token, so it is not repeated, and
-            # sending it again would fail the same way.
+            # offending header, which may be the token, so it is not repeated, nor
+            # chained (every traceback would print it), and sending it again would
+            # fail the same way.
             error = TransportError(
                 "not sent (LocalProtocolError: the request could not be encoded)",
                 sent=False, retryable=False, method=self.call.method, url=self.url,
             )  # fmt: skip
-        else:
-            sent = not isinstance(exc, _UNSENT)
-            what = "no complete response" if sent else "could not connect"
-            detail = excerpt(str(exc).encode(), 300) or "no detail"
-            error = TransportError(
-                f"{what} ({type(exc).__name__}: {detail})",
-                sent=sent, method=self.call.method, url=self.url,
-            )  # fmt: skip
+            error.__suppress_context__ = True
+            return error
+        sent = not isinstance(exc, _UNSENT)
+        what = "no complete response" if sent else "could not connect"
+        detail = excerpt(str(exc).encode(), 300) or "no detail"
+        error = TransportError(
+            f"{what} ({type(exc).__name__}: {detail})",
+            sent=sent, method=self.call.method, url=self.url,
+        )  # fmt: skip
         error.__cause__ = exc
         return error
 
+    def heard(self, response: httpx.Response) -> None:
+        """Note the credentials the request of ``response`` carried, to redact them."""
+        self.secrets = _redact.sent_secrets(response)
+
     def interpret(self, status: int, headers: httpx.Headers, body: bytes) -> Reply:
-        """Interpret the response of this attempt (see ``_core.interpret``)."""
+        """Interpret the response of this attempt (see ``_core.interpret``). An error
+        is built from a body and headers where no credential is left, so that no
+        excerpt keeps even part of one."""
+        try:
+            return interpret(
+                self.profile, self.call, status, headers, body, url=self.url, now=self.wallclock()
+            )
+        except SessionClientError:
+            clean_body = _redact.body(body, self.secrets)
+            clean_headers = _redact.headers(headers, self.secrets)
+            if clean_body == body and clean_headers is headers:
+                raise
+        # Outside the handler, so that the first error is not kept as the context.
         return interpret(
-            self.profile, self.call, status, headers, body, url=self.url, now=self.wallclock()
-        )
+            self.profile, self.call, status, clean_headers, clean_body, url=self.url,
+            now=self.wallclock(),
+        )  # fmt: skip
 
     # --- after a failed attempt ---------------------------------------------------
 
     def failed(self, error: SessionClientError) -> SessionClientError:
         """Record a failed attempt and decide about the next one; return the error
         to raise (a 412 after an attempt that may have landed becomes
-        ``AmbiguousWriteError``)."""
+        ``AmbiguousWriteError``). Whatever the error keeps is redacted first."""
+        error = _redact.error(error, self.secrets)
         if isinstance(error, PreconditionFailedError) and self.maybe_applied:
             error = _ambiguous(error)
         cause = cause_of(error, self.profile)
