@@ -8,6 +8,7 @@ nothing else, whatever the bytes.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import re
@@ -97,7 +98,14 @@ def conditions(
     if match is not None and none_match is not None:
         raise ValueError("give if_match or if_none_match, not both: they contradict each other")
     if match is not None and match.weak:
-        raise ValueError(f"If-Match needs a strong ETag, got the weak {match}")
+        raise ValueError(
+            f"If-Match compares strongly (RFC 9110), so the weak ETag {match} can never "
+            "match, and the server would answer 412. A server marks a version weak when it "
+            "cannot vouch for it byte for byte, often just after a write (Apache does so "
+            "for about a second): read the resource again once it has settled to get a "
+            "strong ETag, or make the write conditional on a date "
+            "(if_unmodified_since=..., where the client offers it)"
+        )
     write = method not in ("GET", "HEAD")
     if none_match is not None and write and not none_match.is_any:
         raise ValueError("on a write, if_none_match only takes ANY ('*'): create only")
@@ -170,6 +178,15 @@ def plan(
 # --- interpretation -----------------------------------------------------------------
 
 
+def is_html(content_type: str | None, body: bytes) -> bool:
+    """Whether a body is an HTML page: by its content type, or, without one, by how it
+    begins. Only HTML has its markup stripped from a message."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype:
+        return ctype in ("text/html", "application/xhtml+xml")
+    return body[:64].lstrip().lower().startswith((b"<!doctype html", b"<html"))
+
+
 def media_of(content_type: str | None, body: bytes) -> Media:
     """What a body is: JSON by content type, nothing when empty, text otherwise."""
     if not body:
@@ -199,7 +216,19 @@ def parse_json(body: bytes) -> Any:
 _MESSAGE_KEYS = ("message", "Message", "errorMessage", "error_description", "error", "title")
 
 
-def _message(body: bytes, media: Media) -> tuple[str, Any]:
+def _page_text(body: bytes, status: int) -> str:
+    """The words of an HTML error page, without the status line it repeats (in its
+    title and heading) that the error prints already."""
+    text = excerpt(body, 200, html=True)
+    reason = reason_phrase(status)
+    if reason:
+        lead = re.compile(rf"(?:{status}\s*)?{re.escape(reason)}\b[\s:.,-]*", re.IGNORECASE)
+        while match := lead.match(text):
+            text = text[match.end() :]
+    return text
+
+
+def _message(body: bytes, media: Media, html: bool = False, status: int = 0) -> tuple[str, Any]:
     """The human message of an error body, and its JSON when it is JSON."""
     if media is Media.JSON:
         try:
@@ -221,7 +250,7 @@ def _message(body: bytes, media: Media) -> tuple[str, Any]:
                     return excerpt(details[key].encode(), 500), details
             return excerpt(json.dumps(details, separators=(", ", ": ")).encode()), details
         return excerpt(body), details
-    return excerpt(body), None
+    return (_page_text(body, status) if html else excerpt(body)), None
 
 
 _NEEDED = frozenset({b"content-type", b"etag", b"content-location", b"retry-after"})
@@ -279,10 +308,17 @@ def interpret(
     headers.encoding = "iso-8859-1"
     needed = _needed(headers)
     media = media_of(needed.get(b"content-type"), body)
-    row = profile.select(status, call.method, call.target, media, body)
+    row = profile.select(status, call.method, call.target, media, body, call.headers)
+    if row is None and 200 <= status < 300 and call.target is Target.RESOURCE:
+        # A success the table does not know is still a success: its body is kept. (A
+        # session call's result has no place for it: it raises the nearest class.)
+        row = Row(status, Kind.DOCUMENT, Body.ANY, media, "unknown.success", seed=False)
     if row is None:
         family = {4: "unknown.client", 5: "unknown.server"}.get(status // 100, "unknown.other")
-        message = excerpt(body) or f"unexpected status for {call.method} {call.target.value}"
+        html = is_html(needed.get(b"content-type"), body)
+        message = _message(body, media, html, status)[0] or (
+            f"unexpected status for {call.method} {call.target.value}"
+        )
         raise class_for_status(status)(
             message,
             retry_after=parse_retry_after(headers, now=now),
@@ -296,7 +332,10 @@ def interpret(
     retry_after = parse_retry_after(headers, now=now) if invites else None
     document, text = None, ""
     if row.body is Body.MESSAGE:
-        text = _message(body, media)[0]
+        html = is_html(needed.get(b"content-type"), body)
+        text = _message(body, media, html, status)[0]
+    elif row.body is Body.ANY and media is not Media.JSON:
+        document = _as_is(needed.get(b"content-type"), body)
     elif row.body is not Body.NONE:
         document = _document(row, body, media, lambda: _context(call, status, headers, url))
     etag = ETag.from_header(needed.get(b"etag"))
@@ -304,13 +343,34 @@ def interpret(
     return Reply(status, row, headers, url, document, text, etag, retry_after, location)
 
 
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+
+
+def _as_is(content_type: str | None, body: bytes) -> str | bytes | None:
+    """A body that is not JSON, kept: the text of a ``text/*`` body (in its charset,
+    UTF-8 by default), the bytes of any other, None when empty."""
+    if not body:
+        return None
+    ctype = content_type or ""
+    if not ctype.strip().lower().startswith("text/"):
+        return body
+    found = _CHARSET.search(ctype)
+    charset = found.group(1) if found else "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "utf-8"
+    return body.decode(charset, "replace")
+
+
 def _document(row: Row, body: bytes, media: Media, context: Callable[[], dict[str, Any]]) -> Any:
     """The JSON body a success row promises, or ``MalformedResponseError``."""
     want_object = row.body in (Body.SESSION, Body.TASK)
     problem = None
     if media is not Media.JSON:
-        ctype = context()["headers"].get("content-type") or "no content type"
-        problem = f"{ctype}: {excerpt(body)!r}" if body else "an empty body"
+        ctype = context()["headers"].get("content-type")
+        text = excerpt(body, html=is_html(ctype, body))
+        problem = f"{ctype or 'no content type'}: {text!r}" if body else "an empty body"
     else:
         try:
             document = parse_json(body)
@@ -345,7 +405,8 @@ def _error(
 ) -> SessionClientError:
     """The exception of an error row, carrying the session when the body is one."""
     session = None
-    message, details = _message(body, media)
+    html = is_html(needed.get(b"content-type"), body)
+    message, details = _message(body, media, html, row.status)
     if row.body is Body.SESSION and _is_session(details) and call.ref is not None:
         etag = ETag.from_header(needed.get(b"etag"))
         session = _session(call, needed.get(b"content-location"), details, etag, False)

@@ -141,15 +141,19 @@ def request_id(headers: httpx.Headers) -> str | None:
     return None
 
 
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " ", "&amp;": "&"}
+_ENTITY = re.compile("|".join(_ENTITIES))
 _SPACES = re.compile(r"\s+")
 
 
-def excerpt(body: bytes, limit: int = 200) -> str:
-    """A short, single-line, printable excerpt of a body; HTML tags are dropped."""
+def excerpt(body: bytes, limit: int = 200, *, html: bool = False) -> str:
+    """A short, single-line, printable excerpt of a body. Markup (tags, scripts,
+    styles, comments) is dropped only from HTML (``html=True``): in a text body,
+    ``<token>`` is text."""
     text = body[: limit * 8].decode("utf-8", "replace")
-    if "<" in text:
-        text = _TAGS.sub(" ", text)
+    if html:
+        text = _ENTITY.sub(lambda m: _ENTITIES[m.group()], _TAGS.sub(" ", text))
     text = "".join(c if c.isprintable() else " " for c in text)
     text = _SPACES.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"

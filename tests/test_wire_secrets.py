@@ -174,7 +174,7 @@ def test_a_bad_authorization_value_is_refused_before_anything_is_sent(
 ) -> None:
     caplog.set_level(logging.DEBUG)  # httpcore logs every header it sends at DEBUG
     server.play(response("200 OK", [("Content-Type", "application/json")], b"{}"))
-    with pytest.raises(ValueError, match="(?i)authorization") as caught:  # noqa: PT012
+    with pytest.raises(ValueError, match=r"(?i)authorization") as caught:  # noqa: PT012
         client = make(kind, server.url, loop, **ways(value)[way])
         try:
             client.get(REF)
