@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 import io
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -283,3 +284,11 @@ def test_the_cli_refuses_a_bad_base_url_in_one_line() -> None:
     assert code == 2
     assert err.getvalue().count("\n") == 1
     assert "base_url" in err.getvalue() or "base-url" in err.getvalue()
+
+
+def test_the_readme_custom_profile_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+    (block,) = [b for b in blocks if "sc.Profile(" in b]
+    exec(compile(block, "README.md", "exec"), {})
+    assert "If-Match" in capsys.readouterr().out
