@@ -57,7 +57,7 @@ class Run:
         "maybe_applied",
         "policy",
         "profile",
-        "secrets",
+        "response",
         "url",
         "wallclock",
     )  # fmt: skip
@@ -90,7 +90,7 @@ class Run:
         self.decision = Decision(False)
         self.decided_on: BaseException | None = None
         self.maybe_applied = False  # an earlier attempt may have reached the server
-        self.secrets: tuple[str, ...] = ()  # the credentials sent, kept out of errors
+        self.response: httpx.Response | None = None  # the last, for its credentials
 
     # --- before an attempt --------------------------------------------------------
 
@@ -160,8 +160,14 @@ class Run:
         return error
 
     def heard(self, response: httpx.Response) -> None:
-        """Note the credentials the request of ``response`` carried, to redact them."""
-        self.secrets = _redact.sent_secrets(response)
+        """Note the response of this attempt: the credentials its requests carried are
+        kept out of errors (looked up only when there is an error)."""
+        self.response = response
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials the last attempt sent."""
+        return () if self.response is None else _redact.sent_secrets(self.response)
 
     def interpret(self, status: int, headers: httpx.Headers, body: bytes) -> Reply:
         """Interpret the response of this attempt (see ``_core.interpret``). An error
@@ -172,8 +178,9 @@ class Run:
                 self.profile, self.call, status, headers, body, url=self.url, now=self.wallclock()
             )
         except SessionClientError:
-            clean_body = _redact.body(body, self.secrets)
-            clean_headers = _redact.headers(headers, self.secrets)
+            secrets = self.secrets
+            clean_body = _redact.body(body, secrets)
+            clean_headers = _redact.headers(headers, secrets)
             if clean_body == body and clean_headers is headers:
                 raise
         # Outside the handler, so that the first error is not kept as the context.
