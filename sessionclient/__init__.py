@@ -52,7 +52,19 @@ from ._models import (
     Resource,
     Session,
 )
-from ._profiles import CONTACTS, MPSD, PROFILES, TASKS, Profile
+from ._profiles import (
+    CONTACTS,
+    MPSD,
+    PROFILES,
+    REST,
+    TASKS,
+    Body,
+    Kind,
+    Media,
+    Profile,
+    Row,
+    Target,
+)
 from ._ref import SessionRef
 from ._resource import AsyncResourceClient, AsyncTask, ResourceClient, Task
 from ._retry import RetryPolicy, ThrottleMode
@@ -65,6 +77,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "MPSD",
     "PROFILES",
+    "REST",
     "TASKS",
     "Accepted",
     "AmbiguousWriteError",
@@ -73,6 +86,7 @@ __all__ = [
     "AsyncTask",
     "Attempt",
     "BadRequestError",
+    "Body",
     "ClientError",
     "ConflictError",
     "Created",
@@ -81,7 +95,9 @@ __all__ = [
     "ForbiddenError",
     "GatewayTimeoutError",
     "InternalServerError",
+    "Kind",
     "MalformedResponseError",
+    "Media",
     "MethodNotAllowedError",
     "MethodNotImplementedError",
     "NoContent",
@@ -93,6 +109,7 @@ __all__ = [
     "Resource",
     "ResourceClient",
     "RetryPolicy",
+    "Row",
     "ServerError",
     "ServiceUnavailableError",
     "Session",
@@ -100,6 +117,7 @@ __all__ = [
     "SessionClientError",
     "SessionRef",
     "StatusError",
+    "Target",
     "Task",
     "TaskError",
     "TaskFailedError",

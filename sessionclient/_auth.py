@@ -103,12 +103,67 @@ def _close(awaitable: object) -> None:
         close()
 
 
+class _Checked(httpx.Auth):
+    """A caller's own ``httpx.Auth``, whose every request is checked before it is
+    sent: an ``Authorization`` value HTTP cannot carry (a trailing newline or space)
+    is refused with ``ValueError`` here, instead of by h11 with an error that quotes
+    it, after httpcore has logged it."""
+
+    def __init__(self, auth: httpx.Auth) -> None:
+        self._auth = auth
+        self.requires_request_body = auth.requires_request_body
+        self.requires_response_body = auth.requires_response_body
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        """The caller's sync flow, each request checked."""
+        flow = self._auth.sync_auth_flow(request)
+        try:
+            request = next(flow)
+            while True:
+                response = yield _checked(request)
+                request = flow.send(response)
+        except StopIteration:
+            return
+        finally:
+            flow.close()
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """The caller's async flow, each request checked."""
+        flow = self._auth.async_auth_flow(request)
+        try:
+            request = await flow.__anext__()
+            while True:
+                response = yield _checked(request)
+                request = await flow.asend(response)
+        except StopAsyncIteration:
+            return
+        finally:
+            await flow.aclose()
+
+    def __repr__(self) -> str:
+        return repr(self._auth)
+
+
+def _checked(request: httpx.Request) -> httpx.Request:
+    for name, value in request.headers.raw:
+        if name.lower() in (b"authorization", b"proxy-authorization"):
+            _check_header(value.decode("latin-1"))
+    return request
+
+
 def to_auth(auth: httpx.Auth | TokenProvider | str | None) -> tuple[httpx.Auth | None, str | None]:
     """Normalise the ``auth=`` argument of the clients: an ``httpx.Auth`` for anything
     that can refresh, or a fixed ``Authorization`` value (a str or an ``XBLToken``),
-    which needs no per-request flow: there is nothing to refresh on 401."""
-    if auth is None or isinstance(auth, httpx.Auth):
-        return auth, None
+    which needs no per-request flow: there is nothing to refresh on 401. A caller's
+    ``httpx.Auth`` is wrapped so that what it sets is checked before it is sent."""
+    if auth is None:
+        return None, None
+    if isinstance(auth, httpx.Auth):
+        return _Checked(auth), None
     if isinstance(auth, str):
         return None, _check_header(auth)
     if isinstance(auth, XBLToken):

@@ -22,10 +22,11 @@ import httpx
 import tenacity
 
 from ._auth import TokenProvider, to_auth
-from ._core import Call, Pause, Reply
+from ._core import Call, Pause, Reply, check_header
 from ._engine import Deadline, Run, Settings, preloaded_body
 from ._exceptions import SessionClientError
 from ._flows import Done, Step, resume
+from ._http import check_base_url
 from ._profiles import Profile
 from ._retry import RetryPolicy
 from ._transport import DEADLINE, async_http_transport, http_transport
@@ -88,16 +89,9 @@ class Options:
     insecure_skip_tls_verify: bool = False
 
     def __attrs_post_init__(self) -> None:
-        base_url = self.base_url
-        if not isinstance(base_url, str) or not base_url.startswith(("https://", "http://")):
-            raise ValueError(f"base_url must be an http(s) URL, not {base_url!r}")
-        try:
-            url = httpx.URL(base_url)
-        except httpx.InvalidURL as exc:
-            raise ValueError(f"base_url {base_url!r} is not a valid URL ({exc})") from None
-        if url.userinfo:
-            # It would be repeated in every error message and repr: use auth= instead.
-            raise ValueError("base_url must not carry credentials; pass them as auth=")
+        check_base_url(self.base_url)
+        for name, value in self.headers.items():
+            check_header(name, value)  # before any request: h11's error would quote it
         if self.retry is not None and not isinstance(self.retry, RetryPolicy):
             raise TypeError(f"retry must be a RetryPolicy, not {type(self.retry).__name__}")
         if not callable(self.clock):
@@ -246,6 +240,7 @@ class SyncClient(_BaseClient):
         token = DEADLINE.set(run.socket_deadline())
         try:
             response = self._http.send(request, stream=True)
+            run.heard(response)
             try:
                 if response.is_stream_consumed:
                     body = preloaded_body(run, response)
@@ -370,6 +365,7 @@ class AsyncClient(_BaseClient):
         token = DEADLINE.set(run.socket_deadline())
         try:
             response = await self._http.send(request, stream=True)
+            run.heard(response)
             try:
                 if response.is_stream_consumed:
                     body = preloaded_body(run, response)

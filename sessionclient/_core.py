@@ -8,6 +8,7 @@ nothing else, whatever the bytes.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import re
@@ -105,7 +106,14 @@ def conditions(
     if match is not None and none_match is not None:
         raise ValueError("give if_match or if_none_match, not both: they contradict each other")
     if match is not None and match.weak:
-        raise ValueError(f"If-Match needs a strong ETag, got the weak {match}")
+        raise ValueError(
+            f"If-Match compares strongly (RFC 9110), so the weak ETag {match} can never "
+            "match, and the server would answer 412. A server marks a version weak when it "
+            "cannot vouch for it byte for byte, often just after a write (Apache does so "
+            "for about a second): read the resource again once it has settled to get a "
+            "strong ETag, or make the write conditional on a date "
+            "(if_unmodified_since=..., where the client offers it)"
+        )
     write = method not in ("GET", "HEAD")
     if none_match is not None and write and not none_match.is_any:
         raise ValueError("on a write, if_none_match only takes ANY ('*'): create only")
@@ -119,16 +127,23 @@ def conditions(
 
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-_VALUE = re.compile(r"[\x20-\x7e\x80-\xff]*")
+# RFC 9110 field-value: visible characters (obs-text included) with spaces or tabs only
+# between them, never around them (h11 refuses those, quoting the value).
+_VCHAR = r"[\x21-\x7e\x80-\xff]"
+_VALUE = re.compile(rf"(?:{_VCHAR}(?:[\x20\x09\x21-\x7e\x80-\xff]*{_VCHAR})?)?")
 
 
 def check_header(name: object, value: object) -> None:
-    """Refuse a header that HTTP cannot carry (a bad name, a line break, a character
-    outside Latin-1) before any request exists."""
+    """Refuse a header that HTTP cannot carry (a bad name, a line break, white space
+    around the value, a character outside Latin-1) before any request exists. The
+    message never repeats the value: it may be a credential."""
     if not isinstance(name, str) or not isinstance(value, str):
         raise TypeError("header names and values must be str")
     if not _TOKEN.fullmatch(name) or not _VALUE.fullmatch(value):
-        raise ValueError(f"header {name!r} cannot be sent: bad name, line break or non-Latin-1")
+        raise ValueError(
+            f"header {name!r} cannot be sent: a bad name, a line break, white space around "
+            "the value or a character outside Latin-1"
+        )
 
 
 def encode_json(value: object, *, what: str = "changes", object_only: bool = True) -> bytes:
@@ -171,6 +186,15 @@ def plan(
 # --- interpretation -----------------------------------------------------------------
 
 
+def is_html(content_type: str | None, body: bytes) -> bool:
+    """Whether a body is an HTML page: by its content type, or, without one, by how it
+    begins. Only HTML has its markup stripped from a message."""
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    if ctype:
+        return ctype in ("text/html", "application/xhtml+xml")
+    return body[:64].lstrip().lower().startswith((b"<!doctype html", b"<html"))
+
+
 def media_of(content_type: str | None, body: bytes) -> Media:
     """What a body is: JSON by content type, nothing when empty, text otherwise."""
     if not body:
@@ -200,7 +224,19 @@ def parse_json(body: bytes) -> Any:
 _MESSAGE_KEYS = ("message", "Message", "errorMessage", "error_description", "error", "title")
 
 
-def _message(body: bytes, media: Media) -> tuple[str, Any]:
+def _page_text(body: bytes, status: int) -> str:
+    """The words of an HTML error page, without the status line it repeats (in its
+    title and heading) that the error prints already."""
+    text = excerpt(body, 200, html=True)
+    reason = reason_phrase(status)
+    if reason:
+        lead = re.compile(rf"(?:{status}\s*)?{re.escape(reason)}\b[\s:.,-]*", re.IGNORECASE)
+        while match := lead.match(text):
+            text = text[match.end() :]
+    return text
+
+
+def _message(body: bytes, media: Media, html: bool = False, status: int = 0) -> tuple[str, Any]:
     """The human message of an error body, and its JSON when it is JSON."""
     if media is Media.JSON:
         try:
@@ -222,7 +258,7 @@ def _message(body: bytes, media: Media) -> tuple[str, Any]:
                     return excerpt(details[key].encode(), 500), details
             return excerpt(json.dumps(details, separators=(", ", ": ")).encode()), details
         return excerpt(body), details
-    return excerpt(body), None
+    return (_page_text(body, status) if html else excerpt(body)), None
 
 
 _NEEDED = frozenset({b"content-type", b"etag", b"content-location", b"retry-after"})
@@ -271,13 +307,26 @@ def interpret(
     now: float,
 ) -> Reply:
     """Interpret a response to ``call``; ``now`` is the wall clock (epoch seconds),
-    used for Retry-After dates when the response has no ``Date``."""
+    used for Retry-After dates when the response has no ``Date``.
+
+    Every header is read one way, as Latin-1 (each byte one character, obs-text
+    included): httpx would decode the whole set as UTF-8 whenever it happens to decode,
+    and an ETag read that way would not go back byte for byte. ``headers`` is set to
+    Latin-1 in place, so that the reply's and the error's headers read the same."""
+    headers.encoding = "iso-8859-1"
     needed = _needed(headers)
     media = media_of(needed.get(b"content-type"), body)
-    row = profile.select(status, call.method, call.target, media, body)
+    row = profile.select(status, call.method, call.target, media, body, call.headers)
+    if row is None and 200 <= status < 300 and call.target is Target.RESOURCE:
+        # A success the table does not know is still a success: its body is kept. (A
+        # session call's result has no place for it: it raises the nearest class.)
+        row = Row(status, Kind.DOCUMENT, Body.ANY, media, "unknown.success", seed=False)
     if row is None:
         family = {4: "unknown.client", 5: "unknown.server"}.get(status // 100, "unknown.other")
-        message = excerpt(body) or f"unexpected status for {call.method} {call.target.value}"
+        html = is_html(needed.get(b"content-type"), body)
+        message = _message(body, media, html, status)[0] or (
+            f"unexpected status for {call.method} {call.target.value}"
+        )
         raise class_for_status(status)(
             message,
             retry_after=parse_retry_after(headers, now=now),
@@ -285,13 +334,16 @@ def interpret(
             **_context(call, status, headers, url),
         )
     if row.kind is Kind.ERROR:
-        raise _error(row, call, headers, body, media, now, _context(call, status, headers, url))
+        raise _error(row, call, needed, body, media, now, _context(call, status, headers, url))
     # Only replies that invite another request (202, task progress) need Retry-After.
     invites = row.body is not Body.SESSION and b"retry-after" in needed
     retry_after = parse_retry_after(headers, now=now) if invites else None
     document, text = None, ""
     if row.body is Body.MESSAGE:
-        text = _message(body, media)[0]
+        html = is_html(needed.get(b"content-type"), body)
+        text = _message(body, media, html, status)[0]
+    elif row.body is Body.ANY and media is not Media.JSON:
+        document = _as_is(needed.get(b"content-type"), body)
     elif row.body is not Body.NONE:
         document = _document(row, body, media, lambda: _context(call, status, headers, url))
     etag = ETag.from_header(needed.get(b"etag"))
@@ -299,13 +351,34 @@ def interpret(
     return Reply(status, row, headers, url, document, text, etag, retry_after, location)
 
 
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
+
+
+def _as_is(content_type: str | None, body: bytes) -> str | bytes | None:
+    """A body that is not JSON, kept: the text of a ``text/*`` body (in its charset,
+    UTF-8 by default), the bytes of any other, None when empty."""
+    if not body:
+        return None
+    ctype = content_type or ""
+    if not ctype.strip().lower().startswith("text/"):
+        return body
+    found = _CHARSET.search(ctype)
+    charset = found.group(1) if found else "utf-8"
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        charset = "utf-8"
+    return body.decode(charset, "replace")
+
+
 def _document(row: Row, body: bytes, media: Media, context: Callable[[], dict[str, Any]]) -> Any:
     """The JSON body a success row promises, or ``MalformedResponseError``."""
     want_object = row.body in (Body.SESSION, Body.TASK)
     problem = None
     if media is not Media.JSON:
-        ctype = context()["headers"].get("content-type") or "no content type"
-        problem = f"{ctype}: {excerpt(body)!r}" if body else "an empty body"
+        ctype = context()["headers"].get("content-type")
+        text = excerpt(body, html=is_html(ctype, body))
+        problem = f"{ctype or 'no content type'}: {text!r}" if body else "an empty body"
     else:
         try:
             document = parse_json(body)
@@ -332,7 +405,7 @@ def _is_session(value: object) -> bool:
 def _error(
     row: Row,
     call: Call,
-    headers: httpx.Headers,
+    needed: dict[bytes, str],
     body: bytes,
     media: Media,
     now: float,
@@ -340,16 +413,17 @@ def _error(
 ) -> SessionClientError:
     """The exception of an error row, carrying the session when the body is one."""
     session = None
-    message, details = _message(body, media)
+    html = is_html(needed.get(b"content-type"), body)
+    message, details = _message(body, media, html, row.status)
     if row.body is Body.SESSION and _is_session(details) and call.ref is not None:
-        etag = ETag.from_header(headers.get("etag"))
-        session = _session(call, headers.get("content-location"), details, etag, False)
+        etag = ETag.from_header(needed.get(b"etag"))
+        session = _session(call, needed.get(b"content-location"), details, etag, False)
         message, details = f"the current session is attached (ETag {session.etag})", None
     return class_for_status(row.status)(
         message or f"{reason_phrase(row.status).lower() or 'error'} (no message)",
         session=session,
-        etag=session.etag if session else ETag.from_header(headers.get("etag")),
-        retry_after=parse_retry_after(headers, now=now),
+        etag=session.etag if session else ETag.from_header(needed.get(b"etag")),
+        retry_after=parse_retry_after(context["headers"], now=now),
         details=details,
         explanation_key=row.key,
         **context,

@@ -21,6 +21,7 @@ import attrs
 import httpx
 import tenacity
 
+from . import _redact
 from ._core import Call, Reply, interpret
 from ._exceptions import (
     AmbiguousWriteError,
@@ -98,7 +99,7 @@ class Run:
 
     __slots__ = (
         "call", "deadline", "decided_on", "decision", "history", "key", "maybe_applied",
-        "policy", "sent_at", "settings", "ticket", "url",
+        "policy", "response", "sent_at", "settings", "ticket", "url",
     )  # fmt: skip
 
     def __init__(
@@ -116,6 +117,7 @@ class Run:
         self.maybe_applied = False  # an earlier attempt may have reached the server
         self.ticket: Ticket | None = None
         self.sent_at = 0.0
+        self.response: httpx.Response | None = None  # the last, for its credentials
 
     # --- before an attempt --------------------------------------------------------
 
@@ -210,22 +212,48 @@ class Run:
         error.__cause__ = exc
         return error
 
+    def heard(self, response: httpx.Response) -> None:
+        """Note the response of this attempt: the credentials its requests carried are
+        kept out of errors (looked up only when there is an error)."""
+        self.response = response
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """The credentials the last attempt sent."""
+        return () if self.response is None else _redact.sent_secrets(self.response)
+
     def interpret(self, status: int, headers: httpx.Headers, body: bytes) -> Reply:
-        """Interpret the response of this attempt (see ``_core.interpret``)."""
+        """Interpret the response of this attempt (see ``_core.interpret``). An error
+        is built from a body and headers where no credential is left, so that no
+        excerpt keeps even part of one."""
         settings = self.settings
-        reply = interpret(
-            settings.profile, self.call, status, headers, body, url=self.url,
+        try:
+            reply = interpret(
+                settings.profile, self.call, status, headers, body, url=self.url,
+                now=settings.wallclock(),
+            )  # fmt: skip
+        except SessionClientError:
+            secrets = self.secrets
+            clean_body = _redact.body(body, secrets)
+            clean_headers = _redact.headers(headers, secrets)
+            if clean_body == body and clean_headers is headers:
+                raise
+        else:
+            settings.gate.passed(self.key, settings.clock(), self.sent_at)
+            return reply
+        # Outside the handler, so that the first error is not kept as the context.
+        return interpret(
+            settings.profile, self.call, status, clean_headers, clean_body, url=self.url,
             now=settings.wallclock(),
         )  # fmt: skip
-        settings.gate.passed(self.key, settings.clock(), self.sent_at)
-        return reply
 
     # --- after a failed attempt ---------------------------------------------------
 
     def failed(self, error: SessionClientError) -> SessionClientError:
         """Record a failed attempt and decide about the next one; return the error
         to raise (a 412 after an attempt that may have landed becomes
-        ``AmbiguousWriteError``)."""
+        ``AmbiguousWriteError``). Whatever the error keeps is redacted first."""
+        error = _redact.error(error, self.secrets)
         if isinstance(error, PreconditionFailedError) and self.maybe_applied:
             error = _ambiguous(error)
         settings = self.settings

@@ -1,9 +1,9 @@
-"""Short explanations for the Windows Live Contacts and Veeam task services, in English,
-French and Korean.
+"""Short explanations for the Windows Live Contacts and Veeam task services and for any
+HTTP API (the ``rest`` profile), in English, French and Korean.
 
-Keys are the ``Row.key`` of the ``contacts`` and ``tasks`` status tables, plus the two
-outcomes of waiting on a task. Each text says what happened and what the caller should do
-next.
+Keys are the ``Row.key`` of the ``contacts``, ``rest`` and ``tasks`` status tables, plus
+the two outcomes of waiting on a task and a success no table knows. Each text says what
+happened and what the caller should do next.
 """
 
 # ruff: noqa: E501
@@ -80,6 +80,16 @@ SERVICE_TEXTS: dict[str, dict[str, str]] = {
         "fr": "L'enregistrement a changé après la date If-Unmodified-Since envoyée, le PUT n'a donc pas été appliqué ; relisez-le, refaites la modification et renvoyez-la avec la nouvelle date.",
         "ko": "보낸 If-Unmodified-Since 시각 이후에 레코드가 바뀌어 PUT이 적용되지 않았습니다. 다시 읽고 변경을 다시 적용한 뒤 새 시각으로 보내세요.",
     },
+    "contacts.412.if-match": {
+        "en": "The item no longer has the ETag you sent in If-Match: someone changed it since you read it, so the write was not applied; read it again, redo your change and send it with the new ETag.",
+        "fr": "L'élément n'a plus l'ETag envoyé dans If-Match : quelqu'un l'a modifié depuis votre lecture, l'écriture n'a donc pas été appliquée ; relisez-le, refaites la modification et renvoyez-la avec le nouvel ETag.",
+        "ko": "항목이 If-Match로 보낸 ETag와 더 이상 일치하지 않습니다. 읽은 뒤 누군가 수정했으므로 쓰기가 적용되지 않았습니다. 다시 읽고 변경을 다시 적용해 새 ETag와 함께 보내세요.",
+    },
+    "contacts.412.if-none-match": {
+        "en": "The item already exists, and If-None-Match: * asked to create it only if it did not; nothing was written. Read the existing item, or update it with If-Match instead.",
+        "fr": "L'élément existe déjà, et If-None-Match: * demandait de ne le créer que s'il n'existait pas ; rien n'a été écrit. Lisez l'élément existant, ou modifiez-le plutôt avec If-Match.",
+        "ko": "항목이 이미 있는데 If-None-Match: *는 없을 때만 만들라고 요청했으므로 아무것도 쓰지 않았습니다. 기존 항목을 읽거나, 대신 If-Match로 수정하세요.",
+    },
     "contacts.500": {
         "en": "The service failed unexpectedly while handling the request; try again later, and repeat a write only if doing it twice is safe.",
         "fr": "Le service a échoué de façon inattendue en traitant la requête ; réessayez plus tard, et ne répétez une écriture que si la faire deux fois est sans risque.",
@@ -94,6 +104,122 @@ SERVICE_TEXTS: dict[str, dict[str, str]] = {
         "en": "Only the Contacts service is unavailable (overloaded, under maintenance, or throttling you for too many calls per second); wait for Retry-After, or treat it like a 500 if absent.",
         "fr": "Seul le service Contacts est indisponible (surcharge, maintenance, ou trop d'appels par seconde de votre part) ; attendez le délai Retry-After, ou traitez-le comme un 500 s'il manque.",
         "ko": "Contacts 서비스만 사용할 수 없습니다(과부하, 점검, 또는 초당 호출 한도 초과에 따른 제한). Retry-After만큼 기다리고, 이 헤더가 없으면 500처럼 처리하세요.",
+    },
+    # --- any HTTP API (the rest profile, RFC 9110) ------------------------------------
+    "rest.200": {
+        "en": "The request succeeded; the body is the resource (or the outcome of the action).",
+        "fr": "La requête a réussi ; le corps est la ressource (ou le résultat de l'action).",
+        "ko": "요청이 성공했습니다. 본문은 리소스(또는 작업 결과)입니다.",
+    },
+    "rest.201": {
+        "en": "The request created a resource; its address is in the Location header when the server gave one.",
+        "fr": "La requête a créé une ressource ; son adresse figure dans l'en-tête Location quand le serveur l'indique.",
+        "ko": "요청으로 리소스가 만들어졌습니다. 서버가 알려 준 경우 그 주소는 Location 헤더에 있습니다.",
+    },
+    "rest.202": {
+        "en": "The server accepted the request but has not finished it; check the resource later to see the outcome.",
+        "fr": "Le serveur a accepté la requête sans l'avoir terminée ; consultez la ressource plus tard pour en voir le résultat.",
+        "ko": "서버가 요청을 받았지만 아직 끝내지 않았습니다. 나중에 리소스를 확인해 결과를 보세요.",
+    },
+    "rest.203": {
+        "en": "The request succeeded, but a proxy changed the body on its way; it may differ from what the origin server sent.",
+        "fr": "La requête a réussi, mais un proxy a modifié le corps en chemin ; il peut différer de ce qu'a envoyé le serveur d'origine.",
+        "ko": "요청은 성공했지만 중간의 프록시가 본문을 바꿨습니다. 원 서버가 보낸 내용과 다를 수 있습니다.",
+    },
+    "rest.204": {
+        "en": "The request succeeded and there is no body; read the resource again if you need its new state.",
+        "fr": "La requête a réussi et il n'y a pas de corps ; relisez la ressource si vous avez besoin de son nouvel état.",
+        "ko": "요청이 성공했고 본문은 없습니다. 새 상태가 필요하면 리소스를 다시 읽으세요.",
+    },
+    "rest.206": {
+        "en": "The body holds only part of the resource, as the request asked.",
+        "fr": "Le corps ne contient qu'une partie de la ressource, comme la requête le demandait.",
+        "ko": "요청한 대로 본문에는 리소스의 일부만 있습니다.",
+    },
+    "rest.304": {
+        "en": "Nothing changed since the version your condition named; your cached copy is still current.",
+        "fr": "Rien n'a changé depuis la version désignée par votre condition ; votre copie en cache est toujours à jour.",
+        "ko": "조건에 지정한 버전 이후로 바뀐 것이 없습니다. 캐시된 사본이 여전히 최신입니다.",
+    },
+    "rest.400": {
+        "en": "The server found the request malformed or invalid; correct it using the message before sending it again.",
+        "fr": "Le serveur juge la requête mal formée ou invalide ; corrigez-la d'après le message avant de la renvoyer.",
+        "ko": "서버가 요청이 잘못되었거나 유효하지 않다고 판단했습니다. 메시지를 보고 고친 뒤 다시 보내세요.",
+    },
+    "rest.401": {
+        "en": "The request lacks valid credentials (missing, expired or wrong); authenticate again, then repeat the call.",
+        "fr": "La requête n'a pas d'identifiants valides (absents, expirés ou erronés) ; authentifiez-vous de nouveau, puis refaites l'appel.",
+        "ko": "요청에 유효한 자격 증명이 없습니다(없음, 만료, 잘못됨). 다시 인증한 뒤 호출을 반복하세요.",
+    },
+    "rest.403": {
+        "en": "The server understood the request but refuses it for these credentials; signing in again will not help without more rights.",
+        "fr": "Le serveur a compris la requête mais la refuse pour ces identifiants ; se reconnecter n'y changera rien sans droits supplémentaires.",
+        "ko": "서버가 요청을 이해했지만 이 자격 증명으로는 거부합니다. 권한이 늘지 않는 한 다시 인증해도 소용없습니다.",
+    },
+    "rest.404": {
+        "en": "Nothing exists at this address; check the path and the base URL.",
+        "fr": "Rien n'existe à cette adresse ; vérifiez le chemin et l'URL de base.",
+        "ko": "이 주소에는 아무것도 없습니다. 경로와 기본 URL을 확인하세요.",
+    },
+    "rest.405": {
+        "en": "This resource does not accept this method; use one listed in the Allow header.",
+        "fr": "Cette ressource n'accepte pas cette méthode ; utilisez-en une listée dans l'en-tête Allow.",
+        "ko": "이 리소스는 이 메서드를 받지 않습니다. Allow 헤더에 나온 메서드를 쓰세요.",
+    },
+    "rest.409": {
+        "en": "The request conflicts with the current state of the resource; read it again and resolve the conflict before retrying.",
+        "fr": "La requête entre en conflit avec l'état actuel de la ressource ; relisez-la et résolvez le conflit avant de réessayer.",
+        "ko": "요청이 리소스의 현재 상태와 충돌합니다. 다시 읽고 충돌을 해결한 뒤 재시도하세요.",
+    },
+    "rest.412": {
+        "en": "A precondition of the request did not hold, so nothing was applied; read the resource again and send the request with current conditions.",
+        "fr": "Une précondition de la requête n'était pas remplie, rien n'a donc été appliqué ; relisez la ressource et renvoyez la requête avec des conditions à jour.",
+        "ko": "요청의 사전 조건이 맞지 않아 아무것도 적용되지 않았습니다. 리소스를 다시 읽고 현재 조건으로 요청을 보내세요.",
+    },
+    "rest.412.if-match": {
+        "en": "The resource no longer has the ETag you sent in If-Match (someone changed or deleted it), so nothing was applied; read it again, redo your change and send it with the new ETag.",
+        "fr": "La ressource n'a plus l'ETag envoyé dans If-Match (quelqu'un l'a modifiée ou supprimée), rien n'a donc été appliqué ; relisez-la, refaites la modification et renvoyez-la avec le nouvel ETag.",
+        "ko": "리소스가 If-Match로 보낸 ETag와 더 이상 일치하지 않습니다(누군가 수정하거나 삭제함). 아무것도 적용되지 않았으니 다시 읽고 변경을 다시 적용해 새 ETag와 함께 보내세요.",
+    },
+    "rest.412.if-none-match": {
+        "en": "The resource already exists, and If-None-Match: * asked to create it only if it did not; nothing was written. Read it, or update it with If-Match instead.",
+        "fr": "La ressource existe déjà, et If-None-Match: * demandait de ne la créer que si elle n'existait pas ; rien n'a été écrit. Lisez-la, ou modifiez-la plutôt avec If-Match.",
+        "ko": "리소스가 이미 있는데 If-None-Match: *는 없을 때만 만들라고 요청했으므로 아무것도 쓰지 않았습니다. 리소스를 읽거나, 대신 If-Match로 수정하세요.",
+    },
+    "rest.412.if-unmodified-since": {
+        "en": "The resource changed after the If-Unmodified-Since time you sent, so nothing was applied; read it again, redo your change and send it with the new time.",
+        "fr": "La ressource a changé après la date If-Unmodified-Since envoyée, rien n'a donc été appliqué ; relisez-la, refaites la modification et renvoyez-la avec la nouvelle date.",
+        "ko": "보낸 If-Unmodified-Since 시각 이후에 리소스가 바뀌어 아무것도 적용되지 않았습니다. 다시 읽고 변경을 다시 적용해 새 시각과 함께 보내세요.",
+    },
+    "rest.429": {
+        "en": "You sent too many requests; wait the Retry-After delay before trying again.",
+        "fr": "Vous avez envoyé trop de requêtes ; attendez le délai Retry-After avant de réessayer.",
+        "ko": "요청을 너무 많이 보냈습니다. Retry-After 시간만큼 기다린 뒤 다시 시도하세요.",
+    },
+    "rest.500": {
+        "en": "The server failed while handling the request; try again later, and repeat a write only if doing it twice is safe.",
+        "fr": "Le serveur a échoué en traitant la requête ; réessayez plus tard, et ne répétez une écriture que si la faire deux fois est sans risque.",
+        "ko": "서버가 요청을 처리하다 실패했습니다. 나중에 다시 시도하되, 쓰기는 두 번 실행해도 안전할 때만 반복하세요.",
+    },
+    "rest.501": {
+        "en": "The server does not implement what the request needs; retrying will not help.",
+        "fr": "Le serveur n'implémente pas ce dont la requête a besoin ; réessayer ne servira à rien.",
+        "ko": "서버가 요청에 필요한 기능을 구현하지 않았습니다. 다시 시도해도 소용없습니다.",
+    },
+    "rest.503": {
+        "en": "The server is overloaded or in maintenance and did nothing; try again after the Retry-After delay.",
+        "fr": "Le serveur est surchargé ou en maintenance et n'a rien fait ; réessayez après le délai Retry-After.",
+        "ko": "서버가 과부하 상태이거나 점검 중이라 아무 작업도 하지 않았습니다. Retry-After 시간이 지난 뒤 다시 시도하세요.",
+    },
+    "rest.504": {
+        "en": "A gateway gave up waiting for the server; the request may or may not have been applied, so check before repeating a write.",
+        "fr": "Une passerelle a renoncé à attendre le serveur ; la requête a pu être appliquée ou non, vérifiez donc avant de répéter une écriture.",
+        "ko": "게이트웨이가 서버를 기다리다 포기했습니다. 요청이 적용되었을 수도 있으니 쓰기를 반복하기 전에 확인하세요.",
+    },
+    "unknown.success": {
+        "en": "The request succeeded with a status this profile has no specific meaning for; the result carries the status and the body as it came.",
+        "fr": "La requête a réussi avec un statut sans signification propre pour ce profil ; le résultat porte le statut et le corps tel quel.",
+        "ko": "이 프로필이 따로 정의하지 않은 상태 코드로 요청이 성공했습니다. 결과에는 상태 코드와 받은 그대로의 본문이 있습니다.",
     },
     # --- Veeam Backup Enterprise Manager tasks ----------------------------------------
     "tasks.200": {

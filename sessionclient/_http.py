@@ -34,6 +34,26 @@ _DELTA = re.compile(r"-?\d{1,30}(?:\.\d{0,30})?")
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-ms-request-id", "ms-cv", "x-correlation-id")
 
 
+def check_base_url(base_url: object) -> str:
+    """Validate a client's ``base_url``: an absolute http(s) URL with a host and no
+    credentials; raise ``ValueError`` naming the argument (never httpx's own error)."""
+    if not isinstance(base_url, str) or not base_url.lower().startswith(("https://", "http://")):
+        raise ValueError("base_url must be an http(s) URL")
+    try:
+        url = httpx.URL(base_url)
+        port = url.port
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ValueError(f"base_url is not a valid URL ({exc})") from None
+    if url.userinfo:
+        # It would be repeated in every error message and repr: use auth= instead.
+        raise ValueError("base_url must not carry credentials; pass them as auth=")
+    if not url.host:
+        raise ValueError("base_url has no host")
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"base_url has an invalid port ({port})")
+    return base_url
+
+
 def parse_http_date(text: str, *, now: float | None = None) -> float | None:
     """Parse an HTTP-date in any of its three forms to epoch seconds, or None.
 
@@ -122,15 +142,19 @@ def request_id(headers: httpx.Headers) -> str | None:
     return None
 
 
-_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.IGNORECASE | re.DOTALL)
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'", "&nbsp;": " ", "&amp;": "&"}
+_ENTITY = re.compile("|".join(_ENTITIES))
 _SPACES = re.compile(r"\s+")
 
 
-def excerpt(body: bytes, limit: int = 200) -> str:
-    """A short, single-line, printable excerpt of a body; HTML tags are dropped."""
+def excerpt(body: bytes, limit: int = 200, *, html: bool = False) -> str:
+    """A short, single-line, printable excerpt of a body. Markup (tags, scripts,
+    styles, comments) is dropped only from HTML (``html=True``): in a text body,
+    ``<token>`` is text."""
     text = body[: limit * 8].decode("utf-8", "replace")
-    if "<" in text:
-        text = _TAGS.sub(" ", text)
+    if html:
+        text = _ENTITY.sub(lambda m: _ENTITIES[m.group()], _TAGS.sub(" ", text))
     text = "".join(c if c.isprintable() else " " for c in text)
     text = _SPACES.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"

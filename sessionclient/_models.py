@@ -71,12 +71,18 @@ class Accepted:
 
 @attrs.frozen
 class Resource:
-    """200 from a resource API: the representation, its validators and status."""
+    """A representation from a resource API (200, or any 2xx the profile has no
+    other meaning for): its validators, its body and the status that carried it.
+
+    ``document`` is the decoded JSON, or under the ``rest`` profile (and for a 2xx no
+    row knows) the text of a ``text/*`` body, the bytes of any other, ``None`` when
+    empty."""
 
     path: str
     etag: ETag | None
     last_modified: datetime | None
     document: Any = attrs.field(repr=False, hash=False)
+    status: int = 200
 
 
 @attrs.frozen

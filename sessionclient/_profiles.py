@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
+from types import MappingProxyType
 
 import attrs
 
@@ -43,6 +45,9 @@ class Body(enum.Enum):
     RESOURCE = "the resource"
     TASK = "a task"
     ERROR = "an error object"
+    ANY = "whatever it holds"
+    """JSON decoded when the content type says JSON, the text of a ``text/*`` body,
+    the raw bytes of any other, ``None`` when empty: nothing is refused."""
 
 
 class Target(enum.Enum):
@@ -71,6 +76,9 @@ class Row:
     pattern: str | None = None
     """For a status with two meanings and one content type: a regular expression
     (case-insensitive) that the body matches for this meaning."""
+    condition: str | None = None
+    """For a status whose meaning depends on the precondition sent (412): the
+    request header this meaning answers (``"If-None-Match"``); None: any."""
 
     def applies(self, method: str, target: Target) -> bool:
         """Whether this row speaks of a request with this method and target."""
@@ -104,12 +112,27 @@ class Profile:
         object.__setattr__(self, "_by_status", index)
 
     def select(
-        self, status: int, method: str, target: Target, media: Media, body: bytes = b""
+        self,
+        status: int,
+        method: str,
+        target: Target,
+        media: Media,
+        body: bytes = b"",
+        sent: tuple[tuple[str, str], ...] = (),
     ) -> Row | None:
-        """The row for a response: one whose pattern the body matches; else the first
-        that applies with the same media; else the first that applies at all (a text
-        row also stands for HTML and the like)."""
+        """The row for a response: one whose condition is among the request headers
+        ``sent`` (else one without a condition); one whose pattern the body matches;
+        else the first that applies with the same media; else the first that applies
+        at all (a text row also stands for HTML and the like)."""
         rows = [r for r in self._by_status.get(status, ()) if r.applies(method, target)]
+        if len(rows) > 1 and any(r.condition for r in rows):
+            names = {name.lower() for name, _ in sent}
+            # RFC 9110 section 13.2.2: If-Match is evaluated first, then the others.
+            matched = sorted(
+                (r for r in rows if r.condition and r.condition.lower() in names),
+                key=lambda r: r.condition != "If-Match",
+            )
+            rows = matched[:1] or [r for r in rows if not r.condition]
         if len(rows) > 1 and any(r.pattern for r in rows):
             text = body[:4096].decode("utf-8", "replace")
             matched = [r for r in rows if r.pattern and re.search(r.pattern, text, re.I)]
@@ -180,6 +203,10 @@ CONTACTS = Profile(
         Row(405, K.ERROR, B.MESSAGE, M.TEXT, "contacts.405"),
         Row(409, K.ERROR, B.MESSAGE, M.TEXT, "contacts.409"),
         Row(412, K.ERROR, B.MESSAGE, M.TEXT, "contacts.412"),
+        Row(412, K.ERROR, B.MESSAGE, M.TEXT, "contacts.412.if-match", seed=False,
+            condition="If-Match"),
+        Row(412, K.ERROR, B.MESSAGE, M.TEXT, "contacts.412.if-none-match", seed=False,
+            condition="If-None-Match"),
         Row(500, K.ERROR, B.MESSAGE, M.TEXT, "contacts.500"),
         Row(503, K.ERROR, B.MESSAGE, M.TEXT, "contacts.503"),
         Row(504, K.ERROR, B.MESSAGE, M.TEXT, "contacts.504"),
@@ -189,7 +216,8 @@ CONTACTS = Profile(
     throttle_needs_retry_after=frozenset({503, 504}),
 )  # fmt: skip
 """The Windows Live Contacts REST API (seed 004). A 504 stands in for 503; either one
-without Retry-After is handled as a 500 would be."""
+without Retry-After is handled as a 500 would be. The seed's 412 answers
+If-Unmodified-Since; one that answers If-Match or If-None-Match says so."""
 
 TASKS = Profile(
     name="tasks",
@@ -213,5 +241,36 @@ TASKS = Profile(
 """The Veeam Backup Enterprise Manager REST API (seed 003): a 202 comes with a task
 resource to poll until it is finished."""
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (MPSD, CONTACTS, TASKS)}
-"""Every status table the SDK knows, by name."""
+
+def _rest_error(status: int) -> Row:
+    return Row(status, K.ERROR, B.MESSAGE, M.TEXT, f"rest.{status}", seed=False)
+
+
+REST = Profile(
+    name="rest",
+    title="Any HTTP API, as RFC 9110 defines the statuses",
+    rows=(
+        Row(200, K.DOCUMENT, B.ANY, M.JSON, "rest.200", seed=False),
+        Row(201, K.CREATED, B.ANY, M.JSON, "rest.201", seed=False),
+        Row(202, K.ACCEPTED, B.MESSAGE, M.TEXT, "rest.202", seed=False),
+        Row(203, K.DOCUMENT, B.ANY, M.JSON, "rest.203", seed=False),
+        Row(204, K.NO_CONTENT, B.NONE, M.NONE, "rest.204", seed=False),
+        Row(206, K.PARTIAL, B.ANY, M.JSON, "rest.206", seed=False),
+        Row(304, K.NOT_MODIFIED, B.NONE, M.NONE, "rest.304", seed=False),
+        *(_rest_error(status) for status in (400, 401, 403, 404, 405, 409, 412)),
+        *(Row(412, K.ERROR, B.MESSAGE, M.TEXT, f"rest.412.{header.lower()}", seed=False,
+              condition=header)
+          for header in ("If-Match", "If-None-Match", "If-Unmodified-Since")),
+        *(_rest_error(status) for status in (429, 500, 501, 503, 504)),
+    ),
+)  # fmt: skip
+"""Any HTTP API, with RFC 9110's meanings: 200, 201, 202, 203, 204, 206 and 304 are
+results (a body is kept whatever its type), every error status raises its class, 429
+and 503 mean "come back later" for any method, 500, 502 and 504 are retried only when
+the request is safe to repeat. The default of ``ResourceClient``."""
+
+PROFILES: Mapping[str, Profile] = MappingProxyType(
+    {p.name: p for p in (REST, MPSD, CONTACTS, TASKS)}
+)
+"""Every status table the SDK knows, by name (read-only: pass your own ``Profile``
+object to a client instead of registering it)."""

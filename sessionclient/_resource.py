@@ -84,6 +84,12 @@ def plan_resource(
         full += "?" + urlencode(dict(params))
     extra, guarded = conditions(method, if_match=if_match, if_none_match=if_none_match)
     dated: list[tuple[str, str]] = []
+    if if_modified_since is not None and method not in ("GET", "HEAD"):
+        # RFC 9110 section 13.1.3: a server ignores it on any other method.
+        raise ValueError(
+            "if_modified_since only applies to GET and HEAD; "
+            "a write takes if_unmodified_since or if_match"
+        )
     if if_modified_since is not None:
         dated.append(("If-Modified-Since", _date(if_modified_since, "if_modified_since")))
     if if_unmodified_since is not None:
@@ -119,7 +125,7 @@ def result_of(call: Call, reply: Reply) -> ResourceResult:
     """The typed result of a successful reply to a resource call."""
     kind, path = reply.row.kind, call.path
     if kind is Kind.DOCUMENT:
-        return Resource(path, reply.etag, _last_modified(reply), reply.document)
+        return Resource(path, reply.etag, _last_modified(reply), reply.document, reply.status)
     if kind is Kind.CREATED:
         return Created(path, reply.headers.get("location"), reply.etag, reply.document)
     if kind is Kind.PARTIAL:
@@ -178,7 +184,11 @@ def task_of(call: Call, reply: Reply, base_url: str) -> tuple[str, dict[str, str
     rel=Self) comes first, then ``Location``. A task on another origin, or a link that
     is not a clean path, is refused: the token must go nowhere else."""
     location = reply.headers.get("location")
-    if reply.row.kind is not Kind.ACCEPTED or (reply.row.body is not Body.TASK and not location):
+    body = reply.row.body
+    if reply.row.kind is not Kind.ACCEPTED or not (
+        body is Body.TASK or (body is Body.NONE and location)
+    ):
+        # A 202 with a message (MPSD, rest) is an ``Accepted``: nothing to poll.
         return None
     href = _href(reply.document) or location
 
@@ -294,14 +304,15 @@ _HEADERS = {"Accept": "application/json"}
 def _profile(profile: Profile | str) -> Profile:
     if isinstance(profile, Profile):
         return profile
-    if profile not in PROFILES:
+    if not isinstance(profile, str) or profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; known: {', '.join(sorted(PROFILES))}")
     return PROFILES[profile]
 
 
 class ResourceClient(SyncClient):
     """A synchronous client for any path below ``base_url``, interpreted by a status
-    profile (``"contacts"``, ``"tasks"``, ``"mpsd"`` or your own ``Profile``).
+    profile: ``"rest"`` (the default: RFC 9110's meanings, for any HTTP API),
+    ``"contacts"``, ``"tasks"``, ``"mpsd"`` or your own ``Profile``.
 
     Same arguments as ``SessionClient`` (but ``profile`` instead of the MPSD contract
     version); same exceptions and retry policy. A 202 that carries a task returns a
@@ -312,7 +323,7 @@ class ResourceClient(SyncClient):
         self,
         base_url: str,
         *,
-        profile: Profile | str,
+        profile: Profile | str = "rest",
         auth: httpx.Auth | TokenProvider | str | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -336,12 +347,27 @@ class ResourceClient(SyncClient):
         )  # fmt: skip
 
     def request(
-        self, method: str, path: str, *, retry: RetryPolicy | None = None, **options: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        if_match: ETag | str | None = None,
+        if_none_match: ETag | str | None = None,
+        if_modified_since: Moment | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
     ) -> ResourceResult | Task:
-        """Send ``method`` to ``path``; ``options`` are those of ``plan_resource``
-        (``json``, ``params``, ``headers``, ``if_match``, ``if_none_match``,
-        ``if_modified_since``, ``if_unmodified_since``)."""
-        call = plan_resource(method.upper(), path, **options)
+        """Send ``method`` to ``path`` with a JSON body, query parameters, extra
+        headers and the conditions RFC 9110 allows for the method (checked before
+        anything is sent; see ``plan_resource``)."""
+        call = plan_resource(
+            method.upper(), path, json=json, params=params, headers=headers,
+            if_match=if_match, if_none_match=if_none_match,
+            if_modified_since=if_modified_since, if_unmodified_since=if_unmodified_since,
+        )  # fmt: skip
         reply, result = self._operate(request_step(call), retry)
         task = task_of(call, reply, self._base_url)
         return result if task is None else Task(*task, reply.document, client=self)
@@ -381,13 +407,16 @@ class ResourceClient(SyncClient):
         json: Any,
         *,
         if_match: ETag | str | None = None,
+        if_none_match: ETag | str | None = None,
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
     ) -> ResourceResult | Task:
-        """PUT a JSON body to ``path``, optionally only if unchanged (ETag or date)."""
+        """PUT a JSON body to ``path``: only if unchanged (``if_match`` an ETag, or
+        ``if_unmodified_since`` a date), only if it exists (``if_match=ANY``) or only if
+        it does not (``if_none_match=ANY``: create only). A guarded PUT is safe to retry."""
         return self.request(
-            "PUT", path, json=json, if_match=if_match, if_unmodified_since=if_unmodified_since,
-            retry=retry,
+            "PUT", path, json=json, if_match=if_match, if_none_match=if_none_match,
+            if_unmodified_since=if_unmodified_since, retry=retry,
         )  # fmt: skip
 
     def delete(
@@ -398,7 +427,8 @@ class ResourceClient(SyncClient):
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
     ) -> ResourceResult | Task:
-        """DELETE ``path``."""
+        """DELETE ``path``, optionally only if unchanged (``if_match`` an ETag, or
+        ``if_unmodified_since`` a date)."""
         return self.request(
             "DELETE", path, if_match=if_match, if_unmodified_since=if_unmodified_since,
             retry=retry,
@@ -412,7 +442,7 @@ class AsyncResourceClient(AsyncClient):
         self,
         base_url: str,
         *,
-        profile: Profile | str,
+        profile: Profile | str = "rest",
         auth: httpx.Auth | TokenProvider | str | None = None,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -436,10 +466,25 @@ class AsyncResourceClient(AsyncClient):
         )  # fmt: skip
 
     async def request(
-        self, method: str, path: str, *, retry: RetryPolicy | None = None, **options: Any
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        if_match: ETag | str | None = None,
+        if_none_match: ETag | str | None = None,
+        if_modified_since: Moment | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
     ) -> ResourceResult | AsyncTask:
         """See ``ResourceClient.request``."""
-        call = plan_resource(method.upper(), path, **options)
+        call = plan_resource(
+            method.upper(), path, json=json, params=params, headers=headers,
+            if_match=if_match, if_none_match=if_none_match,
+            if_modified_since=if_modified_since, if_unmodified_since=if_unmodified_since,
+        )  # fmt: skip
         reply, result = await self._operate(request_step(call), retry)
         task = task_of(call, reply, self._base_url)
         return result if task is None else AsyncTask(*task, reply.document, client=self)
@@ -478,13 +523,14 @@ class AsyncResourceClient(AsyncClient):
         json: Any,
         *,
         if_match: ETag | str | None = None,
+        if_none_match: ETag | str | None = None,
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
     ) -> ResourceResult | AsyncTask:
         """See ``ResourceClient.put``."""
         return await self.request(
-            "PUT", path, json=json, if_match=if_match, if_unmodified_since=if_unmodified_since,
-            retry=retry,
+            "PUT", path, json=json, if_match=if_match, if_none_match=if_none_match,
+            if_unmodified_since=if_unmodified_since, retry=retry,
         )  # fmt: skip
 
     async def delete(
