@@ -186,6 +186,15 @@ def _areplay(
     return replayed
 
 
+def _check_transport(transport: object, kind: type) -> None:
+    """Refuse anything but an httpx transport of the client's kind, at construction."""
+    if transport is not None and not isinstance(transport, kind):
+        raise TypeError(
+            f"transport must be an {kind.__module__}.{kind.__name__} (or None), "
+            f"not {type(transport).__name__}"
+        )
+
+
 class SyncClient(_BaseClient):
     """The synchronous shell: an ``httpx.Client`` and a ``sleep``."""
 
@@ -199,6 +208,7 @@ class SyncClient(_BaseClient):
         sleep: Callable[[float], None],
         **config: Any,
     ) -> None:
+        _check_transport(transport, httpx.BaseTransport)
         super().__init__(base_url, **config)
         self._sleep = sleep
         self._http = httpx.Client(transport=transport, **self._httpx_options(auth, limits))
@@ -294,6 +304,7 @@ class AsyncClient(_BaseClient):
         sleep: Callable[[float], Awaitable[None]],
         **config: Any,
     ) -> None:
+        _check_transport(transport, httpx.AsyncBaseTransport)
         super().__init__(base_url, **config)
         self._sleep = sleep
         options = self._httpx_options(auth, limits)
