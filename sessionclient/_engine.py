@@ -28,7 +28,7 @@ from ._exceptions import (
     TooManyRequestsError,
     TransportError,
 )
-from ._http import excerpt
+from ._http import excerpt, transport_detail
 from ._retry import Cause, CoolDown, Decision, RetryPolicy, cause_of, pace_from
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class Run:
         else:
             sent = not isinstance(exc, _UNSENT)
             what = "no complete response" if sent else "could not connect"
-            detail = excerpt(str(exc).encode(), 300) or "no detail"
+            detail = excerpt(transport_detail(exc).encode(), 300) or "no detail"
             error = TransportError(
                 f"{what} ({type(exc).__name__}: {detail})",
                 sent=sent, method=self.call.method, url=self.url,
