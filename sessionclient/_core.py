@@ -333,10 +333,19 @@ def _error(
     """The exception of an error row, carrying the session when the body is one."""
     session = None
     message, details = _message(body, media)
+    # What the status means here, when the body does not say it in words.
+    meaning = ""
+    if row.status == 412 and ("If-None-Match", "*") in call.headers:
+        meaning = f"the {'session' if call.ref is not None else 'resource'} already exists"
     if row.body is Body.SESSION and _is_session(details) and call.ref is not None:
         etag = ETag.from_header(headers.get("etag"))
         session = _session(call, headers.get("content-location"), details, etag, False)
-        message, details = f"the current session is attached (ETag {session.etag})", None
+        if row.status == 403:  # MPSD: readable by you, not writable by you
+            meaning = "not a member, or not your part of the session, so not yours to change"
+        attached = f"the current session is attached (ETag {session.etag})"
+        message, details = f"{meaning}; {attached}" if meaning else attached, None
+    elif not message:
+        message = meaning
     return class_for_status(row.status)(
         message or f"{reason_phrase(row.status).lower() or 'error'} (no message)",
         session=session,
