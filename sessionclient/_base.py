@@ -159,6 +159,15 @@ def _verify(options: Options) -> Verify:
     return False if options.insecure_skip_tls_verify else options.verify
 
 
+def _check_transport(transport: object, kind: type) -> None:
+    """Refuse anything but an httpx transport of the client's kind, at construction."""
+    if transport is not None and not isinstance(transport, kind):
+        raise TypeError(
+            f"transport must be an {kind.__module__}.{kind.__name__} (or None), "
+            f"not {type(transport).__name__}"
+        )
+
+
 class SyncClient(_BaseClient):
     """The synchronous driver: an ``httpx.Client`` and a ``sleep``."""
 
@@ -171,10 +180,9 @@ class SyncClient(_BaseClient):
         transport: httpx.BaseTransport | None,
         sleep: Callable[[float], None],
     ) -> None:
+        _check_transport(transport, httpx.BaseTransport)
         if transport is None:
             transport = http_transport(_verify(options), options.limits)
-        elif not isinstance(transport, httpx.BaseTransport):
-            raise TypeError(f"transport must be an httpx.BaseTransport, not {transport!r}")
         if not callable(sleep):
             raise TypeError("sleep must be a callable taking seconds")
         self._sleep = sleep
@@ -290,10 +298,9 @@ class AsyncClient(_BaseClient):
         transport: httpx.AsyncBaseTransport | None,
         sleep: Callable[[float], Awaitable[None]],
     ) -> None:
+        _check_transport(transport, httpx.AsyncBaseTransport)
         if transport is None:
             transport = async_http_transport(_verify(options), options.limits)
-        elif not isinstance(transport, httpx.AsyncBaseTransport):
-            raise TypeError(f"transport must be an httpx.AsyncBaseTransport, not {transport!r}")
         if not callable(sleep):
             raise TypeError("sleep must be a coroutine function taking seconds")
         self._sleep = sleep

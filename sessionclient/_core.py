@@ -415,10 +415,19 @@ def _error(
     session = None
     html = is_html(needed.get(b"content-type"), body)
     message, details = _message(body, media, html, row.status)
+    # What the status means here, when the body does not say it in words.
+    meaning = ""
+    if row.status == 412 and ("If-None-Match", "*") in call.headers:
+        meaning = f"the {'session' if call.ref is not None else 'resource'} already exists"
     if row.body is Body.SESSION and _is_session(details) and call.ref is not None:
         etag = ETag.from_header(needed.get(b"etag"))
         session = _session(call, needed.get(b"content-location"), details, etag, False)
-        message, details = f"the current session is attached (ETag {session.etag})", None
+        if row.status == 403:  # MPSD: readable by you, not writable by you
+            meaning = "not a member, or not your part of the session, so not yours to change"
+        attached = f"the current session is attached (ETag {session.etag})"
+        message, details = f"{meaning}; {attached}" if meaning else attached, None
+    elif not message:
+        message = meaning
     return class_for_status(row.status)(
         message or f"{reason_phrase(row.status).lower() or 'error'} (no message)",
         session=session,

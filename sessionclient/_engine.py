@@ -34,7 +34,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._gate import Closure, Gate, Ticket, report_rate
-from ._http import excerpt
+from ._http import excerpt, transport_detail
 from ._retry import Cause, Decision, RetryPolicy, cause_of
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class Run:
             )  # fmt: skip
         sent = not isinstance(exc, _UNSENT)
         what = "no complete response" if sent else "could not connect"
-        detail = excerpt(str(exc).encode(), 300) or "no detail"
+        detail = excerpt(transport_detail(exc).encode(), 300) or "no detail"
         error = TransportError(
             f"{what} ({type(exc).__name__}: {detail})",
             sent=sent, method=self.call.method, url=self.url,

@@ -109,7 +109,8 @@ class SessionClientError(Exception):
 
     def explain(self, lang: str = "en") -> str:
         """What happened and what to do next, in English, French or Korean ('en',
-        'fr', 'ko'); any other language falls back to English."""
+        'fr', 'ko'; a region such as 'fr-CA' is ignored); any other language is a
+        ``ValueError``."""
         return explain(self.explanation_key, lang)
 
     def _head(self) -> str:

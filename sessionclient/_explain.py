@@ -213,7 +213,20 @@ TEXTS: Mapping[str, Mapping[str, str]] = {**_MPSD_AND_OUTCOMES, **SERVICE_TEXTS}
 """Every explanation, by key."""
 
 
+def language(lang: str) -> str:
+    """``lang`` as one of ``LANGUAGES`` (a region is dropped: ``fr-CA`` is ``fr``);
+    ``ValueError`` naming those accepted for any other."""
+    code = lang.lower().replace("_", "-").split("-")[0] if isinstance(lang, str) else None
+    if code not in LANGUAGES:
+        raise ValueError(
+            f"unknown language {lang!r}: accepted are {', '.join(LANGUAGES)} "
+            "(a region such as fr-CA is ignored)"
+        )
+    return code
+
+
 def explain(key: str, lang: str = "en") -> str:
-    """The explanation for ``key`` in ``lang`` (English for unknown languages)."""
+    """The explanation for ``key`` in ``lang`` (see ``language``: an unknown language
+    is a ``ValueError``, not a silent answer in English)."""
     texts = TEXTS.get(key) or TEXTS["error"]
-    return texts.get(lang.lower().split("-")[0], texts["en"])
+    return texts[language(lang)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from datetime import datetime, timezone
 
@@ -158,3 +159,34 @@ def excerpt(body: bytes, limit: int = 200, *, html: bool = False) -> str:
     text = "".join(c if c.isprintable() else " " for c in text)
     text = _SPACES.sub(" ", text).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def transport_detail(exc: BaseException) -> str:
+    """What went wrong under a transport failure, in the same words for the sync and
+    async clients: the operating system's error when one is behind it
+    (``[Errno 111] Connection refused``), which the async stack hides behind "All
+    connection attempts failed"; else the exception's own text."""
+    found = _os_error(exc, set())
+    if found is None or found.errno is None:
+        return str(exc)
+    # The system's own text: asyncio words a refusal "Connect call failed (addr)".
+    # Negative numbers (getaddrinfo's) have no system text, but their own.
+    text = os.strerror(found.errno) if found.errno > 0 else found.strerror
+    return f"[Errno {found.errno}] {text}"
+
+
+def _os_error(exc: BaseException, seen: set[int]) -> OSError | None:
+    """The first ``OSError`` with an errno in ``exc``'s causes, contexts and, for an
+    exception group (several connection attempts), its members."""
+    if id(exc) in seen:
+        return None
+    seen.add(id(exc))
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return exc
+    inner: list[BaseException] = list(getattr(exc, "exceptions", ()))
+    inner += [e for e in (exc.__cause__, exc.__context__) if e is not None]
+    for candidate in inner:
+        found = _os_error(candidate, seen)
+        if found is not None:
+            return found
+    return None

@@ -225,12 +225,13 @@ def poll_task(
     timeout: float,
     interval: float,
     max_interval: float = 8.0,
-) -> Generator[Call | Pause, Any, Any]:
-    """Poll a task until it finishes: returns its final document, or raises
-    ``TaskFailedError`` / ``TaskTimeoutError``. Waits what the server's Retry-After
-    asks, else ``interval`` growing by half each poll up to ``max_interval``. The
-    operation's deadline is ``timeout``: a wait that would reach it ends the poll
-    with ``TaskTimeoutError``."""
+) -> Generator[Call | Pause, Any, Resource]:
+    """Poll a task until it finishes: returns the final task as a ``Resource`` (with
+    the ETag and Last-Modified of the last poll; none when the 202 already carried a
+    finished task), or raises ``TaskFailedError`` / ``TaskTimeoutError``. Waits what
+    the server's Retry-After asks, else ``interval`` growing by half each poll up to
+    ``max_interval``. The operation's deadline is ``timeout``: a wait that would reach
+    it ends the poll with ``TaskTimeoutError``."""
     if not (timeout > 0 and interval > 0):
         raise ValueError("timeout and interval must be positive seconds")
     start = yield Pause(0.0)
@@ -244,21 +245,24 @@ def poll_task(
             task=document, method="GET", url=path, retry_after=step,
         )  # fmt: skip
 
+    last: Reply | None = None
     while True:
         finished, succeeded, message = task_outcome(document)
         if finished and succeeded:
-            return document
+            if last is None:
+                return Resource(path, None, None, document)
+            return Resource(path, last.etag, _last_modified(last), document)
         if finished:
             raise TaskFailedError(message or "the task failed", task=document, method="GET",
                                   url=path)  # fmt: skip
         step = retry_after if retry_after is not None else wait
         now = yield Pause(step, timed_out)
         try:
-            reply = yield plan_resource("GET", path, params=params)
+            last = yield plan_resource("GET", path, params=params)
         except TransportError:
             now = yield Pause(0.0, timed_out)  # a poll cut by the deadline is a timeout
             raise
-        document, retry_after = reply.document, reply.retry_after
+        document, retry_after = last.document, last.retry_after
         wait = min(wait * 1.5, max_interval)
 
 
@@ -271,9 +275,10 @@ class Task:
     document: Any = attrs.field(repr=False)
     _client: ResourceClient = attrs.field(repr=False, alias="client")
 
-    def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Any:
-        """Poll until the task finishes; return its final document. Raises
-        ``TaskFailedError`` when it fails, ``TaskTimeoutError`` after ``timeout``."""
+    def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Resource:
+        """Poll until the task finishes; return the final task as a ``Resource``
+        (``.document`` is the task resource). Raises ``TaskFailedError`` when it fails,
+        ``TaskTimeoutError`` after ``timeout``."""
         flow = poll_task(self.path, self.params, self.document, timeout=timeout, interval=interval)
         return self._client._operate(flow, None, deadline=timeout)
 
@@ -287,7 +292,7 @@ class AsyncTask:
     document: Any = attrs.field(repr=False)
     _client: AsyncResourceClient = attrs.field(repr=False, alias="client")
 
-    async def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Any:
+    async def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Resource:
         """See ``Task.wait``."""
         flow = poll_task(self.path, self.params, self.document, timeout=timeout, interval=interval)
         return await self._client._operate(flow, None, deadline=timeout)

@@ -236,3 +236,24 @@ def test_construction_is_validated() -> None:
     with pytest.raises(ValueError, match="insecure_skip_tls_verify"):
         sc.SessionClient(verify=False)  # type: ignore[arg-type]
     assert repr(sc.SessionClient(BASE)) == f"SessionClient(base_url='{BASE}')"
+
+
+@pytest.mark.parametrize(
+    ("cls", "transport"),
+    [
+        (sc.SessionClient, ...),
+        (sc.SessionClient, httpx.AsyncHTTPTransport()),  # the async kind, to a sync client
+        (sc.AsyncSessionClient, httpx.HTTPTransport()),
+        (sc.AsyncSessionClient, "http://127.0.0.1:9"),
+    ],
+)
+def test_a_transport_that_is_not_an_httpx_transport_is_refused(cls: Any, transport: Any) -> None:
+    with pytest.raises(TypeError, match="transport"):
+        cls(BASE, transport=transport)
+
+
+def test_a_resource_client_refuses_a_bad_transport_too() -> None:
+    with pytest.raises(TypeError, match="transport"):
+        sc.ResourceClient(BASE, profile="contacts", transport=object())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="transport"):
+        sc.AsyncResourceClient(BASE, profile="tasks", transport=...)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ import pytest
 
 import sessionclient as sc
 from sessionclient._explain import LANGUAGES, TEXTS
+from sessionclient.emulator import DEFAULT_SCID, Emulator
 
 TREE = {
     sc.StatusError: sc.SessionClientError,
@@ -73,4 +74,34 @@ def test_explain_languages_and_fallback() -> None:
     assert error.explain() == TEXTS["mpsd.412.session"]["en"]
     assert error.explain("fr") == TEXTS["mpsd.412.session"]["fr"]
     assert error.explain("ko-KR") == TEXTS["mpsd.412.session"]["ko"]
-    assert error.explain("de") == TEXTS["mpsd.412.session"]["en"]
+    assert error.explain("FR_ca") == TEXTS["mpsd.412.session"]["fr"]
+
+
+@pytest.mark.parametrize("lang", ["de", "", "english", "x-fr"])
+def test_an_unknown_language_is_refused_naming_those_accepted(lang: str) -> None:
+    error = sc.PreconditionFailedError("x", status=412, explanation_key="mpsd.412.session")
+    with pytest.raises(ValueError, match="en, fr, ko"):
+        error.explain(lang)
+
+
+def test_a_second_create_says_the_session_already_exists() -> None:
+    emulator = Emulator()
+    ref = sc.SessionRef(DEFAULT_SCID, "lobby", "twice")
+    with emulator.client() as client:
+        client.create(ref)
+        with pytest.raises(sc.PreconditionFailedError) as caught:
+            client.create(ref)
+    assert "the session already exists" in str(caught.value)
+    assert "no message" not in str(caught.value)
+
+
+def test_a_non_members_write_says_not_a_member() -> None:
+    emulator = Emulator()
+    ref = sc.SessionRef(DEFAULT_SCID, "lobby", "members-only")
+    with emulator.client("1001") as host, emulator.client("1002") as stranger:
+        host.create(ref)
+        with pytest.raises(sc.ForbiddenError) as caught:
+            stranger.set_properties(ref, {"map": "harbor"})
+    assert "not a member" in str(caught.value)
+    assert caught.value.session is not None  # and the session is still attached
+    assert "the current session is attached" in str(caught.value)

@@ -214,7 +214,8 @@ def test_a_202_with_only_a_location_is_a_task(
     task = client.post("/api/jobs/1/start")
     assert task.path == "/api/tasks/t2"
     done = client.loop.run_until_complete(task.wait()) if client.is_async else task.wait()
-    assert done["State"] == "Finished"
+    assert isinstance(done, sc.Resource)
+    assert (done.path, done.document["State"]) == ("/api/tasks/t2", "Finished")
 
 
 def test_task_wait_holds_its_own_timeout(

@@ -338,9 +338,40 @@ def test_task_polls_until_finished(
         httpx.Response(200, json=task("Finished", True, "done")),
     )  # fmt: skip
     final = run(tasks_client, handle.wait(interval=1.0))
-    assert final["State"] == "Finished"
+    assert isinstance(final, sc.Resource)  # the final task, typed
+    assert final.path == "/api/tasks/task-1"
+    assert final.document["State"] == "Finished"
     assert route.call_count == 3
     assert clock.sleeps == [1.0, 1.5, 2.25]  # growing by half each poll
+
+
+def test_task_wait_returns_the_last_poll_as_a_resource(
+    tasks_client: Both, router: respx.Router
+) -> None:
+    handle, _ = start(
+        tasks_client, router,
+        httpx.Response(200, json=task("Finished", True, "done"), headers={
+            "ETag": '"t9"', "Last-Modified": "Sun, 06 Nov 1994 08:49:37 GMT"}),
+    )  # fmt: skip
+    final = run(tasks_client, handle.wait(interval=1.0))
+    assert isinstance(final, sc.Resource)
+    assert final.etag == sc.ETag('"t9"')
+    assert final.last_modified is not None
+    assert final.last_modified.year == 1994
+    assert final.document["Result"]["Message"] == "done"
+
+
+def test_a_task_finished_in_the_202_returns_without_polling(
+    tasks_client: Both, router: respx.Router
+) -> None:
+    router.post("/api/jobs/job-1/start").respond(202, json=task("Finished", True))
+    route = router.get("/api/tasks/task-1").respond(500)
+    handle = tasks_client.post("/api/jobs/job-1/start")
+    final = run(tasks_client, handle.wait())
+    assert isinstance(final, sc.Resource)
+    assert (final.path, final.etag, final.document["State"]) == ("/api/tasks/task-1", None,
+                                                                  "Finished")  # fmt: skip
+    assert route.call_count == 0
 
 
 def test_task_honours_retry_after_between_polls(

@@ -280,7 +280,8 @@ def test_a_bad_base_url_is_a_value_error_naming_it(cls: Any, url: str) -> None:
 
 def test_the_cli_refuses_a_bad_base_url_in_one_line() -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = main(["get", f"{SCID}/lobby/x", "--base-url", "http://[::1"], stdout=out, stderr=err)
+    argv = ["get", f"{SCID}/lobby/x", "--base-url", "http://[::1", "--token", "XBL3.0 x=1;t"]
+    code = main(argv, stdout=out, stderr=err)
     assert code == 2
     assert err.getvalue().count("\n") == 1
     assert "base_url" in err.getvalue() or "base-url" in err.getvalue()

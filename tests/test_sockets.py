@@ -259,3 +259,15 @@ def _no_leaked_threads() -> Iterator[None]:
     deadline = time.monotonic() + 5
     while threading.active_count() > before and time.monotonic() < deadline:
         time.sleep(0.01)
+
+
+def test_a_refused_connection_reads_the_same_in_the_sync_and_async_clients() -> None:
+    url = refused_url()
+    once = sc.RetryPolicy(max_attempts=1, deadline=DEADLINE)
+    sync, _, _ = call("sync", url, "get", once)
+    async_, _, _ = call("async", url, "get", once)
+    assert isinstance(sync, sc.TransportError)
+    assert isinstance(async_, sc.TransportError)
+    assert str(sync) == str(async_)
+    assert "Connection refused" in str(sync)
+    assert "All connection attempts failed" not in str(async_)

@@ -187,11 +187,16 @@ def serve(directory: Directory, host: str = "127.0.0.1", port: int = 0) -> Itera
         raise RuntimeError(
             "serving the emulator needs uvicorn: pip install 'sessionclient[emulator]'"
         ) from exc
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    # Bound here, so a port that cannot be had is an OSError to the caller (and port 0
+    # names the port it got); IPv6 addresses work too.
+    family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+    sock = socket.create_server((host, port), family=family)
     config = uvicorn.Config(
-        EmulatorApp(directory), log_level="warning", lifespan="on", timeout_graceful_shutdown=2
+        EmulatorApp(directory),
+        log_level="warning",
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+        date_header=False,  # the directory sends its own Date: one, not two
     )
     server = uvicorn.Server(config)
     quiet_drops()
@@ -204,7 +209,11 @@ def serve(directory: Directory, host: str = "127.0.0.1", port: int = 0) -> Itera
                 raise RuntimeError("the emulator server did not start")
             time.sleep(0.01)
         bound_host, bound_port = sock.getsockname()[:2]
-        yield f"http://{bound_host}:{bound_port}"
+        yield (
+            f"http://[{bound_host}]:{bound_port}"
+            if ":" in bound_host
+            else (f"http://{bound_host}:{bound_port}")
+        )
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -113,14 +113,17 @@ class Demo:
             ana.join(ref, properties={"custom": {"ready": True}}),
             ben.join(ref, properties={"custom": {"ready": False}}),
         )[-1])  # fmt: skip
-        seen = host.get(ref)
+        seen = self.step(
+            "3. The host and Ana read the lobby: both hold the same version",
+            lambda: (ana.get(ref), host.get(ref))[-1],
+        )
         assert isinstance(seen, Session)
         self.step(
-            "3. The host starts round 1, writing only the version it read (If-Match)",
+            "4. The host starts round 1, writing only the version it read (If-Match)",
             lambda: host.set_properties(ref, {"round": 1}, if_match=seen.etag),
         )
         conflict = self.step(
-            "4. Ana, from the same stale copy, also bumps the round: the writes collide",
+            "5. Ana, from the version she read in step 3, also bumps the round: the writes collide",
             lambda: ana.set_properties(ref, {"round": 1}, if_match=seen.etag),
         )
         current = getattr(conflict, "session", None) or seen
@@ -131,26 +134,26 @@ class Demo:
             return {"properties": {"custom": {"round": session.custom_properties["round"] + 1}}}
 
         self.step(
-            "5. Ana resolves it with update(): it starts from the session the 412 carried "
+            "6. Ana resolves it with update(): it starts from the session the 412 carried "
             "(no extra GET)",
             lambda: ana.update(current, next_round),
         )
         self.step(
-            f"6. Ben polls in a burst; the emulator allows {BURST_LIMIT} calls per window, "
+            f"7. Ben polls in a burst; the emulator allows {BURST_LIMIT} calls per window, "
             "so it answers 429 and the SDK waits the Retry-After before retrying",
             lambda: [ben.get(ref) for _ in range(BURST_LIMIT)][-1],
             fold=True,
         )
-        latest = ana.get(ref)
+        latest = self.step("8. Ana reads the lobby", lambda: ana.get(ref))
         assert isinstance(latest, Session)
         self.step(
-            "7. Ana re-reads with If-None-Match: nothing changed since",
+            "9. Ana re-reads with If-None-Match: nothing changed since",
             lambda: ana.get(ref, if_none_match=latest.etag),
         )
-        for number, who in enumerate(("ben", "ana", "host"), start=8):
+        for number, who in enumerate(("ben", "ana", "host"), start=10):
             client = self.clients[who]
             self.step(f"{number}. {who.capitalize()} leaves", functools.partial(client.leave, ref))
-        self.step("11. The lobby is gone: a read answers 204", lambda: host.get(ref))
+        self.step("13. The lobby is gone: a read answers 204", lambda: host.get(ref))
 
     def close(self) -> None:
         for client in self.clients.values():
