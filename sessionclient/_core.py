@@ -45,6 +45,9 @@ class Call(NamedTuple):
     body: bytes | None = None
     safe: bool = False
     """Whether sending it twice has the effect of sending it once."""
+    creates: bool = False
+    """Each attempt creates a new resource (a handle POST): besides 429, only a 503
+    that says when to come back (Retry-After) proves the attempt did nothing."""
 
 
 @attrs.frozen
@@ -231,17 +234,14 @@ def _needed(headers: httpx.Headers) -> dict[bytes, str]:
     return found
 
 
-def _session(
-    call: Call, location: str | None, document: dict[str, Any], etag: ETag | None, created: bool
-) -> Session:
+def _session_ref(call: Call, location: str | None) -> SessionRef | None:
+    """The session a reply is about: the one ``Content-Location`` names (a handle or an
+    alias resolves to it), else the one the call named."""
     ref = call.ref
     if location and (ref is None or location != ref.path):
-        # A handle or an alias names the session it resolved to.
         with contextlib.suppress(ValueError):
             ref = SessionRef.from_url(location)
-    if ref is None:
-        raise TypeError("a session reply needs a call with a SessionRef")
-    return Session(ref, etag, document, created)
+    return ref
 
 
 def _context(call: Call, status: int, headers: httpx.Headers, url: str) -> dict[str, Any]:
@@ -333,9 +333,9 @@ def _error(
     """The exception of an error row, carrying the session when the body is one."""
     session = None
     message, details = _message(body, media)
-    if row.body is Body.SESSION and _is_session(details) and call.ref is not None:
-        etag = ETag.from_header(headers.get("etag"))
-        session = _session(call, headers.get("content-location"), details, etag, False)
+    ref = _session_ref(call, headers.get("content-location"))
+    if row.body is Body.SESSION and _is_session(details) and ref is not None:
+        session = Session(ref, ETag.from_header(headers.get("etag")), details, False)
         message, details = f"the current session is attached (ETag {session.etag})", None
     return class_for_status(row.status)(
         message or f"{reason_phrase(row.status).lower() or 'error'} (no message)",
@@ -350,5 +350,11 @@ def _error(
 
 def session_of(call: Call, reply: Reply) -> Session:
     """The ``Session`` of a reply whose body is a session."""
-    created = reply.row.kind is Kind.CREATED
-    return _session(call, reply.location, reply.document, reply.etag, created)
+    ref = _session_ref(call, reply.location)
+    if ref is None:  # reached through a handle, and the answer does not say which
+        raise MalformedResponseError(
+            f"{reply.status} {reason_phrase(reply.status)} returned a session without a "
+            "Content-Location naming it",
+            status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
+        )  # fmt: skip
+    return Session(ref, reply.etag, reply.document, reply.row.kind is Kind.CREATED)

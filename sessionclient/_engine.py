@@ -169,6 +169,10 @@ class Run:
         if isinstance(error, PreconditionFailedError) and self.maybe_applied:
             error = _ambiguous(error)
         cause = cause_of(error, self.profile)
+        if self.call.creates and cause is Cause.THROTTLED and error.status != 429:
+            # A creating POST (a handle) is repeated only when the service said it did
+            # nothing and when to come back: 429, or 503 with Retry-After.
+            cause = cause if error.retry_after is not None else Cause.TRANSIENT
         # The profile's classification decides the gate too: "not done, come back then".
         gated = self.policy.throttle != "off" and cause is Cause.THROTTLED
         if gated and error.retry_after is not None:

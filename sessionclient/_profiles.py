@@ -51,6 +51,9 @@ class Target(enum.Enum):
     SESSION = "session"
     ELEMENT = "element"
     RESOURCE = "resource"
+    QUERY = "query"  # MPSD: session queries, batch, handle queries (a results array)
+    HANDLE = "handle"  # MPSD: /handles and /handles/{id}
+    TEMPLATE = "template"  # MPSD: session templates
 
 
 @attrs.frozen
@@ -121,12 +124,21 @@ def _methods(*methods: str) -> frozenset[str]:
 _GET, _PUT, _DELETE = _methods("GET"), _methods("PUT"), _methods("DELETE")
 _WRITE = _methods("PUT", "DELETE")
 _S, _E = Target.SESSION, Target.ELEMENT
+_Q, _H, _T = Target.QUERY, Target.HANDLE, Target.TEMPLATE
 K, B, M = Kind, Body, Media
 
 MPSD = Profile(
     name="mpsd",
     title="Xbox Live Multiplayer Session Directory",
     rows=(
+        # The directory beyond one session (not in the seed table): listed before the
+        # session rows, which would otherwise claim their 200s.
+        Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.query", None, _Q, seed=False),
+        Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.handle", None, _H, seed=False),
+        Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.template", _GET, _T, seed=False),
+        Row(201, K.CREATED, B.RESOURCE, M.JSON, "mpsd.201.handle", _methods("POST"), _H,
+            seed=False),
+        Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.handle", _DELETE, _H, seed=False),
         Row(200, K.DOCUMENT, B.SESSION, M.JSON, "mpsd.200"),
         Row(201, K.CREATED, B.SESSION, M.JSON, "mpsd.201", _WRITE),
         Row(202, K.ACCEPTED, B.MESSAGE, M.TEXT, "mpsd.202", _WRITE),
@@ -151,7 +163,8 @@ MPSD = Profile(
     ),
 )  # fmt: skip
 """The Xbox Live Multiplayer Session Directory: the seed table, plus 401, 500 and the
-204 of a session DELETE, which the service sends but the table leaves out."""
+204 of a session DELETE, which the service sends but the table leaves out, and the
+successes of queries, handles and templates."""
 
 _POST, _UPDATE, _READ_WRITE = _methods("POST"), _methods("PUT", "DELETE"), _methods("GET", "PUT")
 _R = Target.RESOURCE
