@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 from collections.abc import Iterator
 from datetime import datetime, timezone
@@ -460,3 +461,17 @@ def test_typed_view_of_an_emulated_session(world: World) -> None:
     assert member.gamertag == f"Player {ANA}"
     assert member.join_time == datetime.fromtimestamp(WALL, timezone.utc)
     assert session.member("999") is None
+
+
+def test_the_demo_invites_a_friend_and_finds_the_lobby_by_search() -> None:
+    from sessionclient.emulator._demo import run_demo
+
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    transcript = out.getvalue()
+    chapter = transcript[transcript.index("8. The host invites") : transcript.index("12. ")]
+    assert chapter.count("POST   /handles\n         ← 201 Created") == 2
+    assert "PUT    /handles/" in chapter
+    assert "inviting 1004" in chapter
+    assert "POST   /handles/query?include=relatedInfo,roleInfo,customProperties" in chapter
+    assert chapter.rstrip().endswith("{'map': 'harbor'} {'players': 4}")
