@@ -24,6 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from . import _cli_directory
 from ._client import DEFAULT_BASE_URL, SessionClient
 from ._etag import ANY
 from ._exceptions import (
@@ -164,6 +165,7 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="run a whole scenario on the in-process emulator")
     demo.add_argument("--time-scale", type=float, default=0.01)
+    _cli_directory.register(sub)  # ls, invite, activity, search, templates
     return parser
 
 
@@ -243,6 +245,8 @@ def main(
             from .emulator import _commands
 
             return _commands.run(args, stdout)
+        if args.command in _cli_directory.COMMANDS:
+            return _cli_directory.run(args, stdout)
         return _run_session_command(args, stdin, stdout)
     except SessionClientError as error:
         _report(error, args.json, stderr)

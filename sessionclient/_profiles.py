@@ -99,7 +99,8 @@ class Profile:
 
     def __attrs_post_init__(self) -> None:
         index: dict[int, tuple[Row, ...]] = {}
-        for row in self.rows:
+        # Per status, rows about a target come before rows about any (a stable order).
+        for row in sorted(self.rows, key=lambda r: r.target is None):
             index[row.status] = (*index.get(row.status, ()), row)
         object.__setattr__(self, "_by_status", index)
 
@@ -108,7 +109,8 @@ class Profile:
     ) -> Row | None:
         """The row for a response: one whose pattern the body matches; else the first
         that applies with the same media; else the first that applies at all (a text
-        row also stands for HTML and the like)."""
+        row also stands for HTML and the like). Rows about the call's target come
+        before rows about any target."""
         rows = [r for r in self._by_status.get(status, ()) if r.applies(method, target)]
         if len(rows) > 1 and any(r.pattern for r in rows):
             text = body[:4096].decode("utf-8", "replace")
@@ -131,22 +133,22 @@ MPSD = Profile(
     name="mpsd",
     title="Xbox Live Multiplayer Session Directory",
     rows=(
-        # The directory beyond one session (not in the seed table): listed before the
-        # session rows, which would otherwise claim their 200s.
+        Row(200, K.DOCUMENT, B.SESSION, M.JSON, "mpsd.200"),
+        # The directory beyond one session (not in the seed table); rows for a target
+        # are chosen before rows for any, so the session's 200 does not claim these.
         Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.query", None, _Q, seed=False),
         Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.handle", None, _H, seed=False),
         Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.template", _GET, _T, seed=False),
+        Row(201, K.CREATED, B.SESSION, M.JSON, "mpsd.201", _WRITE),
         Row(201, K.CREATED, B.RESOURCE, M.JSON, "mpsd.201.handle", _methods("POST"), _H,
             seed=False),
-        Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.handle", _DELETE, _H, seed=False),
-        Row(200, K.DOCUMENT, B.SESSION, M.JSON, "mpsd.200"),
-        Row(201, K.CREATED, B.SESSION, M.JSON, "mpsd.201", _WRITE),
         Row(202, K.ACCEPTED, B.MESSAGE, M.TEXT, "mpsd.202", _WRITE),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.get-session", _GET, _S),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.get-element", _GET, _E),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.put-session", _PUT, _S),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.write-element", _WRITE, _E),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.delete-session", _DELETE, _S, seed=False),
+        Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.handle", _DELETE, _H, seed=False),
         Row(304, K.NOT_MODIFIED, B.NONE, M.NONE, "mpsd.304", _GET),
         Row(400, K.ERROR, B.MESSAGE, M.TEXT, "mpsd.400"),
         Row(401, K.ERROR, B.MESSAGE, M.TEXT, "mpsd.401", seed=False),
