@@ -132,9 +132,9 @@ def test_batch_keeps_xuid_order_and_repeats(world: World) -> None:
     assert world.emulator.requests[-1][:2] == ("POST", f"/serviceconfigs/{DEFAULT_SCID}/batch")
 
 
-def test_reservations_and_private_sessions(world: World) -> None:
-    host, ana = world.client(HOST), world.client(ANA)
-    hidden = world.lobby(host, constants={"system": {"visibility": "private"}})
+def test_reservations_and_private_sessions(local: World) -> None:
+    host, ana = local.client(HOST), local.client(ANA)
+    hidden = local.lobby(host, constants={"system": {"visibility": "private"}})
     host.put(hidden, {"members": {"reserve_1": {"constants": {"system": {"xuid": ANA}}}}})
     assert ana.query(DEFAULT_SCID, xuid=ANA, inactive=True) == []
     mine = ana.query(DEFAULT_SCID, xuid=ANA, reservations=True, private=True)
@@ -184,16 +184,16 @@ def test_query_of_an_unknown_template_is_404(local: World) -> None:
 # --- activities -----------------------------------------------------------------------
 
 
-def test_activity_set_replaced_and_seen_by_friends(world: World) -> None:
-    host, ana = world.client(HOST), world.client(ANA)
-    first = world.lobby(host, properties={"custom": {"map": "harbor"}})
+def test_activity_set_replaced_and_seen_by_friends(local: World) -> None:
+    host, ana = local.client(HOST), local.client(ANA)
+    first = local.lobby(host, properties={"custom": {"map": "harbor"}})
     handle = host.set_activity(first)
     assert (handle.type, handle.ref, handle.owner_xuid, handle.version) == (
         "activity", first, HOST, 1
     )  # fmt: skip
-    second = world.lobby(host)
+    second = local.lobby(host)
     host.set_activity(second)  # replaces the first
-    world.lobby(ana)
+    local.lobby(ana)
     seen = ana.activities(DEFAULT_SCID, [HOST, ANA])
     assert [(a.owner_xuid, a.ref) for a in seen] == [(HOST, second)]
     assert isinstance(seen[0], sc.Activity)
@@ -254,9 +254,9 @@ def test_put_by_handle_with_a_stale_etag_is_412_with_the_session(world: World) -
     assert caught.value.session.custom_properties == {"round": 2}
 
 
-def test_handles_go_when_their_session_goes(world: World) -> None:
-    host = world.client(HOST)
-    ref = world.lobby(host)
+def test_handles_go_when_their_session_goes(local: World) -> None:
+    host = local.client(HOST)
+    ref = local.lobby(host)
     (invite,) = host.invite(ref, [ANA])
     activity = host.set_activity(ref)
     assert host.leave(ref) is False
@@ -265,7 +265,7 @@ def test_handles_go_when_their_session_goes(world: World) -> None:
             host.get_handle(handle.id)
         with pytest.raises(sc.NotFoundError):
             host.get_by_handle(handle.id)
-    assert world.emulator.handles() == []
+    assert local.emulator.handles() == []
 
 
 def test_a_failed_invite_carries_the_handles_already_created(
@@ -417,8 +417,8 @@ def test_search_handles_have_their_own_bucket(
 # --- templates ------------------------------------------------------------------------
 
 
-def test_templates(world: World) -> None:
-    client = world.client(HOST)
+def test_templates(local: World) -> None:
+    client = local.client(HOST)
     assert client.templates(DEFAULT_SCID) == ["lobby", "arena"]
     arena = client.template(DEFAULT_SCID, "arena")
     assert arena["contractVersion"] == 107
@@ -432,9 +432,9 @@ def test_templates(world: World) -> None:
 # --- the typed view of real documents ---------------------------------------------------
 
 
-def test_typed_view_of_an_emulated_session(world: World) -> None:
-    host, ana = world.client(HOST), world.client(ANA)
-    ref = world.lobby(
+def test_typed_view_of_an_emulated_session(local: World) -> None:
+    host, ana = local.client(HOST), local.client(ANA)
+    ref = local.lobby(
         host,
         constants={"system": {"visibility": "open", "capabilities": {"searchable": True}},
                    "custom": {"mode": "ctf"}},
