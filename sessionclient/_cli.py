@@ -473,6 +473,16 @@ COMMANDS: dict[
     "emulator": (_add_emulator, _run_emulator_or_demo),
     "demo": (_add_demo, _run_emulator_or_demo),
 }
+
+
+def _directory_commands() -> None:
+    # Imported here: those commands use this module's options, client and errors.
+    from ._cli_directory import COMMANDS as directory
+
+    COMMANDS.update(directory)
+
+
+_directory_commands()
 """Every subcommand: how to add its parser, how to run it."""
 
 

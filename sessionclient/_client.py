@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Literal, overload
 
 import anyio
 import httpx
 
+from . import _directory as directory
 from . import _flows as flows
 from ._auth import TokenProvider
 from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, Options, SyncClient
@@ -22,6 +23,7 @@ from ._models import Accepted, Element, NotModified, Session
 from ._profiles import MPSD
 from ._ref import SessionRef
 from ._retry import RetryPolicy
+from ._views import Activity, Handle, SearchResult, SessionSummary
 
 DEFAULT_BASE_URL = "https://sessiondirectory.xboxlive.com"
 CONTRACT_VERSION = 107
@@ -247,6 +249,130 @@ class SessionClient(SyncClient):
         """Set the server entry ``name``; ``server=None`` removes it."""
         return self._operate(flows.set_server(ref, name, server, if_match), retry)
 
+    # --- the directory: queries, handles, search, templates ---------------------------
+
+    def query(
+        self,
+        scid: str,
+        *,
+        template: str | None = None,
+        xuid: str | None = None,
+        xuids: Iterable[str] | None = None,
+        keyword: str | None = None,
+        visibility: str | None = None,
+        private: bool = False,
+        reservations: bool = False,
+        inactive: bool = False,
+        take: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[SessionSummary]:
+        """Find sessions: those ``xuid`` is in (``reservations``: also where it holds a
+        place it has not taken; ``inactive``: also where it is not active; ``private``:
+        also private ones, for your own xuid), or those with ``keyword``. Several
+        ``xuids`` go as one batch POST, the results in xuid order (a session may
+        repeat). ``template`` narrows to one template; ``take`` (0-100) caps the
+        results. A filter (xuid, xuids or keyword) is required."""
+        step = directory.query(
+            scid, template=template, xuid=xuid, xuids=xuids, keyword=keyword,
+            visibility=visibility, private=private, reservations=reservations,
+            inactive=inactive, take=take,
+        )  # fmt: skip
+        return self._operate(step, retry)
+
+    def set_activity(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> Handle:
+        """Make ``ref`` your current activity (what your friends see you playing).
+        Like every handle POST, retried only on 429 or 503 with Retry-After."""
+        return self._operate(directory.set_activity(ref), retry)
+
+    def activities(
+        self, scid: str, xuids: Iterable[str], *, retry: RetryPolicy | None = None
+    ) -> list[Activity]:
+        """What these users are playing in ``scid``: one ``Activity`` per activity
+        handle, with ``related_info`` about its session."""
+        return self._operate(directory.activities(scid, xuids), retry)
+
+    def invite(
+        self,
+        ref: SessionRef,
+        xuids: Iterable[str],
+        *,
+        context: str | None = None,
+        context_string: str | None = None,
+        sender_string: str | None = None,
+        title_id: str | int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[Handle]:
+        """Invite users to ``ref``: one invite handle (one POST) per distinct xuid, in
+        order. When one fails, its exception is raised with ``.handles`` holding the
+        invites already created."""
+        flow = directory.invite(
+            ref, xuids, context=context, context_string=context_string,
+            sender_string=sender_string, title_id=title_id,
+        )  # fmt: skip
+        return self._operate(flow, retry)
+
+    def get_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> Handle:
+        """Read a handle (404: no such handle, or its session is gone)."""
+        return self._operate(directory.get_handle(handle_id), retry)
+
+    def delete_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> None:
+        """Delete a handle; the session stays."""
+        self._operate(directory.delete_handle(handle_id), retry)
+
+    def get_by_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> Session | None:
+        """Read the session behind a handle (``Session.ref`` is the session's own)."""
+        return self._operate(directory.get_by_handle(handle_id), retry)
+
+    def put_by_handle(
+        self,
+        handle_id: str,
+        changes: Mapping[str, Any],
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Write a delta to the session behind a handle, e.g. join through an invite
+        with ``{"members": {"me": {}}}``; ``None`` when the write deleted it."""
+        return self._operate(directory.put_by_handle(handle_id, changes, if_match=if_match), retry)
+
+    def create_search_handle(
+        self,
+        ref: SessionRef,
+        *,
+        tags: Iterable[str] = (),
+        numbers: Mapping[str, float] | None = None,
+        strings: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Handle:
+        """Publish ``ref`` for ``search`` with attributes its filter can test:
+        ``tags``, ``numbers`` and ``strings``."""
+        step = directory.create_search_handle(ref, tags=tags, numbers=numbers, strings=strings)
+        return self._operate(step, retry)
+
+    def search(
+        self,
+        scid: str,
+        template: str,
+        *,
+        filter: str | None = None,
+        order_by: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[SearchResult]:
+        """Search handles of ``template``: ``filter`` in MPSD's grammar (``eq ne gt
+        ge lt le``, ``and``/``or``, e.g. ``Strings/map eq 'harbor'``), checked here
+        only for balanced quotes and parentheses; ``order_by`` e.g. ``Numbers/skill
+        desc``. Search handles have their own, much lower, rate limits."""
+        step = directory.search(scid, template, filter=filter, order_by=order_by)
+        return self._operate(step, retry)
+
+    def templates(self, scid: str, *, retry: RetryPolicy | None = None) -> list[str]:
+        """The names of the session templates of ``scid``."""
+        return self._operate(directory.templates(scid), retry)
+
+    def template(self, scid: str, name: str, *, retry: RetryPolicy | None = None) -> dict[str, Any]:
+        """One session template: ``{"contractVersion": ..., "constants": {...}}``."""
+        return self._operate(directory.template(scid, name), retry)
+
 
 class AsyncSessionClient(AsyncClient):
     """The asynchronous twin of ``SessionClient``: the same arguments (``sleep`` is
@@ -434,3 +560,133 @@ class AsyncSessionClient(AsyncClient):
     ) -> Session | Accepted | None:
         """See ``SessionClient.set_server``."""
         return await self._operate(flows.set_server(ref, name, server, if_match), retry)
+
+    # --- the directory: queries, handles, search, templates ---------------------------
+
+    async def query(
+        self,
+        scid: str,
+        *,
+        template: str | None = None,
+        xuid: str | None = None,
+        xuids: Iterable[str] | None = None,
+        keyword: str | None = None,
+        visibility: str | None = None,
+        private: bool = False,
+        reservations: bool = False,
+        inactive: bool = False,
+        take: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[SessionSummary]:
+        """Find sessions: those ``xuid`` is in (``reservations``: also where it holds a
+        place it has not taken; ``inactive``: also where it is not active; ``private``:
+        also private ones, for your own xuid), or those with ``keyword``. Several
+        ``xuids`` go as one batch POST, the results in xuid order (a session may
+        repeat). ``template`` narrows to one template; ``take`` (0-100) caps the
+        results. A filter (xuid, xuids or keyword) is required."""
+        step = directory.query(
+            scid, template=template, xuid=xuid, xuids=xuids, keyword=keyword,
+            visibility=visibility, private=private, reservations=reservations,
+            inactive=inactive, take=take,
+        )  # fmt: skip
+        return await self._operate(step, retry)
+
+    async def set_activity(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> Handle:
+        """Make ``ref`` your current activity (what your friends see you playing).
+        Like every handle POST, retried only on 429 or 503 with Retry-After."""
+        return await self._operate(directory.set_activity(ref), retry)
+
+    async def activities(
+        self, scid: str, xuids: Iterable[str], *, retry: RetryPolicy | None = None
+    ) -> list[Activity]:
+        """What these users are playing in ``scid``: one ``Activity`` per activity
+        handle, with ``related_info`` about its session."""
+        return await self._operate(directory.activities(scid, xuids), retry)
+
+    async def invite(
+        self,
+        ref: SessionRef,
+        xuids: Iterable[str],
+        *,
+        context: str | None = None,
+        context_string: str | None = None,
+        sender_string: str | None = None,
+        title_id: str | int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[Handle]:
+        """Invite users to ``ref``: one invite handle (one POST) per distinct xuid, in
+        order. When one fails, its exception is raised with ``.handles`` holding the
+        invites already created."""
+        flow = directory.invite(
+            ref, xuids, context=context, context_string=context_string,
+            sender_string=sender_string, title_id=title_id,
+        )  # fmt: skip
+        return await self._operate(flow, retry)
+
+    async def get_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> Handle:
+        """Read a handle (404: no such handle, or its session is gone)."""
+        return await self._operate(directory.get_handle(handle_id), retry)
+
+    async def delete_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> None:
+        """Delete a handle; the session stays."""
+        await self._operate(directory.delete_handle(handle_id), retry)
+
+    async def get_by_handle(
+        self, handle_id: str, *, retry: RetryPolicy | None = None
+    ) -> Session | None:
+        """Read the session behind a handle (``Session.ref`` is the session's own)."""
+        return await self._operate(directory.get_by_handle(handle_id), retry)
+
+    async def put_by_handle(
+        self,
+        handle_id: str,
+        changes: Mapping[str, Any],
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Write a delta to the session behind a handle, e.g. join through an invite
+        with ``{"members": {"me": {}}}``; ``None`` when the write deleted it."""
+        return await self._operate(
+            directory.put_by_handle(handle_id, changes, if_match=if_match), retry
+        )
+
+    async def create_search_handle(
+        self,
+        ref: SessionRef,
+        *,
+        tags: Iterable[str] = (),
+        numbers: Mapping[str, float] | None = None,
+        strings: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Handle:
+        """Publish ``ref`` for ``search`` with attributes its filter can test:
+        ``tags``, ``numbers`` and ``strings``."""
+        step = directory.create_search_handle(ref, tags=tags, numbers=numbers, strings=strings)
+        return await self._operate(step, retry)
+
+    async def search(
+        self,
+        scid: str,
+        template: str,
+        *,
+        filter: str | None = None,
+        order_by: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[SearchResult]:
+        """Search handles of ``template``: ``filter`` in MPSD's grammar (``eq ne gt
+        ge lt le``, ``and``/``or``, e.g. ``Strings/map eq 'harbor'``), checked here
+        only for balanced quotes and parentheses; ``order_by`` e.g. ``Numbers/skill
+        desc``. Search handles have their own, much lower, rate limits."""
+        step = directory.search(scid, template, filter=filter, order_by=order_by)
+        return await self._operate(step, retry)
+
+    async def templates(self, scid: str, *, retry: RetryPolicy | None = None) -> list[str]:
+        """The names of the session templates of ``scid``."""
+        return await self._operate(directory.templates(scid), retry)
+
+    async def template(
+        self, scid: str, name: str, *, retry: RetryPolicy | None = None
+    ) -> dict[str, Any]:
+        """One session template: ``{"contractVersion": ..., "constants": {...}}``."""
+        return await self._operate(directory.template(scid, name), retry)

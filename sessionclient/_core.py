@@ -275,17 +275,14 @@ def _needed(headers: httpx.Headers) -> dict[bytes, str]:
     return found
 
 
-def _session(
-    call: Call, location: str | None, document: dict[str, Any], etag: ETag | None, created: bool
-) -> Session:
+def _session_ref(call: Call, location: str | None) -> SessionRef | None:
+    """The session a reply is about: the one ``Content-Location`` names (a handle or an
+    alias resolves to it), else the one the call named."""
     ref = call.ref
     if location and (ref is None or location != ref.path):
-        # A handle or an alias names the session it resolved to.
         with contextlib.suppress(ValueError):
             ref = SessionRef.from_url(location)
-    if ref is None:
-        raise TypeError("a session reply needs a call with a SessionRef")
-    return Session(ref, etag, document, created)
+    return ref
 
 
 def _context(call: Call, status: int, headers: httpx.Headers, url: str) -> dict[str, Any]:
@@ -419,9 +416,9 @@ def _error(
     meaning = ""
     if row.status == 412 and ("If-None-Match", "*") in call.headers:
         meaning = f"the {'session' if call.ref is not None else 'resource'} already exists"
-    if row.body is Body.SESSION and _is_session(details) and call.ref is not None:
-        etag = ETag.from_header(needed.get(b"etag"))
-        session = _session(call, needed.get(b"content-location"), details, etag, False)
+    ref = _session_ref(call, needed.get(b"content-location"))
+    if row.body is Body.SESSION and _is_session(details) and ref is not None:
+        session = Session(ref, ETag.from_header(needed.get(b"etag")), details, False)
         if row.status == 403:  # MPSD: readable by you, not writable by you
             meaning = "not a member, or not your part of the session, so not yours to change"
         attached = f"the current session is attached (ETag {session.etag})"
@@ -441,5 +438,11 @@ def _error(
 
 def session_of(call: Call, reply: Reply) -> Session:
     """The ``Session`` of a reply whose body is a session."""
-    created = reply.row.kind is Kind.CREATED
-    return _session(call, reply.location, reply.document, reply.etag, created)
+    ref = _session_ref(call, reply.location)
+    if ref is None:  # reached through a handle, and the answer does not say which
+        raise MalformedResponseError(
+            f"{reply.status} {reason_phrase(reply.status)} returned a session without a "
+            "Content-Location naming it",
+            status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
+        )  # fmt: skip
+    return Session(ref, reply.etag, reply.document, reply.row.kind is Kind.CREATED)

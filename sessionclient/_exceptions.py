@@ -38,6 +38,7 @@ from ._explain import explain
 if TYPE_CHECKING:
     from ._etag import ETag
     from ._models import Session
+    from ._views import Handle
 
 
 class Attempt(NamedTuple):
@@ -66,10 +67,12 @@ class SessionClientError(Exception):
     ``session`` (the current session when the body carried one), ``etag`` (its
     validator), ``retry_after`` (seconds the server asked to wait), ``attempts``,
     ``history`` (one ``Attempt`` per attempt), ``request_id`` and ``details`` (a JSON
-    body that is not a session, such as a throttling report).
+    body that is not a session, such as a throttling report). ``handles``: for a
+    call that creates several handles (``invite``), the ones created before it failed.
     """
 
     explanation_key = "error"
+    handles: tuple[Handle, ...] = ()
 
     def __init__(
         self,
@@ -121,7 +124,7 @@ class SessionClientError(Exception):
     def __str__(self) -> str:
         text = self._head()
         if self.method or self.url:
-            text += f" on {self.method} {self.url}".rstrip()
+            text += " on " + " ".join(part for part in (self.method, self.url) if part)
         text += f": {self.message or self.explain()}"
         if self.request_id:
             text += f" (request id {self.request_id})"

@@ -28,6 +28,33 @@ _MPSD_AND_OUTCOMES: Mapping[str, Mapping[str, str]] = {
         "prochaine écriture conditionnelle.",
         "ko": "세션이 없어서 이 PUT이 새로 만들었습니다. 다음 조건부 쓰기를 위해 ETag를 보관하세요.",
     },
+    "mpsd.200.query": {
+        "en": "The query ran; the body lists what it found (possibly nothing).",
+        "fr": "La requête s'est exécutée ; le corps liste ce qu'elle a trouvé (peut-être rien).",
+        "ko": "조회가 실행되었습니다. 본문에 찾은 항목이 나열됩니다(없을 수도 있습니다).",
+    },
+    "mpsd.200.handle": {
+        "en": "The handle was read (or updated); the body is the handle and names its session.",
+        "fr": "Le handle a été lu (ou mis à jour) ; le corps est le handle et nomme sa session.",
+        "ko": "핸들을 읽었거나 갱신했습니다. 본문은 핸들이며 그 세션을 가리킵니다.",
+    },
+    "mpsd.200.template": {
+        "en": "The session template (or the list of templates) was read.",
+        "fr": "Le modèle de session (ou la liste des modèles) a été lu.",
+        "ko": "세션 템플릿(또는 템플릿 목록)을 읽었습니다.",
+    },
+    "mpsd.201.handle": {
+        "en": "A new handle was created; its id is in the body and in Location. Sending the "
+        "request again would create another one.",
+        "fr": "Un nouveau handle a été créé ; son id est dans le corps et dans Location. "
+        "Renvoyer la requête en créerait un autre.",
+        "ko": "새 핸들이 만들어졌습니다. id는 본문과 Location에 있습니다. 요청을 다시 보내면 또 하나가 만들어집니다.",
+    },
+    "mpsd.204.handle": {
+        "en": "The handle is deleted; the session it pointed to is untouched.",
+        "fr": "Le handle est supprimé ; la session qu'il désignait n'est pas touchée.",
+        "ko": "핸들이 삭제되었습니다. 핸들이 가리키던 세션은 그대로입니다.",
+    },
     "mpsd.202": {
         "en": "The service took the request but has not finished it; read the session later "
         "to see the result.",

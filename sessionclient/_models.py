@@ -9,6 +9,7 @@ import attrs
 
 from ._etag import ETag
 from ._ref import SessionRef
+from ._views import Member, MembersInfo, SessionConstants, SessionDocument, SystemProperties
 
 Document = dict[str, Any]
 """A JSON object as decoded from a response body."""
@@ -27,11 +28,43 @@ class Session:
     document: Document = attrs.field(repr=False, hash=False)
     created: bool = False
 
+    # The typed view is built on each access, never in __init__: a call that does not
+    # read it does not pay for it. Wrong types raise MalformedResponseError when read.
+
+    def _view(self) -> SessionDocument:
+        return SessionDocument(self.document, "", self.ref.path)
+
     @property
-    def members(self) -> dict[str, Any]:
-        """The members keyed by index (an empty dict when there are none)."""
-        members = self.document.get("members")
-        return members if isinstance(members, dict) else {}
+    def members(self) -> tuple[Member, ...]:
+        """The members as typed ``Member`` views, in index order (empty when there
+        are none; in a large session, only the caller)."""
+        return self._view().members
+
+    def member(self, xuid: str) -> Member | None:
+        """The member with this xuid, or None."""
+        return self._view().member(xuid)
+
+    @property
+    def constants(self) -> SessionConstants:
+        """``constants``: ``max_members_count``, ``visibility``, ``capabilities``,
+        ``custom`` (set at creation)."""
+        return self._view().constants
+
+    @property
+    def system_properties(self) -> SystemProperties:
+        """``properties.system``: ``join_restriction``, ``read_restriction``,
+        ``keywords``, ``host``, ``closed``, ``locked``, ``turn``."""
+        return self._view().system_properties
+
+    @property
+    def change_number(self) -> int | None:
+        """``changeNumber``, or None when the document has none."""
+        return self._view().change_number
+
+    @property
+    def members_info(self) -> MembersInfo:
+        """``membersInfo``: ``first``, ``next``, ``count``, ``accepted``, ``active``."""
+        return self._view().members_info
 
     @property
     def custom_properties(self) -> dict[str, Any]:

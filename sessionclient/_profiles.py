@@ -56,6 +56,9 @@ class Target(enum.Enum):
     SESSION = "session"
     ELEMENT = "element"
     RESOURCE = "resource"
+    QUERY = "query"  # MPSD: session queries, batch, handle queries (a results array)
+    HANDLE = "handle"  # MPSD: /handles and /handles/{id}
+    TEMPLATE = "template"  # MPSD: session templates
 
 
 @attrs.frozen
@@ -107,7 +110,8 @@ class Profile:
 
     def __attrs_post_init__(self) -> None:
         index: dict[int, tuple[Row, ...]] = {}
-        for row in self.rows:
+        # Per status, rows about a target come before rows about any (a stable order).
+        for row in sorted(self.rows, key=lambda r: r.target is None):
             index[row.status] = (*index.get(row.status, ()), row)
         object.__setattr__(self, "_by_status", index)
 
@@ -123,7 +127,8 @@ class Profile:
         """The row for a response: one whose condition is among the request headers
         ``sent`` (else one without a condition); one whose pattern the body matches;
         else the first that applies with the same media; else the first that applies
-        at all (a text row also stands for HTML and the like)."""
+        at all (a text row also stands for HTML and the like). Rows about the call's
+        target come before rows about any target."""
         rows = [r for r in self._by_status.get(status, ()) if r.applies(method, target)]
         if len(rows) > 1 and any(r.condition for r in rows):
             names = {name.lower() for name, _ in sent}
@@ -147,6 +152,7 @@ def _methods(*methods: str) -> frozenset[str]:
 _GET, _PUT, _DELETE = _methods("GET"), _methods("PUT"), _methods("DELETE")
 _WRITE = _methods("PUT", "DELETE")
 _S, _E = Target.SESSION, Target.ELEMENT
+_Q, _H, _T = Target.QUERY, Target.HANDLE, Target.TEMPLATE
 K, B, M = Kind, Body, Media
 
 MPSD = Profile(
@@ -154,13 +160,21 @@ MPSD = Profile(
     title="Xbox Live Multiplayer Session Directory",
     rows=(
         Row(200, K.DOCUMENT, B.SESSION, M.JSON, "mpsd.200"),
+        # The directory beyond one session (not in the seed table); rows for a target
+        # are chosen before rows for any, so the session's 200 does not claim these.
+        Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.query", None, _Q, seed=False),
+        Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.handle", None, _H, seed=False),
+        Row(200, K.DOCUMENT, B.RESOURCE, M.JSON, "mpsd.200.template", _GET, _T, seed=False),
         Row(201, K.CREATED, B.SESSION, M.JSON, "mpsd.201", _WRITE),
+        Row(201, K.CREATED, B.RESOURCE, M.JSON, "mpsd.201.handle", _methods("POST"), _H,
+            seed=False),
         Row(202, K.ACCEPTED, B.MESSAGE, M.TEXT, "mpsd.202", _WRITE),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.get-session", _GET, _S),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.get-element", _GET, _E),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.put-session", _PUT, _S),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.write-element", _WRITE, _E),
         Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.delete-session", _DELETE, _S, seed=False),
+        Row(204, K.NO_CONTENT, B.NONE, M.NONE, "mpsd.204.handle", _DELETE, _H, seed=False),
         Row(304, K.NOT_MODIFIED, B.NONE, M.NONE, "mpsd.304", _GET),
         Row(400, K.ERROR, B.MESSAGE, M.TEXT, "mpsd.400"),
         Row(401, K.ERROR, B.MESSAGE, M.TEXT, "mpsd.401", seed=False),
@@ -177,7 +191,8 @@ MPSD = Profile(
     ),
 )  # fmt: skip
 """The Xbox Live Multiplayer Session Directory: the seed table, plus 401, 500 and the
-204 of a session DELETE, which the service sends but the table leaves out."""
+204 of a session DELETE, which the service sends but the table leaves out, and the
+successes of queries, handles and templates."""
 
 _POST, _UPDATE, _READ_WRITE = _methods("POST"), _methods("PUT", "DELETE"), _methods("GET", "PUT")
 _R = Target.RESOURCE

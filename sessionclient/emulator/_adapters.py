@@ -23,11 +23,13 @@ Send = Callable[[Message], Awaitable[None]]
 
 
 def _request(method: str, raw_path: str, headers: httpx.Headers, body: bytes) -> EmulatedRequest:
+    path, _, query = raw_path.partition("?")
     return EmulatedRequest(
         method=method.upper(),
-        path=raw_path.split("?", 1)[0],
+        path=path,
         headers={k.lower(): v for k, v in headers.multi_items()},
         body=body,
+        query=query,
     )
 
 
@@ -135,6 +137,8 @@ class EmulatorApp:
             if not message.get("more_body", False):
                 break
         raw_path = scope.get("raw_path") or scope["path"].encode()
+        if scope.get("query_string"):
+            raw_path += b"?" + scope["query_string"]
         headers = httpx.Headers([(k, v) for k, v in scope["headers"]])
         response = self.directory.handle(
             _request(scope["method"], raw_path.decode("latin-1"), headers, b"".join(chunks))

@@ -15,6 +15,7 @@ from .._client import SessionClient
 from .._exceptions import SessionClientError
 from .._models import Accepted, NotModified, Session
 from .._ref import SessionRef
+from .._views import Handle
 from ._directory import DEFAULT_SCID
 from ._emulator import EMULATOR_URL, Emulator
 from ._throttle import Throttle
@@ -41,15 +42,28 @@ class Recorder(httpx.BaseTransport):
             for name in ("ETag", "Retry-After")
             if name in response.headers
         )
-        path = request.url.path.split("/sessions/")[-1]
+        path = request.url.path
+        if "/sessions/" in path:
+            path = "…/sessions/" + path.split("/sessions/")[-1]
+        elif request.url.query:
+            path += "?" + request.url.query.decode("ascii", "replace")
         self._log.append(
-            f"   {self._who:<5} {request.method:<6} …/sessions/{path}{conditions}\n"
+            f"   {self._who:<5} {request.method:<6} {path}{conditions}\n"
             f"         ← {response.status_code} {response.reason_phrase}{notes}"
         )
         return response
 
 
 def _describe(result: object) -> str:
+    if isinstance(result, list):
+        return f"{len(result)} item(s): " + "; ".join(_describe(item) for item in result)
+    if isinstance(result, Handle):
+        what = f"{result.type} handle {result.id[:8]}… for {result.ref.name}"
+        if result.invited_xuid:
+            what += f", inviting {result.invited_xuid}"
+        if result.strings or result.numbers:
+            what += f", attributes {dict(result.strings)} {dict(result.numbers)}"
+        return what
     if isinstance(result, Session):
         custom = result.custom_properties
         members = len(result.members)
@@ -150,10 +164,37 @@ class Demo:
             "9. Ana re-reads with If-None-Match: nothing changed since",
             lambda: ana.get(ref, if_none_match=latest.etag),
         )
-        for number, who in enumerate(("ben", "ana", "host"), start=10):
+        self.invite_and_search(host)
+        for number, who in enumerate(("ben", "ana", "cleo", "host"), start=14):
             client = self.clients[who]
             self.step(f"{number}. {who.capitalize()} leaves", functools.partial(client.leave, ref))
-        self.step("13. The lobby is gone: a read answers 204", lambda: host.get(ref))
+        self.step("18. The lobby is gone: a read answers 204", lambda: host.get(ref))
+
+    def invite_and_search(self, host: SessionClient) -> None:
+        """The chapter beyond one session: an invite, and a lobby found by search."""
+        ref = self.ref
+        cleo, dan = self.player("cleo", "1004"), self.player("dan", "1005")
+        invites = self.step(
+            "10. The host invites a friend, Cleo: one invite handle (a POST that is not "
+            "retried blindly: each one creates a handle)",
+            lambda: host.invite(ref, ["1004"], context_string="harbor, round 2"),
+        )
+        self.step(
+            "11. Cleo accepts: she joins through the handle, without knowing the session's name",
+            lambda: cleo.put_by_handle(invites[0].id, {"members": {"me": {}}}),
+        )
+        self.step(
+            "12. The host publishes the lobby for search (its own, much lower, rate limit)",
+            lambda: host.create_search_handle(
+                ref, tags=["casual"], strings={"map": "harbor"}, numbers={"players": 4}
+            ),
+        )
+        self.step(
+            "13. Dan, a stranger, finds it: Strings/map eq 'harbor' and Numbers/players lt 8",
+            lambda: dan.search(
+                ref.scid, "lobby", filter="Strings/map eq 'harbor' and Numbers/players lt 8"
+            ),
+        )
 
     def close(self) -> None:
         for client in self.clients.values():

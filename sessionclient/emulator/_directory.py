@@ -23,11 +23,13 @@ from datetime import datetime, timezone
 from email.utils import formatdate
 from types import MappingProxyType
 from typing import Any, NamedTuple
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 import attrs
 
+from . import _lookup as lookup
 from ._faults import Fault, FaultKind, FaultRates, FaultSchedule
+from ._filter import parse_filter, parse_order, sort_key
 from ._throttle import Limiter, Throttle
 
 __all__ = [
@@ -55,6 +57,8 @@ _AUTHORIZATION = re.compile(r"XBL3\.0 x=(?P<user>[^;\s]+);\S+")
 _ENTITY_TAG = re.compile(r'(W/)?("[^"]*")')
 _INTEGER = re.compile(r"\s*[0-9]{1,9}\s*")
 _VERBS = ("GET", "PUT", "DELETE")
+_LISTINGS = {"sessions": ("GET",), "batch": ("POST",), "templates": ("GET",),
+             "template": ("GET",)}  # fmt: skip
 _SECTIONS = ("constants", "properties", "members", "servers")
 _PARTS = ("system", "custom")
 _MEMBER_SECTIONS = ("constants", "properties")
@@ -77,13 +81,15 @@ def _lower_keys(headers: Mapping[str, str]) -> Mapping[str, str]:
 @attrs.frozen
 class EmulatedRequest:
     """A request as the directory sees it: upper-case ``method``, the raw
-    (percent-encoded) ``path`` without query string, headers and body."""
+    (percent-encoded) ``path`` without query string, headers, body, and the raw
+    ``query`` string (without ``?``)."""
 
     method: str
     path: str
     headers: Mapping[str, str] = attrs.field(factory=dict, converter=_lower_keys)
     """Header names are lower-cased on construction."""
     body: bytes = b""
+    query: str = ""
 
 
 @attrs.frozen
@@ -512,6 +518,11 @@ class Directory:
         self._clock = clock
         self._wallclock = wallclock
         self._limiter = Limiter(throttle, time_scale)
+        # Search handles have their own buckets: one for reads, one for writes.
+        self._search_reads = Limiter(throttle.for_search(), time_scale)
+        self._search_writes = Limiter(throttle.for_search(), time_scale)
+        self._handles: dict[str, Json] = {}
+        self._handle_count = itertools.count(1)
         self._faults = FaultSchedule(seed, fault_rate)
         self._ids = uuid.UUID(int=seed % 2**128)
         self._sessions: dict[tuple[str, str, str], _Stored] = {}
@@ -555,6 +566,11 @@ class Directory:
             stored = self._sessions.get((scid.lower(), template, name))
             return None if stored is None else copy.deepcopy(stored.document)
 
+    def handles(self) -> list[Json]:
+        """Copies of the stored handles, oldest first."""
+        with self._lock:
+            return copy.deepcopy(list(self._handles.values()))
+
     # --- steps of a request
 
     def _finish(self, response: EmulatedResponse) -> EmulatedResponse:
@@ -576,14 +592,15 @@ class Directory:
     def _serve(self, request: EmulatedRequest) -> EmulatedResponse:
         try:
             caller = self._authenticate(request.headers)
+            segments = request.path.split("/")
+            if len(segments) > 1 and not segments[0] and segments[1].lower() == "handles":
+                return self._serve_handles(request, caller, segments[2:])
             self._admit(caller, request.path)
+            listing = self._listing(request.path)
+            if listing is not None:
+                return self._serve_listing(request, caller, *listing)
             route = self._route(request.path)
-            if request.method not in _VERBS:
-                allow = ("Allow", ", ".join(_VERBS))
-                raise _Refusal(_text(405, f"{request.method} is not allowed here", allow))
-            version = request.headers.get("x-xbl-contract-version")
-            if version is not None and not _INTEGER.fullmatch(version):
-                raise _bad("x-xbl-contract-version must be an integer")
+            _verb(request, _VERBS)
             if request.method == "GET":
                 return self._get(route, caller, request.headers)
             stored = self._precondition(route, request.headers)
@@ -607,10 +624,12 @@ class Directory:
             raise _Refusal(_text(403, "authorization failed"))
         return match["user"]
 
-    def _admit(self, caller: str, path: str) -> None:
-        segments = path.split("/")
-        scid = unquote(segments[2]).lower() if len(segments) > 2 else ""
-        verdict = self._limiter.admit((caller, scid), self._clock())
+    def _admit(self, caller: str, path: str, *, scid: str | None = None,
+               limiter: Limiter | None = None) -> None:  # fmt: skip
+        if scid is None:
+            segments = path.split("/")
+            scid = unquote(segments[2]).lower() if len(segments) > 2 else ""
+        verdict = (limiter or self._limiter).admit((caller, scid), self._clock())
         if verdict is None:
             return
         retry_after = ("Retry-After", _retry_after(verdict.retry_after, self.time_scale))
@@ -681,8 +700,12 @@ class Directory:
                 _text(403, str(exc)) if stored is None else _reply(403, route, stored)
             ) from None
         if stored is not None and stored.document["members"] and not document["members"]:
-            del self._sessions[route.key]  # the last member left
+            self._remove(route.key)  # the last member left
             return EmulatedResponse(204)
+        for member in document["members"].values():
+            if not member.get("reserved"):  # a reservation joins when it is taken
+                member.setdefault("joinTime", self._now())
+                member.setdefault("gamertag", f"Player {member['constants']['system']['xuid']}")
         limit = document["constants"].get("system", {}).get("maxMembersCount")
         before = len(stored.document["members"]) if stored is not None else 0
         if isinstance(limit, int) and before < len(document["members"]) > limit:
@@ -697,7 +720,7 @@ class Directory:
         if route.element is None:
             if _member_index(stored.document, caller) is None:
                 raise _Refusal(_reply(403, route, stored))  # readable, not yours to delete
-            del self._sessions[route.key]
+            self._remove(route.key)
             return EmulatedResponse(204)
         if _find(stored.document, route.element, caller) is None:
             return _reply(200, route, stored)  # nothing to remove: the session as it is
@@ -705,8 +728,11 @@ class Directory:
 
     # --- documents and replies
 
-    def _new_document(self, template: Template) -> Json:
+    def _now(self) -> str:
         started = datetime.fromtimestamp(self._wallclock(), timezone.utc)
+        return started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    def _new_document(self, template: Template) -> Json:
         return {
             "constants": copy.deepcopy(dict(template.constants)),
             "properties": {"system": {}, "custom": {}},
@@ -714,5 +740,274 @@ class Directory:
             "membersInfo": {"first": 0, "next": 0, "count": 0, "accepted": 0},
             "servers": {},
             "correlationId": str(uuid.uuid5(self._ids, str(next(self._created)))),
-            "startTime": started.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "startTime": self._now(),
         }
+
+    def _remove(self, key: tuple[str, str, str]) -> None:
+        """Delete a session, and every handle that points to it."""
+        del self._sessions[key]
+        ref = lookup.session_ref(key)
+        for handle_id in [i for i, h in self._handles.items() if h["sessionRef"] == ref]:
+            del self._handles[handle_id]
+
+    # --- queries and templates
+
+    def _listing(self, path: str) -> tuple[str, str, Template | None] | None:
+        """(kind, scid, template) of a query or template path; None for other paths."""
+        segments = path.split("/")
+        try:
+            decoded = [unquote(s, errors="strict") for s in segments[1:]]
+        except UnicodeDecodeError:
+            return None
+        lowered = [s.lower() for s in decoded]
+        if segments[0] or len(decoded) < 3 or lowered[0] != "serviceconfigs":
+            return None
+        if len(decoded) == 3 and lowered[2] in ("sessiontemplates", "sessions", "batch"):
+            kind, name = ("templates" if lowered[2] == "sessiontemplates" else lowered[2]), None
+        elif len(decoded) == 4 and lowered[2] == "sessiontemplates":
+            kind, name = "template", decoded[3]
+        elif (
+            len(decoded) == 5
+            and lowered[2] == "sessiontemplates"
+            and lowered[4]
+            in (
+                "sessions",
+                "batch",
+            )
+        ):
+            kind, name = lowered[4], decoded[3]
+        else:
+            return None
+        templates = self._configs.get(lowered[1])
+        if templates is None:
+            raise _Refusal(_text(404, f"unknown service configuration {decoded[1]!r}"))
+        template = None if name is None else templates.get(name)
+        if name is not None and template is None:
+            raise _Refusal(_text(404, f"unknown session template {name!r}"))
+        return kind, lowered[1], template
+
+    def _serve_listing(
+        self, request: EmulatedRequest, caller: str, kind: str, scid: str, template: Template | None
+    ) -> EmulatedResponse:
+        _verb(request, _LISTINGS[kind])
+        if kind == "templates":
+            names = [{"name": t, "contractVersion": lookup.CONTRACT_VERSION}
+                     for t in self._configs[scid]]  # fmt: skip
+            return _json(200, {"results": names})
+        if kind == "template":
+            assert template is not None
+            constants = copy.deepcopy(dict(template.constants))
+            return _json(200, {"contractVersion": lookup.CONTRACT_VERSION, "constants": constants})
+        params = dict(parse_qsl(request.query, keep_blank_values=True))
+        try:
+            if kind == "batch":
+                xuids = lookup.check_xuids(_parse_object(request.body).get("xuids"), "xuids")
+            else:
+                xuids = [lookup.check_xuid(params["xuid"])] if "xuid" in params else []
+            return self._query(caller, scid, template, xuids, params)
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
+
+    def _query(
+        self,
+        caller: str,
+        scid: str,
+        template: Template | None,
+        xuids: list[str],
+        params: Mapping[str, str],
+    ) -> EmulatedResponse:
+        keyword = params.get("keyword")
+        if not xuids and keyword is None:
+            raise ValueError("a session query needs a keyword or xuid filter")
+        visibility = params.get("visibility")
+        if visibility not in (None, "open", "private"):
+            raise ValueError("visibility is open or private")
+        flags = {name: _flag(params, name) for name in ("private", "reservations", "inactive")}
+        take = params.get("take")
+        if take is not None and not (take.isdigit() and int(take) <= lookup.TAKE_MAX):
+            raise ValueError(f"take is a number from 0 to {lookup.TAKE_MAX}")
+        if (flags["private"] or flags["reservations"]) and not xuids:
+            raise ValueError("private and reservations apply to a xuid query")
+        if (flags["private"] or flags["reservations"]) and any(x != caller for x in xuids):
+            # Another user's private sessions and reservations need server access.
+            raise _Refusal(_text(403, "private and reservations are only for your own xuid"))
+        found = []
+        users: list[str | None] = [*xuids] or [None]  # None: a keyword query
+        for xuid in users:
+            for key, stored in self._sessions.items():
+                if key[0] != scid or (template is not None and key[1] != template.name):
+                    continue
+                item = lookup.summary(
+                    key, stored.document, xuid=xuid, keyword=keyword,
+                    visibility_filter=visibility, **flags,
+                )  # fmt: skip
+                if item is not None:
+                    found.append(item)
+        return _json(200, {"results": found[: int(take)] if take is not None else found})
+
+    # --- handles
+
+    def _serve_handles(
+        self, request: EmulatedRequest, caller: str, rest: list[str]
+    ) -> EmulatedResponse:
+        """``/handles``, ``/handles/query``, ``/handles/{id}``, ``/handles/{id}/session``."""
+        rest = [unquote(s) for s in rest]
+        handle = self._handles.get(rest[0]) if rest and rest[0] != "query" else None
+        self._admit_handle(caller, request, rest, handle)
+        if not rest or rest == [""]:
+            _verb(request, ("POST",))
+            return self._create_handle(caller, request.body)
+        if rest == ["query"]:
+            _verb(request, ("POST",))
+            return self._query_handles(request)
+        if len(rest) > 2 or (len(rest) == 2 and rest[1].lower() != "session"):
+            raise _Refusal(_text(404, "no such resource"))
+        if handle is None:
+            raise _Refusal(_text(404, f"no such handle {rest[0]!r}"))
+        scid, template, name = lookup.handle_ref(handle)
+        route = _Route((scid, template, name), self._configs[scid][template], None)
+        if len(rest) == 2:  # the session behind the handle
+            _verb(request, ("GET", "PUT"))
+            if request.method == "GET":
+                return self._get(route, caller, request.headers)
+            stored = self._precondition(route, request.headers)
+            if stored is None:
+                raise _Refusal(_text(404, "the handle's session does not exist"))
+            return self._write(route, caller, stored, _parse_object(request.body))
+        _verb(request, ("GET", "DELETE"))
+        if request.method == "GET":
+            return _json(200, handle)
+        if caller not in (handle["ownerXuid"], handle.get("invitedXuid")):
+            raise _Refusal(_text(403, "only the handle's owner or invitee can delete it"))
+        del self._handles[rest[0]]
+        return EmulatedResponse(204)
+
+    def _admit_handle(
+        self, caller: str, request: EmulatedRequest, rest: list[str], handle: Json | None
+    ) -> None:
+        """Throttle a handle call: search handle reads and writes in their own buckets,
+        everything else with the sessions of its SCID."""
+        body: Any = None
+        if request.method == "POST":
+            try:
+                body = json.loads(request.body)
+            except (ValueError, RecursionError):
+                body = None
+        body = body if isinstance(body, dict) else {}
+        kind = body.get("type") if handle is None else handle.get("type")
+        ref = body.get("sessionRef") if handle is None else handle.get("sessionRef")
+        scid = ref.get("scid") if isinstance(ref, dict) else body.get("scid")
+        scid = scid.lower() if isinstance(scid, str) else ""
+        limiter = None
+        if kind == "search":
+            reading = request.method == "GET" or rest == ["query"]
+            limiter = self._search_reads if reading else self._search_writes
+        self._admit(caller, request.path, scid=scid, limiter=limiter)
+
+    def _create_handle(self, caller: str, raw: bytes) -> EmulatedResponse:
+        body = _parse_object(raw)
+        kind = body.get("type")
+        if body.get("version") != 1 or kind not in lookup.HANDLE_TYPES:
+            raise _bad(f"a handle needs version 1 and a type: {', '.join(lookup.HANDLE_TYPES)}")
+        try:
+            key = lookup.handle_ref(body)
+            extras = lookup.handle_extras(kind, body)
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
+        route = self._route("/serviceconfigs/{}/sessiontemplates/{}/sessions/{}".format(*key))
+        stored = self._sessions.get(route.key)
+        if stored is None:
+            raise _Refusal(_text(404, "the handle's session does not exist"))
+        if _member_index(stored.document, caller) is None:
+            raise _Refusal(_text(403, "only members of a session can create its handles"))
+        ref = lookup.session_ref(route.key)
+        if kind == "activity":  # one activity per user and SCID: the new one replaces it
+            for old in [
+                i
+                for i, h in self._handles.items()
+                if h["type"] == "activity"
+                and h["ownerXuid"] == caller
+                and h["sessionRef"]["scid"] == ref["scid"]
+            ]:
+                del self._handles[old]  # fmt: skip
+        handle_id = str(uuid.uuid5(self._ids, f"handle-{next(self._handle_count)}"))
+        title = extras.get("inviteAttributes", {}).get("titleId", "0")
+        handle = {
+            "id": handle_id, "version": 1, "type": kind, "sessionRef": ref,
+            "ownerXuid": caller, "titleId": title, "createTime": self._now(),
+            "gameTypes": ["emulator"], **extras,
+        }  # fmt: skip
+        self._handles[handle_id] = handle
+        where = f"/handles/{handle_id}"
+        return _json(201, handle, ("Location", where), ("Content-Location", where))
+
+    def _query_handles(self, request: EmulatedRequest) -> EmulatedResponse:
+        body = _parse_object(request.body)
+        params = dict(parse_qsl(request.query, keep_blank_values=True))
+        include = {part.strip() for part in params.get("include", "").split(",")}
+        scid = body.get("scid")
+        if not isinstance(scid, str) or scid.lower() not in self._configs:
+            raise _bad("a handle query needs the scid of a known service configuration")
+        scid = scid.lower()
+        try:
+            if body.get("type") == "activity":
+                owners = body.get("owners")
+                xuids = lookup.check_xuids(
+                    owners.get("xuids") if isinstance(owners, dict) else None, "owners.xuids"
+                )
+                found = [h for x in xuids for h in self._handles.values()
+                         if h["type"] == "activity" and h["ownerXuid"] == x
+                         and h["sessionRef"]["scid"] == scid]  # fmt: skip
+            elif body.get("type") == "search":
+                found = self._search(scid, body)
+            else:
+                raise ValueError("a handle query's type is activity or search")
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
+        results = []
+        for handle in found:
+            document = self._sessions[lookup.handle_ref(handle)].document
+            result = copy.deepcopy(handle)
+            if "relatedInfo" in include:
+                result["relatedInfo"] = lookup.related_info(document)
+            if "roleInfo" in include:
+                result["roleInfo"] = lookup.role_info(document)
+            if "customProperties" in include:
+                result["customProperties"] = copy.deepcopy(document["properties"]["custom"])
+            results.append(result)
+        return _json(200, {"results": results})
+
+    def _search(self, scid: str, body: Json) -> list[Json]:
+        template = body.get("templateName")
+        if not isinstance(template, str) or template not in self._configs[scid]:
+            raise ValueError("a search needs the templateName of a known template")
+        text, order = body.get("filter"), body.get("orderBy")
+        if not isinstance(text, str | None) or not isinstance(order, str | None):
+            raise ValueError("filter and orderBy are strings")
+        matches = parse_filter(text) if text else None
+        found = [h for h in self._handles.values() if h["type"] == "search"
+                 and h["sessionRef"]["scid"] == scid and h["sessionRef"]["templateName"] == template
+                 and (matches is None or matches(h["searchAttributes"]))]  # fmt: skip
+        for kind, name, descending in reversed(parse_order(order) if order else []):
+            # Two stable sorts per key: by value, then absent values last.
+            found.sort(key=lambda h: sort_key(h["searchAttributes"], kind, name)[1],
+                       reverse=descending)  # fmt: skip
+            found.sort(key=lambda h: sort_key(h["searchAttributes"], kind, name)[0])
+        return found
+
+
+def _verb(request: EmulatedRequest, allowed: tuple[str, ...]) -> None:
+    """405 unless the method is allowed; 400 for a contract version that is no integer."""
+    if request.method not in allowed:
+        allow = ("Allow", ", ".join(allowed))
+        raise _Refusal(_text(405, f"{request.method} is not allowed here", allow))
+    version = request.headers.get("x-xbl-contract-version")
+    if version is not None and not _INTEGER.fullmatch(version):
+        raise _bad("x-xbl-contract-version must be an integer")
+
+
+def _flag(params: Mapping[str, str], name: str) -> bool:
+    value = params.get(name, "false").lower()
+    if value not in ("true", "false"):
+        raise ValueError(f"{name} is true or false")
+    return value == "true"

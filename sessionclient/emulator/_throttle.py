@@ -21,6 +21,12 @@ class Throttle:
     ``sustain_window``, per caller and SCID. Throttled calls count too.
 
     ``with_body=False`` sends 429 without its JSON report, as the service sometimes does.
+
+    Search handles have buckets of their own, one for reads (search queries) and one
+    for writes (creating or deleting a search handle), each allowing
+    ``search_burst_limit`` per ``burst_window`` and ``search_sustain_limit`` per
+    ``sustain_window`` (MPSD: 1 per 15 s and 20 per 300 s). Those calls do not count
+    against the session limits.
     """
 
     burst_limit: int = attrs.field(default=30, validator=_positive)
@@ -29,6 +35,14 @@ class Throttle:
     sustain_window: float = attrs.field(default=300.0, validator=_positive)
     enabled: bool = True
     with_body: bool = True
+    search_burst_limit: int = attrs.field(default=1, validator=_positive)
+    search_sustain_limit: int = attrs.field(default=20, validator=_positive)
+
+    def for_search(self) -> Throttle:
+        """The limits of one search handle bucket (reads, or writes)."""
+        return attrs.evolve(
+            self, burst_limit=self.search_burst_limit, sustain_limit=self.search_sustain_limit
+        )
 
 
 @attrs.frozen

@@ -135,6 +135,8 @@ def test_create_answers_201_with_the_whole_new_session(
         "0": {
             "constants": {"system": {"xuid": "alice", "index": 0}, "custom": {}},
             "properties": {"system": {}, "custom": {}},
+            "joinTime": "2023-11-14T22:13:20.000Z",
+            "gamertag": "Player alice",
         }
     }
     assert document["membersInfo"] == {"first": 0, "next": 1, "count": 1, "accepted": 1}
@@ -483,8 +485,7 @@ def test_bad_headers_are_400(directory: Directory, headers: dict[str, str], frag
     ("path", "fragment"),
     [
         ("/", "no such resource"),
-        ("/handles/abc/session", "no such resource"),
-        (f"/serviceconfigs/{SCID}/sessiontemplates/lobby", "no such resource"),
+        ("/handles/abc/session", "no such handle"),
         (f"/serviceconfigs/{SCID}/templates/lobby/sessions/g", "no such resource"),
         (
             f"/serviceconfigs/{OTHER_SCID}/sessiontemplates/lobby/sessions/g",

@@ -1,0 +1,136 @@
+"""The directory commands of ``sessionclient``: ``ls``, ``invite``, ``activity set|get``,
+``search`` and ``templates``. JSON on stdout; the shared options, the client, errors
+and exit codes are ``_cli``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from . import _cli as cli
+from ._exceptions import SessionClientError
+from ._views import View
+
+SESSION_HELP = "the session: SCID/TEMPLATE/NAME, or its path or URL"
+
+
+def _json(result: object) -> Any:
+    if isinstance(result, list):
+        return [_json(item) for item in result]
+    if isinstance(result, View):
+        return result.document
+    return result
+
+
+def _print(result: object, io: cli.IO) -> int:
+    print(json.dumps(_json(result), indent=2, ensure_ascii=False), file=io.stdout)
+    return cli.OK
+
+
+def _add_ls(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ls = sub.add_parser(
+        "ls", help="list the sessions of users, or with a keyword", parents=[cli._service()]
+    )
+    ls.add_argument("scid", help="service configuration id")
+    ls.add_argument("--xuid", action="append", help="a user (repeat for several)")
+    ls.add_argument("--template", help="only this template (default: every template)")
+    ls.add_argument("--keyword", help="sessions with this keyword")
+    ls.add_argument("--take", type=int, help="at most this many results, 0-100")
+    for flag, words in (("--inactive", "also where the user is not active"),
+                        ("--reservations", "also reservations not taken yet"),
+                        ("--private", "also private sessions (your own xuid)")):  # fmt: skip
+        ls.add_argument(flag, action="store_true", help=words)
+
+
+def _run_ls(args: argparse.Namespace, io: cli.IO) -> int:
+    users = args.xuid or []
+    with cli._client(args) as client:
+        result = client.query(
+            args.scid, template=args.template, keyword=args.keyword, take=args.take,
+            xuid=users[0] if len(users) == 1 else None, xuids=users if len(users) > 1 else None,
+            inactive=args.inactive, reservations=args.reservations, private=args.private,
+        )  # fmt: skip
+    return _print(result, io)
+
+
+def _add_invite(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    invite = sub.add_parser("invite", help="invite users to a session", parents=[cli._service()])
+    invite.add_argument("session", help=SESSION_HELP)
+    invite.add_argument("--xuid", action="append", required=True, help="repeat for several")
+    invite.add_argument("--context-string", help="shown with the invite")
+
+
+def _run_invite(args: argparse.Namespace, io: cli.IO) -> int:
+    ref = cli._session_ref(args.session)
+    with cli._client(args) as client:
+        try:
+            result = client.invite(ref, args.xuid, context_string=args.context_string)
+        except SessionClientError as error:
+            if error.handles:  # say what was created before the failure
+                _print(list(error.handles), io)
+            raise
+    return _print(result, io)
+
+
+def _add_activity(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    activity = sub.add_parser("activity", help="set your activity, or read your friends'")
+    which = activity.add_subparsers(
+        dest="activity", required=True, metavar="set|get", help="what to do"
+    )
+    which.add_parser(
+        "set", help="make a session your activity", parents=[cli._service()]
+    ).add_argument("session", help=SESSION_HELP)
+    get = which.add_parser("get", help="what these users are playing", parents=[cli._service()])
+    get.add_argument("scid", help="service configuration id")
+    get.add_argument("--xuid", action="append", required=True, help="repeat for several")
+
+
+def _run_activity(args: argparse.Namespace, io: cli.IO) -> int:
+    with cli._client(args) as client:
+        if args.activity == "set":
+            result: object = client.set_activity(cli._session_ref(args.session))
+        else:
+            result = client.activities(args.scid, args.xuid)
+    return _print(result, io)
+
+
+def _add_search(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    search = sub.add_parser(
+        "search", help="find sessions by their search handles", parents=[cli._service()]
+    )
+    search.add_argument("where", metavar="SCID/TEMPLATE", help="where to search")
+    search.add_argument("--filter", help="e.g. \"Strings/map eq 'harbor'\" (default: none)")
+    search.add_argument("--order-by", help="e.g. 'Numbers/skill desc' (default: none)")
+
+
+def _run_search(args: argparse.Namespace, io: cli.IO) -> int:
+    scid, _, template = args.where.partition("/")
+    if not template:
+        raise cli.UsageError(f"expected SCID/TEMPLATE, got {args.where!r}")
+    with cli._client(args) as client:
+        result = client.search(scid, template, filter=args.filter, order_by=args.order_by)
+    return _print(result, io)
+
+
+def _add_templates(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    templates = sub.add_parser(
+        "templates", help="list the session templates", parents=[cli._service()]
+    )
+    templates.add_argument("scid", help="service configuration id")
+
+
+def _run_templates(args: argparse.Namespace, io: cli.IO) -> int:
+    with cli._client(args) as client:
+        return _print(client.templates(args.scid), io)
+
+
+COMMANDS = {
+    "ls": (_add_ls, _run_ls),
+    "invite": (_add_invite, _run_invite),
+    "activity": (_add_activity, _run_activity),
+    "search": (_add_search, _run_search),
+    "templates": (_add_templates, _run_templates),
+}
+"""The directory commands, as ``_cli.COMMANDS`` entries."""

@@ -1,0 +1,84 @@
+"""The directory commands, run for real (``python -m sessionclient``) against the
+emulator served on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import sessionclient as sc
+from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
+
+HOST, FRIEND = "2533274790395904", "2533274790395905"
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Emulator, str]]:
+    emulator = Emulator(throttle=Throttle(enabled=False))
+    with emulator.serve() as url:
+        yield emulator, url
+
+
+def run(url: str, *argv: str, user: str = HOST) -> tuple[int, Any, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONCLIENT_")}
+    env.update(SESSIONCLIENT_BASE_URL=url, SESSIONCLIENT_TOKEN=f"XBL3.0 x={user};cli-s3cr3t")
+    done = subprocess.run([sys.executable, "-m", "sessionclient", *argv], capture_output=True,
+                          text=True, env=env, timeout=60)  # fmt: skip
+    assert "cli-s3cr3t" not in done.stdout + done.stderr
+    out = json.loads(done.stdout) if done.stdout.strip() else None
+    return done.returncode, out, done.stderr
+
+
+def test_ls_invite_activity_search_templates(served: tuple[Emulator, str]) -> None:
+    emulator, url = served
+    ref = sc.SessionRef(DEFAULT_SCID, "lobby", "cli-lobby")
+    with emulator.client(HOST) as host:
+        host.create(ref, {"properties": {"system": {"keywords": ["cli"]}}})
+        host.create_search_handle(ref, strings={"map": "harbor"})
+    session = f"{DEFAULT_SCID}/lobby/cli-lobby"
+
+    code, listed, err = run(url, "ls", DEFAULT_SCID, "--xuid", HOST, "--inactive")
+    assert code == 0, err
+    assert [r["sessionRef"]["name"] for r in listed] == ["cli-lobby"]
+    code, listed, _ = run(url, "ls", DEFAULT_SCID, "--xuid", HOST, "--xuid", FRIEND,
+                          "--inactive", "--template", "lobby")  # fmt: skip
+    assert [r["xuid"] for r in listed] == [HOST]  # one batch POST; the friend is in none
+    assert run(url, "ls", DEFAULT_SCID, "--keyword", "cli")[1][0]["keywords"] == ["cli"]
+
+    code, invites, err = run(url, "invite", session, "--xuid", FRIEND, "--context-string", "hi")
+    assert code == 0, err
+    assert [(h["type"], h["invitedXuid"]) for h in invites] == [("invite", FRIEND)]
+
+    code, handle, err = run(url, "activity", "set", session)
+    assert (code, handle["type"]) == (0, "activity"), err
+    code, seen, _ = run(url, "activity", "get", DEFAULT_SCID, "--xuid", HOST, user=FRIEND)
+    assert [(a["ownerXuid"], a["relatedInfo"]["membersCount"]) for a in seen] == [(HOST, 1)]
+
+    code, found, err = run(url, "search", f"{DEFAULT_SCID}/lobby",
+                           "--filter", "Strings/map eq 'harbor'")  # fmt: skip
+    assert code == 0, err
+    assert [r["sessionRef"]["name"] for r in found] == ["cli-lobby"]
+
+    assert run(url, "templates", DEFAULT_SCID)[1] == ["lobby", "arena"]
+
+
+def test_exit_codes_of_directory_commands(served: tuple[Emulator, str]) -> None:
+    _, url = served
+    code, out, err = run(url, "ls", DEFAULT_SCID)
+    assert (code, out) == (2, None)
+    assert "filter" in err
+    code, _, err = run(url, "ls", DEFAULT_SCID, "--xuid", FRIEND, "--private")
+    assert code == 6  # 403: another user's private sessions
+    assert "403" in err
+    code, _, err = run(url, "invite", f"{DEFAULT_SCID}/lobby/nowhere", "--xuid", FRIEND)
+    assert code == 3  # 404: no such session
+    code, _, _ = run(url, "search", DEFAULT_SCID, "--filter", "x")
+    assert code == 2
+    code, _, err = run(url, "search", f"{DEFAULT_SCID}/lobby", "--filter", "Strings/map eq 'x")
+    assert (code, "unclosed quote" in err) == (2, True)
