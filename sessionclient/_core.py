@@ -321,12 +321,12 @@ def interpret(
     if row is None:
         family = {4: "unknown.client", 5: "unknown.server"}.get(status // 100, "unknown.other")
         html = is_html(needed.get(b"content-type"), body)
-        message = _message(body, media, html, status)[0] or (
-            f"unexpected status for {call.method} {call.target.value}"
-        )
+        # A JSON body is kept whatever the profile: a 429's may be a rate report.
+        message, details = _message(body, media, html, status)
         raise class_for_status(status)(
-            message,
+            message or f"unexpected status for {call.method} {call.target.value}",
             retry_after=parse_retry_after(headers, now=now),
+            details=details,
             explanation_key=family,
             **_context(call, status, headers, url),
         )
