@@ -106,7 +106,7 @@ def test_a_compressed_body_cut_short_is_malformed(kind: str, loop: Any, name: st
     whole = encode(DOCUMENT * 20)
     with (
         serve(encoding, whole[: len(whole) // 2], []) as server,
-        pytest.raises(sc.MalformedResponseError, match="cut short|decompress"),
+        pytest.raises(sc.MalformedResponseError, match=r"cut short|decompress"),
     ):
         get(kind, loop, server.url)
 

@@ -50,7 +50,8 @@ def test_callers_wait_for_the_window_then_go_one_pace_apart() -> None:
     gate.hold("h", 100.0, 10.0, sent_at=99.0, rate=0.5, closure=THROTTLED)
     first = gate.admit("h", 101.0, None, NEVER)
     second = gate.admit("h", 101.0, None, NEVER)
-    assert first.ticket is not None and second.ticket is not None
+    assert first.ticket is not None
+    assert second.ticket is not None
     assert first.wait == pytest.approx(9.0)  # the window ends at 110
     assert second.wait == pytest.approx(9.0 + 0.5 * REPORT_MARGIN)  # one pace behind
     assert gate.admit("h", 110.0, first.ticket, NEVER) == Verdict(0.0)
@@ -63,7 +64,8 @@ def test_a_fresh_caller_queues_behind_the_waiters() -> None:
     gate.hold("h", 0.0, 1.0, sent_at=0.0, rate=1.0, closure=THROTTLED)
     waiter = gate.admit("h", 0.5, None, NEVER)
     late = gate.admit("h", 1.0, None, NEVER)  # the window is over, but someone waits
-    assert late.ticket is not None and late.wait > 0
+    assert late.ticket is not None
+    assert late.wait > 0
     assert gate.admit("h", 1.0, waiter.ticket, NEVER) == Verdict(0.0)
 
 
@@ -72,7 +74,8 @@ def test_the_window_is_capped(cap: float | None, reopens: float) -> None:
     gate = Gate()
     gate.hold("h", 0.0, 86400.0 * 365, sent_at=0.0, rate=None, closure=THROTTLED, cap=cap)
     window = gate.window("h", 0.0)
-    assert window is not None and window[0] == pytest.approx(reopens)
+    assert window is not None
+    assert window[0] == pytest.approx(reopens)
     assert release(gate, "h", reopens + 0.001) == pytest.approx(reopens + 0.001)
 
 
@@ -122,7 +125,8 @@ def test_a_throttled_answer_while_pacing_widens_the_margin_once_per_pace() -> No
     assert gate.spacing("h") == pytest.approx(0.1 * REPORT_MARGIN)
     gate.hold("h", 2.0, 1.0, sent_at=1.5, rate=0.1, closure=THROTTLED)  # one it released
     widened = gate.spacing("h")
-    assert widened is not None and 0.1 * REPORT_MARGIN < widened <= 0.1 * MAX_MARGIN
+    assert widened is not None
+    assert 0.1 * REPORT_MARGIN < widened <= 0.1 * MAX_MARGIN
     for at in range(3, 30):
         gate.hold("h", float(at), 1.0, sent_at=at - 0.5, rate=0.1, closure=THROTTLED)
     assert gate.spacing("h") == pytest.approx(0.1 * MAX_MARGIN)
@@ -149,14 +153,16 @@ def test_a_learned_pace_grows_while_calls_succeed_and_backs_off_on_a_429() -> No
     for k in range(200):  # then it creeps, never below the pace that was throttled
         gate.passed("h", 3.0 + k, 2.9 + k)
     spacing = gate.spacing("h")
-    assert spacing is not None and spacing >= grown * 1.05 - 1e-12
+    assert spacing is not None
+    assert spacing >= grown * 1.05 - 1e-12
 
 
 def test_a_503_spreads_its_waiters_without_learning_a_rate() -> None:
     gate = Gate()
     gate.hold("h", 0.0, 10.0, sent_at=0.0, rate=None, closure=BUSY)
     spacing = gate.spacing("h")
-    assert spacing is not None and spacing <= 0.05 * REPORT_MARGIN
+    assert spacing is not None
+    assert spacing <= 0.05 * REPORT_MARGIN
 
 
 # --- through the clients ---------------------------------------------------------------
