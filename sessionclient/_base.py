@@ -111,7 +111,7 @@ class _BaseClient:
     _settings: Settings
 
     def _configure(
-        self, options: Options, profile: Profile, headers: Mapping[str, str]
+        self, options: Options, profile: Profile, headers: Mapping[str, str], bounded: bool
     ) -> dict[str, Any]:
         """Keep the call settings; return the ``httpx`` client's arguments."""
         base_url = options.base_url.rstrip("/")
@@ -121,7 +121,7 @@ class _BaseClient:
         self._clock = options.clock
         self._settings = Settings(
             base_url, profile, self._policy, options.timeout, options.max_body_size,
-            options.clock, bucket=httpx.URL(base_url).host,
+            options.clock, bucket=httpx.URL(base_url).host, bounded=bounded,
         )  # fmt: skip
         flow, fixed = to_auth(options.auth)
         merged = {
@@ -181,12 +181,15 @@ class SyncClient(_BaseClient):
         sleep: Callable[[float], None],
     ) -> None:
         _check_transport(transport, httpx.BaseTransport)
+        bounded = transport is None
         if transport is None:
             transport = http_transport(_verify(options), options.limits)
         if not callable(sleep):
             raise TypeError("sleep must be a callable taking seconds")
         self._sleep = sleep
-        self._http = httpx.Client(transport=transport, **self._configure(options, profile, headers))
+        self._http = httpx.Client(
+            transport=transport, **self._configure(options, profile, headers, bounded)
+        )
 
     def _operate(
         self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None, deadline: float | None = None
@@ -245,10 +248,10 @@ class SyncClient(_BaseClient):
             timeout=run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT,
         )
         error: SessionClientError
-        token = DEADLINE.set(run.socket_deadline())
+        token = DEADLINE.set(run.socket_deadline()) if self._settings.bounded else None
         try:
             response = self._http.send(request, stream=True)
-            run.heard(response)
+            run.response = response  # its credentials are kept out of any error
             try:
                 if response.is_stream_consumed:
                     body = preloaded_body(run, response)
@@ -265,7 +268,8 @@ class SyncClient(_BaseClient):
         except SessionClientError as exc:
             error = exc
         finally:
-            DEADLINE.reset(token)
+            if token is not None:
+                DEADLINE.reset(token)
         # Raised outside the handler: a library error quoting a header is never chained.
         raise run.failed(error)
 
@@ -299,12 +303,13 @@ class AsyncClient(_BaseClient):
         sleep: Callable[[float], Awaitable[None]],
     ) -> None:
         _check_transport(transport, httpx.AsyncBaseTransport)
+        bounded = transport is None
         if transport is None:
             transport = async_http_transport(_verify(options), options.limits)
         if not callable(sleep):
             raise TypeError("sleep must be a coroutine function taking seconds")
         self._sleep = sleep
-        options_ = self._configure(options, profile, headers)
+        options_ = self._configure(options, profile, headers, bounded)
         self._http = httpx.AsyncClient(transport=transport, **options_)
         # Calls beyond the pool's size wait here, on the call's deadline, rather than
         # in httpcore's pool, whose bookkeeping grows with the number of waiters.
@@ -369,10 +374,10 @@ class AsyncClient(_BaseClient):
         slots = self._slots
         if slots is not None:
             await self._take_slot(slots, run)
-        token = DEADLINE.set(run.socket_deadline())
+        token = DEADLINE.set(run.socket_deadline()) if self._settings.bounded else None
         try:
             response = await self._http.send(request, stream=True)
-            run.heard(response)
+            run.response = response  # its credentials are kept out of any error
             try:
                 if response.is_stream_consumed:
                     body = preloaded_body(run, response)
@@ -393,7 +398,8 @@ class AsyncClient(_BaseClient):
         except SessionClientError as exc:
             error = exc
         finally:
-            DEADLINE.reset(token)
+            if token is not None:
+                DEADLINE.reset(token)
             if slots is not None:
                 slots.release()
         raise run.failed(error)

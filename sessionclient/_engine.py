@@ -61,6 +61,15 @@ class Settings:
     bucket: str = ""
     """The gate's key for this client's calls (its host); a call may add its own."""
     wallclock: Callable[[], float] = time.time
+    bounded: bool = False
+    """Whether the transport is the SDK's own, whose sockets end by the deadline."""
+    longest: float = attrs.field(init=False)
+    """The longest of the client's timeouts: with more time left, they stand as they are."""
+
+    @longest.default
+    def _longest(self) -> float:
+        parts = (self.timeout.connect, self.timeout.read, self.timeout.write, self.timeout.pool)
+        return max(math.inf if part is None else part for part in parts)
 
 
 class Deadline:
@@ -165,13 +174,8 @@ class Run:
     def timeout(self, base: httpx.Timeout) -> httpx.Timeout | None:
         """The attempt's timeouts: the client's, shortened to the time left before the
         deadline (None: use the client's)."""
-        remaining = self.deadline.left()
-        if remaining == math.inf or (
-            (base.read or math.inf) <= remaining
-            and (base.connect or math.inf) <= remaining
-            and (base.write or math.inf) <= remaining
-            and (base.pool or math.inf) <= remaining
-        ):
+        remaining = self.deadline.at - self.settings.clock()
+        if remaining >= self.settings.longest:
             return None
         remaining = max(remaining, 0.001)
         return httpx.Timeout(
@@ -211,11 +215,6 @@ class Run:
         )  # fmt: skip
         error.__cause__ = exc
         return error
-
-    def heard(self, response: httpx.Response) -> None:
-        """Note the response of this attempt: the credentials its requests carried are
-        kept out of errors (looked up only when there is an error)."""
-        self.response = response
 
     @property
     def secrets(self) -> tuple[str, ...]:
