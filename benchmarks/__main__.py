@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         print("WARNING: sniffio is not installed: httpcore then retries `import sniffio` on "
               "every async lock, padding raw httpx and the SDK alike; "
               "pip install -e '.[bench]'")  # fmt: skip
-    print(f"Mode: {'quick' if args.quick else 'full'}; running {', '.join(names)}\n", flush=True)
+    mode = "repeat" if args.repeat is not None else "quick" if args.quick else "full"
+    print(f"Mode: {mode}; running {', '.join(names)}\n", flush=True)
     started = time.perf_counter()
     print(HEADER, flush=True)
     results = []
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     missed = [r for r in results if r["met"] is False]
     print(
         f"\n{len(results)} rows, {len(missed)} missed their target, in {elapsed:.0f} s "
-        f"({'quick' if args.quick else 'full'} run) on {machine['cpus']} cores, "
+        f"({mode} run) on {machine['cpus']} cores, "
         f"{machine['python']}"
     )
     out = Path(args.json)

@@ -109,7 +109,7 @@ def _round(
     clients, count = _clients(url, emulator, asynchronous)
     ref = session_ref(name)
 
-    async def arun() -> int:
+    async def arun() -> tuple[int, int]:
         await clients[0].create(ref, {"properties": {"custom": {"counter": 0}}})
         for client in clients[1:]:
             await client.join(ref)
@@ -127,7 +127,7 @@ def _round(
         for client in clients:
             await client.aclose()
         assert isinstance(final, sc.Session)
-        return before, final.custom_properties["counter"]  # type: ignore[return-value]
+        return before, final.custom_properties["counter"]
 
     def run_sync() -> tuple[int, int]:
         clients[0].create(ref, {"properties": {"custom": {"counter": 0}}})
@@ -153,7 +153,7 @@ def _round(
         assert isinstance(final, sc.Session)
         return before, final.custom_properties["counter"]
 
-    before, committed = asyncio.run(arun()) if asynchronous else run_sync()  # type: ignore[arg-type]
+    before, committed = asyncio.run(arun()) if asynchronous else run_sync()
     requests = count() - before - 1  # the final read is ours, not the writers'
     return {"committed": committed, "requests_per_commit": requests / committed}
 

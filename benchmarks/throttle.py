@@ -22,7 +22,8 @@ import asyncio
 import math
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 import attrs
 import httpx
@@ -138,7 +139,7 @@ def _run(emulator: Emulator, calls: int, wall: float, done: int, raised: int) ->
     return Run(calls, wall, done, raised, len(emulator.requests), throttled, minimum)
 
 
-CONTENDERS: dict[str, Callable[[Emulator, int, float], Awaitable[Run]]] = {
+CONTENDERS: dict[str, Callable[[Emulator, int, float], Coroutine[Any, Any, Run]]] = {
     'sdk, throttle="wait"': lambda e, n, b: _sdk(e, "wait", n, b),
     'sdk, throttle="off"': lambda e, n, b: _sdk(e, "off", n, b),
     "naive tenacity back-off, Retry-After ignored": _naive,
@@ -213,7 +214,7 @@ def run(quick: bool = False, repeat: int | None = None) -> list[Result]:
     """Every contender of the plan, rounds interleaving the contenders with the order
     reversed every other round; one row per contender and mode."""
     calls = 200 if quick else 600
-    budget = 3.0 if quick else 8.0  # times the true minimum
+    budget = 3.0 if quick else 6.0  # times the true minimum
     wanted = plan(quick, repeat)
     runs: dict[tuple[bool, str], list[Run]] = {key: [] for key in wanted}
     for index in range(max(wanted.values())):
