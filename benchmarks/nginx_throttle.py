@@ -82,8 +82,9 @@ VARIANTS = {
 
 def render_config(template: str, *, prefix: str, port: int, variant: Variant) -> str:
     """The nginx configuration for ``variant``: every ``{{name}}`` of the template
-    filled in. A master running as root keeps its workers on the same user (the files
-    live in a private temporary directory)."""
+    filled in. A master running as root keeps its workers on its own user and group
+    (nginx's default, ``nobody``, has a group named differently across distributions,
+    and could not read the private temporary directory)."""
     user = ""
     if os.geteuid() == 0:
         user = f"user {pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name};"
@@ -129,7 +130,6 @@ def nginx(variant: Variant) -> Iterator[tuple[str, Path]]:
         raise RuntimeError("nginx is not installed")
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as prefix:
         root = Path(prefix)
-        root.chmod(0o755)
         (root / "www").mkdir()
         (root / "www" / "session.json").write_bytes(BODY)
         (root / "www" / "throttled.json").write_text(json.dumps(REPORT))
