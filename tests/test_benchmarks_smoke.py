@@ -148,3 +148,13 @@ def test_the_fast_server_answers_a_session_the_sdk_reads() -> None:
     assert isinstance(session, sc.Session)
     assert session.custom_properties == {"map": "harbor", "round": 3}
     assert str(session.etag) == '"0000000000000001"'
+
+
+def test_without_nginx_the_rows_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nginx_throttle, "nginx_binary", lambda: None)
+    rows = list(nginx_throttle.run(quick=False))
+    assert len(rows) == 3 * 2 * 3 * 2  # variants x concurrencies x contenders x sync/async
+    for row in rows:
+        assert row.figure() == "n/a"
+        assert "nginx not installed" in row.row()
+        assert row.met is None
