@@ -12,7 +12,8 @@ import respx
 
 import sessionclient as sc
 from sessionclient._gate import (
-    BACK_OFF,
+    CREEP_STEP,
+    FLOOR,
     MAX_HOLD,
     MAX_MARGIN,
     PROBE_STEP,
@@ -53,10 +54,13 @@ def test_callers_wait_for_the_window_then_go_one_pace_apart() -> None:
     assert first.ticket is not None
     assert second.ticket is not None
     assert first.wait == pytest.approx(9.0)  # the window ends at 110
-    assert second.wait == pytest.approx(9.0 + 0.5 * REPORT_MARGIN)  # one pace behind
+    assert 9.0 < second.wait < 9.0 + 0.5  # wakes for the same release, a little later
     assert gate.admit("h", 110.0, first.ticket, NEVER) == Verdict(0.0)
-    # the second cannot jump the pace, even if it wakes early
-    assert gate.admit("h", 110.0, second.ticket, NEVER).wait == pytest.approx(0.51)
+    # the second cannot go before the pace allows: it re-plans for the next release
+    again = gate.admit("h", 101.0 + second.wait, second.ticket, NEVER)
+    assert again.ticket is not None
+    assert pytest.approx(101.0 + second.wait + again.wait) == 110.0 + 0.5 * REPORT_MARGIN
+    assert gate.admit("h", 110.0 + 0.51, again.ticket, NEVER) == Verdict(0.0)
 
 
 def test_a_fresh_caller_queues_behind_the_waiters() -> None:
@@ -67,6 +71,18 @@ def test_a_fresh_caller_queues_behind_the_waiters() -> None:
     assert late.ticket is not None
     assert late.wait > 0
     assert gate.admit("h", 1.0, waiter.ticket, NEVER) == Verdict(0.0)
+    assert gate.admit("h", 1.0 + late.wait, late.ticket, NEVER).ticket is not None  # next
+
+
+def test_an_awake_waiter_takes_the_release_of_one_that_oversleeps() -> None:
+    gate = Gate()
+    gate.hold("h", 0.0, 1.0, sent_at=0.0, rate=1.0, closure=THROTTLED)
+    head = gate.admit("h", 0.5, None, NEVER).ticket
+    second = gate.admit("h", 0.5, None, NEVER).ticket
+    assert head is not None
+    assert second is not None
+    assert gate.admit("h", 1.1, second, NEVER) == Verdict(0.0)  # the head is still asleep
+    assert gate.admit("h", 1.2, head, NEVER).ticket is not None  # its turn is the next one
 
 
 @pytest.mark.parametrize(("cap", "reopens"), [(None, MAX_HOLD), (5.0, 5.0)])
@@ -140,21 +156,50 @@ def test_without_a_report_the_first_pace_is_the_one_that_just_worked() -> None:
     assert gate.spacing("h") == pytest.approx(1.0 / 5)
 
 
-def test_a_learned_pace_grows_while_calls_succeed_and_backs_off_on_a_429() -> None:
+def test_a_learned_pace_probes_then_creeps_to_the_limit_and_settles() -> None:
     gate = Gate()
     gate.hold("h", 0.0, 1.0, sent_at=0.0, rate=None, closure=THROTTLED)
     assert gate.spacing("h") == pytest.approx(1.0)  # nothing known: one per window
     gate.passed("h", 1.1, 1.05)
     gate.passed("h", 1.2, 1.15)
-    grown = gate.spacing("h")
-    assert grown == pytest.approx(PROBE_STEP**2)
-    gate.hold("h", 1.3, 1.0, sent_at=1.25, rate=None, closure=THROTTLED)  # too fast
-    assert gate.spacing("h") == pytest.approx(grown * BACK_OFF)
-    for k in range(200):  # then it creeps, never below the pace that was throttled
-        gate.passed("h", 3.0 + k, 2.9 + k)
+    assert gate.spacing("h") == pytest.approx(PROBE_STEP**2)  # each success: faster
+    # too fast: back to the last pace that worked; never again the throttled one
+    gate.hold("h", 1.3, 1.0, sent_at=1.25, rate=None, closure=THROTTLED)
+    assert gate.spacing("h") == pytest.approx(PROBE_STEP)
+    floor = PROBE_STEP**2 * FLOOR
+    # only a release at the pace tests it: a slow one proves nothing
+    first = release(gate, "h", 1.3)  # the next release, a while after the 429
+    assert first is not None
+    assert first > 1.3
+    gate.passed("h", first + 0.05, first)
+    assert gate.spacing("h") == pytest.approx(PROBE_STEP)
+    now = first + PROBE_STEP
+    assert release(gate, "h", now) == pytest.approx(now)  # at the pace: a test of it
+    gate.passed("h", now + 0.05, now)
+    assert gate.spacing("h") == pytest.approx(PROBE_STEP * CREEP_STEP)
+    for _ in range(100):  # creeping, never below the floor
+        now += gate.spacing("h") or 0.0
+        assert release(gate, "h", now) == pytest.approx(now)
+        gate.passed("h", now + 0.01, now)
     spacing = gate.spacing("h")
     assert spacing is not None
-    assert spacing >= grown * 1.05 - 1e-12
+    assert spacing >= floor - 1e-12
+    # a 429 while creeping: that is the limit, and the gate settles above it
+    gate.hold("h", now + 0.02, 1.0, sent_at=now, rate=None, closure=THROTTLED)
+    assert gate.spacing("h") == pytest.approx(spacing * FLOOR)
+
+
+def test_a_429_while_pacing_skips_a_release_instead_of_closing_for_the_window() -> None:
+    gate = Gate()
+    gate.hold("h", 0.0, 1.0, sent_at=0.0, rate=0.1, closure=THROTTLED)
+    assert release(gate, "h", 1.0) == 1.0
+    gate.passed("h", 1.05, 1.0)  # paced calls get through
+    gate.hold("h", 1.2, 1.0, sent_at=1.15, rate=0.1, closure=THROTTLED)  # one was early
+    window = gate.window("h", 1.2)
+    assert window is not None
+    spacing = gate.spacing("h")
+    assert spacing is not None
+    assert window[0] == pytest.approx(2 * spacing)  # one release skipped, not 1 s
 
 
 def test_a_503_spreads_its_waiters_without_learning_a_rate() -> None:
