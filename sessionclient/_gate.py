@@ -174,15 +174,21 @@ class Gate:
             bucket = self._buckets.get(key)
             if bucket is None:
                 reported = rate is not None
+                floor = 0.0
                 if rate is None:
                     window = max(retry_after, 0.001)
                     done = sum(1 for t in self._recent.get(key, ()) if t > now - window)
                     rate = window / max(done, 1)  # at first, the pace that just worked
+                    if done >= 5:
+                        # Enough calls went through to measure the pace: no probing
+                        # beyond it, only creeping (throttled calls may count).
+                        floor = rate / FLOOR**2
                 linger = min(max(retry_after, rate, 1.0), MAX_LINGER)
                 margin = REPORT_MARGIN if reported else 1.0
                 self._buckets[key] = _Bucket(
-                    until, -math.inf, rate, margin, reported, linger, closure, since=now
-                )
+                    until, -math.inf, rate, margin, reported, linger, closure, since=now,
+                    floor=floor,
+                )  # fmt: skip
                 return
             if sent_at > bucket.since:
                 # A call the gate released was throttled: that pace was too fast. (Calls
@@ -233,7 +239,7 @@ class Gate:
                     if now >= start + bucket.linger:
                         del self._buckets[key]  # nobody needed the pace for a while
                     else:
-                        self._release(bucket, now)
+                        self._release(bucket, now, start)
                     return GO
                 ticket = Ticket(key, bucket.issued)
                 bucket.issued += 1
@@ -242,25 +248,36 @@ class Gate:
                 return GO  # the bucket was replaced meanwhile: its queue is gone
             elif now >= start:  # a waiter awake once the release is due: it goes
                 bucket.queue.remove(ticket.number)
-                self._release(bucket, now)
+                self._release(bucket, now, start)
                 return GO
             ahead = bucket.queue.index(ticket.number)
             slot = start + ahead * bucket.spacing  # when its turn should come
             if now >= deadline or start >= deadline or (bucket.reported and slot >= deadline):
                 bucket.queue.remove(ticket.number)
                 return Verdict(slot - now, None, refused=True)
-            # Everyone wakes for the next release, in queue order over a quarter of a
-            # spacing: the oldest awake takes it.
-            rank = ahead * bucket.spacing / (4 * len(bucket.queue))
-            return Verdict(max(min(start - now + rank, deadline - now), 0.0005), ticket)
+            # The first few in the queue wake for the next release, the older a little
+            # earlier, and the first awake takes it (one that oversleeps costs no slot);
+            # the others sleep until about their turn (half that at a learned pace, which
+            # may grow), so that a long queue costs few wake-ups.
+            awake = 2 if bucket.reported else 8
+            wait = start - now + min(ahead, awake) * bucket.spacing / (4 * awake)
+            if ahead >= awake:
+                ahead_of_turn = (ahead - awake + 1) * bucket.spacing
+                wait += ahead_of_turn if bucket.reported else ahead_of_turn / 2
+            return Verdict(max(min(wait, deadline - now), 0.0005), ticket)
 
     @staticmethod
-    def _release(bucket: _Bucket, now: float) -> None:
+    def _release(bucket: _Bucket, now: float, due: float) -> None:
         # A release within a little of the pace tests it: only such a success may
         # make a learned pace faster (slow releases prove nothing about the limit).
         if now - bucket.last <= bucket.spacing * 1.2:
             bucket.tested += 1
-        bucket.last = now
+        # A reported rate counts calls per period (MPSD's windows): a waiter that woke
+        # a little late does not push every later release back, or timer lateness would
+        # add up at a few ms apart. A learned pace may be a limiter that times each
+        # request (nginx): there, no two releases are closer than the pace.
+        absorbed = bucket.spacing / 2 if bucket.reported else 0.0
+        bucket.last = max(due, now - absorbed)
 
     def give_back(self, ticket: Ticket) -> None:
         """A waiter left without sending (cancelled, failed): its place is free."""
