@@ -61,6 +61,9 @@ class Pause:
     seconds: float
     otherwise: Callable[[], BaseException] | None = None
     then: float = 0.0
+    reason: str = ""
+    """Why, for whoever watches ("conflict", "poll"); '' for a pause that only reads
+    the clock."""
 
 
 class Reply(NamedTuple):
