@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import _redact
 from ._exceptions import Attempt, SessionClientError, TransportError
 from ._version import __version__
 
@@ -107,7 +108,10 @@ class Watch:
     def answered(self, run: Run, reply: Reply) -> None:
         """An attempt got an answer that is not an error."""
         number = len(run.history) + 1
-        self._attempt(run, number, reply.status, reply.request_id, None)
+        request_id = reply.request_id
+        if request_id:  # a server may echo what it got: never log or export a token
+            request_id = _redact.text(request_id, run.secrets)
+        self._attempt(run, number, reply.status, request_id, None)
         self._hook(Attempt(number, reply.status, 0.0))
 
     def failed_attempt(
@@ -216,9 +220,10 @@ class Watch:
         elapsed = self.clock() - self.started
         if log.isEnabledFor(logging.DEBUG):
             method, path = (run.call.method, run.call.path) if run is not None else ("", "")
+            ended = f"{outcome} {status}" if exc is not None and status else outcome
             log.debug(
                 "%s %s %s: %s, %d attempt%s in %.3f s (waited %.3f s)%s",
-                self.name, method, path, status if status is not None else outcome,
+                self.name, method, path, ended if exc is not None else status,
                 self.attempts, "" if self.attempts == 1 else "s", elapsed, self.waited,
                 f" (request id {request_id})" if request_id else "",
             )  # fmt: skip

@@ -6,6 +6,7 @@ OpenTelemetry at all."""
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import textwrap
@@ -263,7 +264,10 @@ def test_the_call_span_is_current_while_it_sends(
 
 
 def test_the_token_and_document_stay_out_of_every_span(
-    client: Both, router: respx.Router, spans: InMemorySpanExporter
+    client: Both,
+    router: respx.Router,
+    spans: InMemorySpanExporter,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Errors that quote the request or the session still leave no secret in a span."""
     router.put(REF.path).mock(
@@ -275,8 +279,14 @@ def test_the_token_and_document_stay_out_of_every_span(
     for _ in range(2):
         with pytest.raises(sc.SessionClientError):
             client.put(REF, {"properties": {"custom": {"map": "harbor-of-secrets"}}})
-    assert len(spans.get_finished_spans()) == 4
+    # A server that echoes the token as its correlation id, on a success.
+    router.get(REF.path).respond(200, json=SESSION, headers={"X-XblCorrelationId": TOKEN})
+    caplog.set_level(logging.DEBUG, logger="sessionclient")
+    client.get(REF)
+    assert len(spans.get_finished_spans()) == 6
     assert_nothing_secret(spans)
+    assert caplog.records
+    assert not [r for r in caplog.records if TOKEN in r.getMessage()]
 
 
 def test_without_a_tracer_provider_no_span_is_made(client: Both, router: respx.Router) -> None:
