@@ -289,13 +289,19 @@ def test_the_token_and_document_stay_out_of_every_span(
     assert not [r for r in caplog.records if TOKEN in r.getMessage()]
 
 
-def test_without_a_tracer_provider_no_span_is_made(client: Both, router: respx.Router) -> None:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()  # made, never set: the API's proxy stays in place
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+def test_a_provider_set_after_the_client_was_made_is_used(
+    client: Both, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Applications configure OpenTelemetry in main(), after modules made their clients:
+    a call made before traces nothing, a call made after is traced."""
     router.get(REF.path).respond(204)
-    assert client.get(REF) is None
-    assert exporter.get_finished_spans() == ()
+    client.get(REF)  # no provider yet: the API's proxy, nothing recorded anywhere
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(otel_trace, "_TRACER_PROVIDER", provider)
+    client.get(REF)
+    assert [s.name for s in exporter.get_finished_spans()] == ["GET attempt", "sessionclient get"]
 
 
 SCRIPT = """
