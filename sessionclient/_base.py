@@ -27,6 +27,7 @@ from ._engine import Deadline, Run, Settings, preloaded_body
 from ._exceptions import SessionClientError
 from ._flows import Done, Step, resume
 from ._http import check_base_url
+from ._observe import watching
 from ._profiles import Profile
 from ._retry import RetryPolicy
 from ._transport import DEADLINE, async_http_transport, http_transport
@@ -198,23 +199,33 @@ class SyncClient(_BaseClient):
         pauses under one deadline."""
         policy = retry or self._policy
         time_left = self._deadline(policy, deadline)
-        if isinstance(flow, Step):  # one request: no generator on the common path
-            return flow.finish(self._request(flow.call, policy, time_left))
-        step = resume(flow)
-        while not isinstance(step, Done):
-            if isinstance(step, Pause):
-                seconds = time_left.allow(step.seconds, step.otherwise, step.then)
-                if seconds > 0:
-                    self._sleep(seconds)
-                step = resume(flow, self._clock())
-                continue
-            try:
-                reply = self._request(step, policy, time_left)
-            except SessionClientError as error:
-                step = resume(flow, error=error)
+        watch = time_left.watch = watching(self._settings, policy)  # None: nobody watches
+        try:
+            if isinstance(flow, Step):  # one request: no generator on the common path
+                result = flow.finish(self._request(flow.call, policy, time_left))
             else:
-                step = resume(flow, reply)
-        return step.value
+                step = resume(flow)
+                while not isinstance(step, Done):
+                    if isinstance(step, Pause):
+                        seconds = time_left.pause(step)
+                        if seconds > 0:
+                            self._sleep(seconds)
+                        step = resume(flow, self._clock())
+                        continue
+                    try:
+                        reply = self._request(step, policy, time_left)
+                    except SessionClientError as error:
+                        step = resume(flow, error=error)
+                    else:
+                        step = resume(flow, reply)
+                result = step.value
+        except BaseException as exc:
+            if watch is not None:
+                watch.failed(exc)
+            raise
+        if watch is not None:
+            watch.done(result)
+        return result
 
     def _request(self, call: Call, policy: RetryPolicy, time_left: Deadline) -> Reply:
         """One request; after a first attempt that failed and may be retried,
@@ -322,23 +333,33 @@ class AsyncClient(_BaseClient):
         """See ``SyncClient._operate``."""
         policy = retry or self._policy
         time_left = self._deadline(policy, deadline)
-        if isinstance(flow, Step):
-            return flow.finish(await self._request(flow.call, policy, time_left))
-        step = resume(flow)
-        while not isinstance(step, Done):
-            if isinstance(step, Pause):
-                seconds = time_left.allow(step.seconds, step.otherwise, step.then)
-                if seconds > 0:
-                    await self._sleep(seconds)
-                step = resume(flow, self._clock())
-                continue
-            try:
-                reply = await self._request(step, policy, time_left)
-            except SessionClientError as error:
-                step = resume(flow, error=error)
+        watch = time_left.watch = watching(self._settings, policy)  # None: nobody watches
+        try:
+            if isinstance(flow, Step):
+                result = flow.finish(await self._request(flow.call, policy, time_left))
             else:
-                step = resume(flow, reply)
-        return step.value
+                step = resume(flow)
+                while not isinstance(step, Done):
+                    if isinstance(step, Pause):
+                        seconds = time_left.pause(step)
+                        if seconds > 0:
+                            await self._sleep(seconds)
+                        step = resume(flow, self._clock())
+                        continue
+                    try:
+                        reply = await self._request(step, policy, time_left)
+                    except SessionClientError as error:
+                        step = resume(flow, error=error)
+                    else:
+                        step = resume(flow, reply)
+                result = step.value
+        except BaseException as exc:
+            if watch is not None:
+                watch.failed(exc)
+            raise
+        if watch is not None:
+            watch.done(result)
+        return result
 
     async def _request(self, call: Call, policy: RetryPolicy, time_left: Deadline) -> Reply:
         """See ``SyncClient._request``."""

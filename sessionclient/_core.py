@@ -25,7 +25,7 @@ from ._exceptions import (
     class_for_status,
     reason_phrase,
 )
-from ._http import excerpt, parse_retry_after, request_id
+from ._http import REQUEST_ID_HEADERS, debug_reason, excerpt, parse_retry_after, request_id
 from ._models import Session
 from ._profiles import Body, Kind, Media, Profile, Row, Target
 from ._ref import SessionRef, check_element
@@ -61,6 +61,9 @@ class Pause:
     seconds: float
     otherwise: Callable[[], BaseException] | None = None
     then: float = 0.0
+    reason: str = ""
+    """Why, for whoever watches ("conflict", "poll"); '' for a pause that only reads
+    the clock."""
 
 
 class Reply(NamedTuple):
@@ -77,6 +80,8 @@ class Reply(NamedTuple):
     """When to ask again, for replies that invite it (202, task progress)."""
     location: str | None = None
     """``Content-Location``: the session a handle or alias resolved to."""
+    request_id: str | None = None
+    """The service's correlation id (MPSD: ``X-XblCorrelationId``)."""
 
 
 # --- planning -----------------------------------------------------------------------
@@ -263,7 +268,12 @@ def _message(body: bytes, media: Media, html: bool = False, status: int = 0) -> 
     return (_page_text(body, status) if html else excerpt(body)), None
 
 
-_NEEDED = frozenset({b"content-type", b"etag", b"content-location", b"retry-after"})
+# Each header read, under the key it is found by; the request ids share one (a
+# server sends one of them).
+_NEEDED = {
+    **{name: name for name in (b"content-type", b"etag", b"content-location", b"retry-after")},
+    **{name.encode(): b"request-id" for name in REQUEST_ID_HEADERS},
+}
 
 
 def _needed(headers: httpx.Headers) -> dict[bytes, str]:
@@ -271,8 +281,8 @@ def _needed(headers: httpx.Headers) -> dict[bytes, str]:
     lookup is a scan that decodes every header)."""
     found: dict[bytes, str] = {}
     for key, value in headers.raw:
-        name = key.lower()
-        if name in _NEEDED and name not in found:
+        name = _NEEDED.get(key.lower())
+        if name is not None and name not in found:
             found[name] = value.decode("latin-1")
     return found
 
@@ -291,7 +301,7 @@ def _context(call: Call, status: int, headers: httpx.Headers, url: str) -> dict[
     """What every error of a response carries."""
     return {
         "status": status, "method": call.method, "url": url, "headers": headers,
-        "request_id": request_id(headers),
+        "request_id": request_id(headers), "debug": debug_reason(headers),
     }  # fmt: skip
 
 
@@ -347,7 +357,10 @@ def interpret(
         document = _document(row, body, media, lambda: _context(call, status, headers, url))
     etag = ETag.from_header(needed.get(b"etag"))
     location = needed.get(b"content-location")
-    return Reply(status, row, headers, url, document, text, etag, retry_after, location)
+    return Reply(
+        status, row, headers, url, document, text, etag, retry_after, location,
+        needed.get(b"request-id", "")[:200] or None,
+    )  # fmt: skip
 
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
@@ -447,4 +460,5 @@ def session_of(call: Call, reply: Reply) -> Session:
             "Content-Location naming it",
             status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
         )  # fmt: skip
-    return Session(ref, reply.etag, reply.document, reply.row.kind is Kind.CREATED)
+    created = reply.row.kind is Kind.CREATED
+    return Session(ref, reply.etag, reply.document, created, reply.request_id)

@@ -21,8 +21,8 @@ import attrs
 import httpx
 import tenacity
 
-from . import _redact
-from ._core import Call, Reply, interpret
+from . import _observe, _redact
+from ._core import Call, Pause, Reply, interpret
 from ._exceptions import (
     AmbiguousWriteError,
     Attempt,
@@ -75,11 +75,12 @@ class Settings:
 class Deadline:
     """One operation's time: every wait it takes asks ``allow`` first."""
 
-    __slots__ = ("at", "clock")
+    __slots__ = ("at", "clock", "watch")
 
     def __init__(self, at: float, clock: Callable[[], float]) -> None:
         self.at = at
         self.clock = clock
+        self.watch: _observe.Watch | None = None  # set when someone watches the operation
 
     def left(self) -> float:
         """Seconds before the deadline (``math.inf`` without one)."""
@@ -94,6 +95,13 @@ class Deadline:
             return seconds
         raise otherwise() if otherwise is not None else out_of_time("", "")
 
+    def pause(self, pause: Pause) -> float:
+        """``allow`` for a flow's ``Pause``, reported to whoever watches."""
+        seconds = self.allow(pause.seconds, pause.otherwise, pause.then)
+        if self.watch is not None:
+            self.watch.paused(pause, seconds)
+        return seconds
+
 
 def out_of_time(method: str, url: str) -> TransportError:
     """The operation's deadline passed before a request could be sent."""
@@ -107,8 +115,8 @@ class Run:
     """One request across its attempts: created per request, used by one driver."""
 
     __slots__ = (
-        "call", "deadline", "decided_on", "decision", "history", "key", "maybe_applied",
-        "policy", "response", "sent_at", "settings", "ticket", "url",
+        "call", "deadline", "decided_on", "decision", "held", "history", "key",
+        "maybe_applied", "policy", "response", "sent_at", "settings", "ticket", "url",
     )  # fmt: skip
 
     def __init__(
@@ -127,6 +135,7 @@ class Run:
         self.ticket: Ticket | None = None
         self.sent_at = 0.0
         self.response: httpx.Response | None = None  # the last, for its credentials
+        self.held = 0.0  # seconds the gate held this request
 
     # --- before an attempt --------------------------------------------------------
 
@@ -151,6 +160,8 @@ class Run:
         if verdict.refused:
             closure = gate.closure(self.key)
             raise self._refused(verdict.wait, closure, "which is past the call's deadline")
+        if verdict.wait:
+            _observe.held(self, verdict.wait)
         return verdict.wait
 
     def give_back(self) -> None:
@@ -169,6 +180,7 @@ class Run:
             status=status, method=self.call.method, url=self.url, retry_after=wait,
             explanation_key="cooldown",
         )  # fmt: skip
+        _observe.refused(self, error)
         return self._recorded(error)
 
     def timeout(self, base: httpx.Timeout) -> httpx.Timeout | None:
@@ -239,6 +251,8 @@ class Run:
                 raise
         else:
             settings.gate.passed(self.key, settings.clock(), self.sent_at)
+            if self.deadline.watch is not None:
+                self.deadline.watch.answered(self, reply)
             return reply
         # Outside the handler, so that the first error is not kept as the context.
         return interpret(
@@ -297,6 +311,8 @@ class Run:
         error.attempts = attempt.number
         error.history = tuple(self.history)
         self.decision, self.decided_on = decision, error
+        if self.deadline.watch is not None:
+            self.deadline.watch.failed_attempt(self, attempt, error, decision)
         if decision.retry:
             log.info(
                 "retrying %s %s after %s in %.3f s (attempt %d of %d)",

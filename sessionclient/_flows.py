@@ -268,7 +268,8 @@ def update(
                 return latest
             current = latest
             # Not worth it when the write after the pause could not end in time.
-            yield Pause(rand() * round_trip * min(2 ** len(conflicts), 16), gave_up, round_trip)
+            pause = rand() * round_trip * min(2 ** len(conflicts), 16)
+            yield Pause(pause, gave_up, round_trip, reason="conflict")
             continue
         return _write_result(call, reply)
     raise gave_up()
