@@ -118,7 +118,7 @@ def _round(
         async def writer(client: sc.AsyncSessionClient) -> None:
             for _ in range(n):
                 if strategy == "update()":
-                    await client.update(ref, increment, max_attempts=1000)
+                    await client.update(ref, increment)  # the defaults
                 else:
                     await anaive(client, ref)
 
@@ -138,7 +138,7 @@ def _round(
         def writer(client: sc.SessionClient) -> None:
             for _ in range(n):
                 if strategy == "update()":
-                    client.update(ref, increment, max_attempts=1000)
+                    client.update(ref, increment)  # the defaults
                 else:
                     naive(client, ref)
 
