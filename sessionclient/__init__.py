@@ -9,6 +9,8 @@ with sc.SessionClient(auth=sc.XBLToken(userhash, token)) as client:
 ```
 """
 
+import logging
+
 from ._auth import TokenAuth, TokenProvider, XBLToken, xbl3_authorization
 from ._client import (
     CONTRACT_VERSION,
@@ -80,6 +82,10 @@ from ._views import (
     SessionSummary,
     SystemProperties,
 )
+
+# A library logs, the application shows: without a handler of the application's, Python
+# would print the gate's warnings on stderr (logging's "last resort").
+logging.getLogger("sessionclient").addHandler(logging.NullHandler())
 
 __all__ = [
     "ANY",

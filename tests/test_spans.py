@@ -311,8 +311,9 @@ import sessionclient as sc
 from sessionclient.emulator import DEFAULT_SCID, Emulator
 
 records = []
-logging.getLogger("sessionclient").addHandler(logging.Handler())
-logging.getLogger("sessionclient").handlers[0].emit = records.append
+handler = logging.Handler()
+handler.emit = records.append
+logging.getLogger("sessionclient").addHandler(handler)
 logging.getLogger("sessionclient").setLevel(logging.DEBUG)
 seen = []
 policy = sc.RetryPolicy(on_attempt=seen.append)
