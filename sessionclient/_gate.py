@@ -231,6 +231,8 @@ class Gate:
                 bucket.queue.remove(ticket.number)
                 return Verdict(slot - now, None, refused=True)
             gap = slot - now
+            if gap <= 0:  # the waiter ahead is late: its release will set the next slot
+                gap = bucket.spacing
             if not bucket.reported and gap > bucket.spacing:
                 gap = max(bucket.spacing, gap / 2)  # wake to notice a pace that grew
             return Verdict(min(gap, deadline - now), ticket)

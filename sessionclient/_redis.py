@@ -176,9 +176,9 @@ if op == 'admit' then
     return {'refused', f(slot - now)}
   end
   local gap = slot - now
+  if gap <= 0 then gap = spacing end  -- the waiter ahead is late
   if not b.reported and gap > spacing then gap = math.max(spacing, gap / 2) end
-  -- A waiter ahead that is late leaves `slot` in the past: ask again soon, not never.
-  local wait = math.max(math.min(gap, deadline - now), 0.001)
+  local wait = math.min(gap, deadline - now)
   redis.call('ZADD', L, f(now + wait + tonumber(ARGV[5])), member)
   expire(b)
   return {'wait', f(wait), member}

@@ -4,6 +4,7 @@ credential), and a ``RedisGate`` whose Redis is not there at all."""
 
 from __future__ import annotations
 
+import math
 import socket
 from typing import Any
 
@@ -13,7 +14,7 @@ import respx
 
 import sessionclient as sc
 from sessionclient._backend import GateBackend, identity
-from sessionclient._gate import Gate
+from sessionclient._gate import Closure, Gate
 
 from .conftest import AUTH, BASE, REF, TOKEN, FakeClock, MakeClient
 
@@ -112,3 +113,19 @@ def test_without_its_redis_a_client_behaves_as_with_its_own_gate(
     assert route.call_count == 3
     assert 20 <= clock.sleeps[0] < 21
     gate.close()
+
+
+def test_a_waiter_behind_a_late_one_is_never_told_to_sleep_a_negative_time() -> None:
+    """Regression: when the waiter ahead comes back late, the slot of the one behind
+    it is in the past; the gate answered a negative wait, and ``time.sleep`` /
+    ``anyio.sleep`` raised ValueError out of the call (seen in benchmarks.fleet)."""
+    gate = Gate()
+    closure = Closure(sc.TooManyRequestsError, 429, "GET", BASE)
+    gate.hold("k", 0.0, 1.0, sent_at=0.0, rate=0.5, closure=closure)
+    first = gate.admit("k", 0.0, None, math.inf)
+    second = gate.admit("k", 0.0, None, math.inf)
+    assert first.ticket is not None
+    assert second.ticket is not None
+    again = gate.admit("k", 5.0, second.ticket, math.inf)  # the first has not come back
+    assert again.ticket is not None
+    assert 0 < again.wait <= 0.51

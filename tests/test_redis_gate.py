@@ -140,11 +140,7 @@ def _forget_if_lapsed(gate: Gate, key: str, now: float) -> None:
 def _same(local: Verdict, shared: Verdict) -> None:
     assert local.refused == shared.refused
     assert (local.ticket is None) == (shared.ticket is None)
-    if local.ticket is not None and not local.refused:
-        # A waiter behind a late one is told to ask again soon, never a wait <= 0.
-        assert shared.wait == pytest.approx(max(local.wait, 0.001), abs=1e-9)
-    else:
-        assert shared.wait == pytest.approx(local.wait, abs=1e-9)
+    assert shared.wait == pytest.approx(local.wait, abs=1e-9)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
