@@ -318,6 +318,9 @@ class RedisGate:
     WARNING is logged once, and Redis is tried again after ``cooloff`` seconds. No
     Redis error reaches the caller.
 
+    ``RedisGate(client)`` takes a redis-py client you built; it keeps its own timeouts
+    and retries, so give it short ones (``from_url`` does).
+
     ``clock`` is for tests: a clock every process shares, read instead of Redis's
     ``TIME`` for the shared state and instead of ``time.monotonic`` for the cool-off.
     """
