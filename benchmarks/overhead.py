@@ -1,14 +1,24 @@
-"""Per-call overhead: a session GET through the SDK against raw httpx (GET plus
-``response.json()``) on the same transport, in-process and over loopback, sync and async.
+"""Per-call overhead of the SDK against raw httpx doing the same on the same transport
+(the request with MPSD's headers, then ``response.json()``), baseline and SDK
+interleaved in every round with the order alternated; the figure is the median over
+rounds of the per-round ratio, with its min-max.
 
-Targets: at most 1.15x raw httpx in-process, 1.03x over loopback.
+- in-process: the emulator's httpx transport (no sockets): session GET, sync and
+  async, and a PUT with ``If-Match: <etag>`` (each side its own session, its ETag
+  carried from one PUT to the next);
+- loopback: a minimal HTTP/1.1 keep-alive server in its own process
+  (``benchmarks._fastserver``), not the emulator, whose own slowness would hide the
+  SDK's cost: session GET, sync and async.
+
+Targets (issue 15): in-process GET <= 1.10x, PUT with If-Match <= 1.12x; loopback <= 1.03x.
+Async calls run ten per sample inside one ``run_until_complete``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -16,104 +26,117 @@ import httpx
 import sessionclient as sc
 from sessionclient.emulator import EMULATOR_URL, Emulator, Throttle
 
-from ._common import (
-    AUTH,
-    TOKEN,
-    Result,
-    emulator_process,
-    interleaved,
-    paired_ratio,
-    session_ref,
-)
+from ._common import AUTH, HEADERS, Result, fast_server, interleaved, ratios, session_ref
 
-# The headers MPSD requires on every call (the SDK sends them too).
-HEADERS = {
-    "Authorization": TOKEN,
-    "x-xbl-contract-version": "107",
-    "Accept": "application/json",
-    "Content-Type": "application/json",
-}
+IN_PROCESS_GET, IN_PROCESS_PUT, LOOPBACK = 1.10, 1.12, 1.03
+CHANGE = {"properties": {"custom": {"note": "x"}}}
 
 
-def _pair(
-    url: str, sync_transport: Any, async_transport: Any
-) -> tuple[dict[str, Callable[[], object]], dict[str, Callable[[], object]], Callable[[], None]]:
-    ref = session_ref("overhead")
-    raw = httpx.Client(base_url=url, transport=sync_transport, headers=HEADERS)
-    client = sc.SessionClient(url, auth=AUTH, transport=sync_transport)
-    client.create(ref, {"properties": {"custom": {"map": "harbor", "round": 3}}})
-    loop = asyncio.new_event_loop()
-    araw = httpx.AsyncClient(base_url=url, transport=async_transport, headers=HEADERS)
-    aclient = sc.AsyncSessionClient(url, auth=AUTH, transport=async_transport)
+class _Pair:
+    """Raw httpx and the SDK, sync and async, on one base URL and transport."""
 
-    def batch(make: Callable[[], Any]) -> Callable[[], object]:
+    def __init__(self, url: str, sync_transport: Any, async_transport: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.raw = httpx.Client(base_url=url, transport=sync_transport, headers=HEADERS)
+        self.client = sc.SessionClient(url, auth=AUTH, transport=sync_transport)
+        self.araw = httpx.AsyncClient(base_url=url, transport=async_transport, headers=HEADERS)
+        self.aclient = sc.AsyncSessionClient(url, auth=AUTH, transport=async_transport)
+
+    def batch(self, make: Callable[[], Awaitable[object]]) -> Callable[[], object]:
         async def ten() -> None:
             for _ in range(10):
                 await make()
 
-        return lambda: loop.run_until_complete(ten())
+        return lambda: self.loop.run_until_complete(ten())
 
-    sync = {"raw httpx": lambda: raw.get(ref.path).json(), "sessionclient": lambda: client.get(ref)}
-    asynchronous = {
-        "raw httpx": batch(lambda: _araw(araw, ref.path)),
-        "sessionclient": batch(lambda: aclient.get(ref)),
-    }
+    def gets(self, ref: sc.SessionRef) -> tuple[dict[str, Any], dict[str, Any]]:
+        path = ref.path
 
-    def close() -> None:
-        raw.close()
-        client.close()
-        loop.run_until_complete(araw.aclose())
-        loop.run_until_complete(aclient.aclose())
-        loop.close()
+        async def araw() -> object:
+            return (await self.araw.get(path)).json()
 
-    return sync, asynchronous, close
+        sync = {"raw": lambda: self.raw.get(path).json(), "sdk": lambda: self.client.get(ref)}
+        return sync, {"raw": self.batch(araw), "sdk": self.batch(lambda: self.aclient.get(ref))}
+
+    def puts(self, raw_ref: sc.SessionRef, sdk_ref: sc.SessionRef) -> dict[str, Any]:
+        """Conditional PUTs; each side writes its own session so that neither makes
+        the other's ETag stale."""
+        raw_etag = self.raw.get(raw_ref.path).headers["etag"]
+        current = self.client.get(sdk_ref)
+        assert isinstance(current, sc.Session)
+        sdk_etag = current.etag
+
+        def raw() -> object:
+            nonlocal raw_etag
+            response = self.raw.put(raw_ref.path, json=CHANGE, headers={"If-Match": raw_etag})
+            raw_etag = response.headers["etag"]
+            return response.json()
+
+        def sdk() -> object:
+            nonlocal sdk_etag
+            session = self.client.put(sdk_ref, CHANGE, if_match=sdk_etag)
+            assert isinstance(session, sc.Session)
+            sdk_etag = session.etag
+            return session
+
+        return {"raw": raw, "sdk": sdk}
+
+    def close(self) -> None:
+        self.raw.close()
+        self.client.close()
+        self.loop.run_until_complete(self.araw.aclose())
+        self.loop.run_until_complete(self.aclient.aclose())
+        self.loop.close()
 
 
-async def _araw(client: httpx.AsyncClient, path: str) -> object:
-    response = await client.get(path)
-    return response.json()
-
-
-def _results(where: str, samples: dict[str, list[float]], target: float, per: int) -> Result:
-    ratio = paired_ratio(samples, "sessionclient", "raw httpx")
-    raw, sdk = (
-        statistics.median(samples[name]) / per * 1e6 for name in ("raw httpx", "sessionclient")
-    )
-    return Result(
-        "overhead",
-        where,
-        ratio,
-        "x raw",
-        f"<= {target}",
-        ratio <= target,
-        {"raw_us": round(raw, 1), "sdk_us": round(sdk, 1)},
-    )
+def _result(case: str, samples: dict[str, list[float]], target: float, per: int) -> Result:
+    figures = ratios(samples, "sdk", "raw")
+    raw, sdk = (statistics.median(samples[name]) / per * 1e6 for name in ("raw", "sdk"))
+    return Result.of(
+        "overhead", case, figures, "x raw", target=f"<= {target}",
+        met=statistics.median(figures) <= target,
+        note=f"raw {raw:.1f} µs, sdk {sdk:.1f} µs per call",
+        detail={"raw_us": round(raw, 1), "sdk_us": round(sdk, 1)},
+    )  # fmt: skip
 
 
 def run(quick: bool = False) -> list[Result]:
-    """Measure and return the four ratios."""
+    """In-process GET (sync, async) and PUT; loopback GET (sync, async)."""
     rounds = 7 if quick else 21
+    calls = 150 if quick else 400
     emulator = Emulator(throttle=Throttle(enabled=False))
     transport = emulator.transport()
-    results = _measure("in-process", _pair(EMULATOR_URL, transport, transport), rounds, 1.15)
-    with emulator_process("--no-throttle") as url:
-        results += _measure("loopback", _pair(url, None, None), rounds, 1.03)
-    return results
-
-
-def _measure(where: str, pair: Any, rounds: int, target: float) -> list[Result]:
-    """The sync and async ratios on one transport; async calls run ten per sample."""
-    sync, asynchronous, close = pair
-    calls = 300 if where == "in-process" else 100
+    pair = _Pair(EMULATOR_URL, transport, transport)
+    refs = [session_ref(name) for name in ("overhead", "put-raw", "put-sdk")]
+    for ref in refs:
+        pair.client.create(ref, {"properties": {"custom": {"map": "harbor", "round": 3}}})
+    results = []
     try:
-        return [
-            _results(f"{where}, sync", interleaved(sync, calls=calls, rounds=rounds), target, 1),
-            _results(
-                f"{where}, async",
-                interleaved(asynchronous, calls=calls // 10, rounds=rounds),
-                target,
-                10,
-            ),
-        ]
+        sync, asynchronous = pair.gets(refs[0])
+        results += [
+            _result("in-process GET, sync", interleaved(sync, calls=calls, rounds=rounds),
+                    IN_PROCESS_GET, 1),
+            _result("in-process GET, async",
+                    interleaved(asynchronous, calls=calls // 10, rounds=rounds),
+                    IN_PROCESS_GET, 10),
+            _result("in-process PUT If-Match, sync",
+                    interleaved(pair.puts(refs[1], refs[2]), calls=calls, rounds=rounds),
+                    IN_PROCESS_PUT, 1),
+        ]  # fmt: skip
     finally:
-        close()
+        pair.close()
+    with fast_server() as url:
+        pair = _Pair(url, None, None)
+        try:
+            sync, asynchronous = pair.gets(refs[0])
+            loopback_calls = calls // 2
+            results += [
+                _result("loopback GET (fast server), sync",
+                        interleaved(sync, calls=loopback_calls, rounds=rounds), LOOPBACK, 1),
+                _result("loopback GET (fast server), async",
+                        interleaved(asynchronous, calls=loopback_calls // 10, rounds=rounds),
+                        LOOPBACK, 10),
+            ]  # fmt: skip
+        finally:
+            pair.close()
+    return results

@@ -29,6 +29,7 @@ from ._exceptions import SessionClientError
 from ._flows import Done, Step, resume
 from ._gate import Gate
 from ._http import check_base_url
+from ._observe import watching
 from ._profiles import Profile
 from ._retry import RetryPolicy
 from ._transport import DEADLINE, async_http_transport, http_transport
@@ -118,7 +119,7 @@ class _BaseClient:
     _settings: Settings
 
     def _configure(
-        self, options: Options, profile: Profile, headers: Mapping[str, str]
+        self, options: Options, profile: Profile, headers: Mapping[str, str], bounded: bool
     ) -> dict[str, Any]:
         """Keep the call settings; return the ``httpx`` client's arguments."""
         base_url = options.base_url.rstrip("/")
@@ -129,7 +130,7 @@ class _BaseClient:
         self._settings = Settings(
             base_url, profile, self._policy, options.timeout, options.max_body_size,
             options.clock, gate=options.gate if options.gate is not None else Gate(),
-            bucket=httpx.URL(base_url).host + identity(options.auth),
+            bucket=httpx.URL(base_url).host + identity(options.auth), bounded=bounded,
         )  # fmt: skip
         flow, fixed = to_auth(options.auth)
         merged = {
@@ -189,12 +190,15 @@ class SyncClient(_BaseClient):
         sleep: Callable[[float], None],
     ) -> None:
         _check_transport(transport, httpx.BaseTransport)
+        bounded = transport is None
         if transport is None:
             transport = http_transport(_verify(options), options.limits)
         if not callable(sleep):
             raise TypeError("sleep must be a callable taking seconds")
         self._sleep = sleep
-        self._http = httpx.Client(transport=transport, **self._configure(options, profile, headers))
+        self._http = httpx.Client(
+            transport=transport, **self._configure(options, profile, headers, bounded)
+        )
 
     def _operate(
         self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None, deadline: float | None = None
@@ -203,23 +207,33 @@ class SyncClient(_BaseClient):
         pauses under one deadline."""
         policy = retry or self._policy
         time_left = self._deadline(policy, deadline)
-        if isinstance(flow, Step):  # one request: no generator on the common path
-            return flow.finish(self._request(flow.call, policy, time_left))
-        step = resume(flow)
-        while not isinstance(step, Done):
-            if isinstance(step, Pause):
-                seconds = time_left.allow(step.seconds, step.otherwise, step.then)
-                if seconds > 0:
-                    self._sleep(seconds)
-                step = resume(flow, self._clock())
-                continue
-            try:
-                reply = self._request(step, policy, time_left)
-            except SessionClientError as error:
-                step = resume(flow, error=error)
+        watch = time_left.watch = watching(self._settings, policy)  # None: nobody watches
+        try:
+            if isinstance(flow, Step):  # one request: no generator on the common path
+                result = flow.finish(self._request(flow.call, policy, time_left))
             else:
-                step = resume(flow, reply)
-        return step.value
+                step = resume(flow)
+                while not isinstance(step, Done):
+                    if isinstance(step, Pause):
+                        seconds = time_left.pause(step)
+                        if seconds > 0:
+                            self._sleep(seconds)
+                        step = resume(flow, self._clock())
+                        continue
+                    try:
+                        reply = self._request(step, policy, time_left)
+                    except SessionClientError as error:
+                        step = resume(flow, error=error)
+                    else:
+                        step = resume(flow, reply)
+                result = step.value
+        except BaseException as exc:
+            if watch is not None:
+                watch.failed(exc)
+            raise
+        if watch is not None:
+            watch.done(result)
+        return result
 
     def _request(self, call: Call, policy: RetryPolicy, time_left: Deadline) -> Reply:
         """One request; after a first attempt that failed and may be retried,
@@ -253,10 +267,10 @@ class SyncClient(_BaseClient):
             timeout=run.timeout(self._timeout) or httpx.USE_CLIENT_DEFAULT,
         )
         error: SessionClientError
-        token = DEADLINE.set(run.socket_deadline())
+        token = DEADLINE.set(run.socket_deadline()) if self._settings.bounded else None
         try:
             response = self._http.send(request, stream=True)
-            run.heard(response)
+            run.response = response  # its credentials are kept out of any error
             try:
                 if response.is_stream_consumed:
                     body = preloaded_body(run, response)
@@ -273,7 +287,8 @@ class SyncClient(_BaseClient):
         except SessionClientError as exc:
             error = exc
         finally:
-            DEADLINE.reset(token)
+            if token is not None:
+                DEADLINE.reset(token)
         # Raised outside the handler: a library error quoting a header is never chained.
         raise run.failed(error)
 
@@ -307,12 +322,13 @@ class AsyncClient(_BaseClient):
         sleep: Callable[[float], Awaitable[None]],
     ) -> None:
         _check_transport(transport, httpx.AsyncBaseTransport)
+        bounded = transport is None
         if transport is None:
             transport = async_http_transport(_verify(options), options.limits)
         if not callable(sleep):
             raise TypeError("sleep must be a coroutine function taking seconds")
         self._sleep = sleep
-        options_ = self._configure(options, profile, headers)
+        options_ = self._configure(options, profile, headers, bounded)
         self._http = httpx.AsyncClient(transport=transport, **options_)
         # Calls beyond the pool's size wait here, on the call's deadline, rather than
         # in httpcore's pool, whose bookkeeping grows with the number of waiters.
@@ -325,23 +341,33 @@ class AsyncClient(_BaseClient):
         """See ``SyncClient._operate``."""
         policy = retry or self._policy
         time_left = self._deadline(policy, deadline)
-        if isinstance(flow, Step):
-            return flow.finish(await self._request(flow.call, policy, time_left))
-        step = resume(flow)
-        while not isinstance(step, Done):
-            if isinstance(step, Pause):
-                seconds = time_left.allow(step.seconds, step.otherwise, step.then)
-                if seconds > 0:
-                    await self._sleep(seconds)
-                step = resume(flow, self._clock())
-                continue
-            try:
-                reply = await self._request(step, policy, time_left)
-            except SessionClientError as error:
-                step = resume(flow, error=error)
+        watch = time_left.watch = watching(self._settings, policy)  # None: nobody watches
+        try:
+            if isinstance(flow, Step):
+                result = flow.finish(await self._request(flow.call, policy, time_left))
             else:
-                step = resume(flow, reply)
-        return step.value
+                step = resume(flow)
+                while not isinstance(step, Done):
+                    if isinstance(step, Pause):
+                        seconds = time_left.pause(step)
+                        if seconds > 0:
+                            await self._sleep(seconds)
+                        step = resume(flow, self._clock())
+                        continue
+                    try:
+                        reply = await self._request(step, policy, time_left)
+                    except SessionClientError as error:
+                        step = resume(flow, error=error)
+                    else:
+                        step = resume(flow, reply)
+                result = step.value
+        except BaseException as exc:
+            if watch is not None:
+                watch.failed(exc)
+            raise
+        if watch is not None:
+            watch.done(result)
+        return result
 
     async def _request(self, call: Call, policy: RetryPolicy, time_left: Deadline) -> Reply:
         """See ``SyncClient._request``."""
@@ -377,10 +403,10 @@ class AsyncClient(_BaseClient):
         slots = self._slots
         if slots is not None:
             await self._take_slot(slots, run)
-        token = DEADLINE.set(run.socket_deadline())
+        token = DEADLINE.set(run.socket_deadline()) if self._settings.bounded else None
         try:
             response = await self._http.send(request, stream=True)
-            run.heard(response)
+            run.response = response  # its credentials are kept out of any error
             try:
                 if response.is_stream_consumed:
                     body = preloaded_body(run, response)
@@ -401,7 +427,8 @@ class AsyncClient(_BaseClient):
         except SessionClientError as exc:
             error = exc
         finally:
-            DEADLINE.reset(token)
+            if token is not None:
+                DEADLINE.reset(token)
             if slots is not None:
                 slots.release()
         raise run.failed(error)

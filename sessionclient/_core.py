@@ -25,7 +25,7 @@ from ._exceptions import (
     class_for_status,
     reason_phrase,
 )
-from ._http import excerpt, parse_retry_after, request_id
+from ._http import REQUEST_ID_HEADERS, debug_reason, excerpt, parse_retry_after, request_id
 from ._models import Session
 from ._profiles import Body, Kind, Media, Profile, Row, Target
 from ._ref import SessionRef, check_element
@@ -61,6 +61,9 @@ class Pause:
     seconds: float
     otherwise: Callable[[], BaseException] | None = None
     then: float = 0.0
+    reason: str = ""
+    """Why, for whoever watches ("conflict", "poll"); '' for a pause that only reads
+    the clock."""
 
 
 class Reply(NamedTuple):
@@ -77,6 +80,8 @@ class Reply(NamedTuple):
     """When to ask again, for replies that invite it (202, task progress)."""
     location: str | None = None
     """``Content-Location``: the session a handle or alias resolved to."""
+    request_id: str | None = None
+    """The service's correlation id (MPSD: ``X-XblCorrelationId``)."""
 
 
 # --- planning -----------------------------------------------------------------------
@@ -215,7 +220,9 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one decoder, not
 def parse_json(body: bytes) -> Any:
     """Decode a UTF-8 JSON body or raise ``ValueError`` (never RecursionError or NaN)."""
     try:
-        text = body.decode("utf-8-sig")  # RFC 8259: UTF-8; a BOM may be ignored
+        # RFC 8259: UTF-8; a BOM may be ignored (checked by hand: the utf-8-sig codec
+        # costs more than the check).
+        text = (body[3:] if body[:3] == b"\xef\xbb\xbf" else body).decode()
         return _DECODER.decode(text)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
@@ -261,7 +268,12 @@ def _message(body: bytes, media: Media, html: bool = False, status: int = 0) -> 
     return (_page_text(body, status) if html else excerpt(body)), None
 
 
-_NEEDED = frozenset({b"content-type", b"etag", b"content-location", b"retry-after"})
+# Each header read, under the key it is found by; the request ids share one (a
+# server sends one of them).
+_NEEDED = {
+    **{name: name for name in (b"content-type", b"etag", b"content-location", b"retry-after")},
+    **{name.encode(): b"request-id" for name in REQUEST_ID_HEADERS},
+}
 
 
 def _needed(headers: httpx.Headers) -> dict[bytes, str]:
@@ -269,8 +281,8 @@ def _needed(headers: httpx.Headers) -> dict[bytes, str]:
     lookup is a scan that decodes every header)."""
     found: dict[bytes, str] = {}
     for key, value in headers.raw:
-        name = key.lower()
-        if name in _NEEDED and name not in found:
+        name = _NEEDED.get(key.lower())
+        if name is not None and name not in found:
             found[name] = value.decode("latin-1")
     return found
 
@@ -289,7 +301,7 @@ def _context(call: Call, status: int, headers: httpx.Headers, url: str) -> dict[
     """What every error of a response carries."""
     return {
         "status": status, "method": call.method, "url": url, "headers": headers,
-        "request_id": request_id(headers),
+        "request_id": request_id(headers), "debug": debug_reason(headers),
     }  # fmt: skip
 
 
@@ -321,12 +333,12 @@ def interpret(
     if row is None:
         family = {4: "unknown.client", 5: "unknown.server"}.get(status // 100, "unknown.other")
         html = is_html(needed.get(b"content-type"), body)
-        message = _message(body, media, html, status)[0] or (
-            f"unexpected status for {call.method} {call.target.value}"
-        )
+        # A JSON body is kept whatever the profile: a 429's may be a rate report.
+        message, details = _message(body, media, html, status)
         raise class_for_status(status)(
-            message,
+            message or f"unexpected status for {call.method} {call.target.value}",
             retry_after=parse_retry_after(headers, now=now),
+            details=details,
             explanation_key=family,
             **_context(call, status, headers, url),
         )
@@ -345,7 +357,10 @@ def interpret(
         document = _document(row, body, media, lambda: _context(call, status, headers, url))
     etag = ETag.from_header(needed.get(b"etag"))
     location = needed.get(b"content-location")
-    return Reply(status, row, headers, url, document, text, etag, retry_after, location)
+    return Reply(
+        status, row, headers, url, document, text, etag, retry_after, location,
+        needed.get(b"request-id", "")[:200] or None,
+    )  # fmt: skip
 
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
@@ -445,4 +460,5 @@ def session_of(call: Call, reply: Reply) -> Session:
             "Content-Location naming it",
             status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
         )  # fmt: skip
-    return Session(ref, reply.etag, reply.document, reply.row.kind is Kind.CREATED)
+    created = reply.row.kind is Kind.CREATED
+    return Session(ref, reply.etag, reply.document, created, reply.request_id)

@@ -21,9 +21,9 @@ import attrs
 import httpx
 import tenacity
 
-from . import _redact
+from . import _observe, _redact
 from ._backend import GateBackend
-from ._core import Call, Reply, interpret
+from ._core import Call, Pause, Reply, interpret
 from ._exceptions import (
     AmbiguousWriteError,
     Attempt,
@@ -63,16 +63,26 @@ class Settings:
     """The gate's key for this client's calls (its host and identity, see
     ``_backend.identity``); a call may add its own."""
     wallclock: Callable[[], float] = time.time
+    bounded: bool = False
+    """Whether the transport is the SDK's own, whose sockets end by the deadline."""
+    longest: float = attrs.field(init=False)
+    """The longest of the client's timeouts: with more time left, they stand as they are."""
+
+    @longest.default
+    def _longest(self) -> float:
+        parts = (self.timeout.connect, self.timeout.read, self.timeout.write, self.timeout.pool)
+        return max(math.inf if part is None else part for part in parts)
 
 
 class Deadline:
     """One operation's time: every wait it takes asks ``allow`` first."""
 
-    __slots__ = ("at", "clock")
+    __slots__ = ("at", "clock", "watch")
 
     def __init__(self, at: float, clock: Callable[[], float]) -> None:
         self.at = at
         self.clock = clock
+        self.watch: _observe.Watch | None = None  # set when someone watches the operation
 
     def left(self) -> float:
         """Seconds before the deadline (``math.inf`` without one)."""
@@ -87,6 +97,13 @@ class Deadline:
             return seconds
         raise otherwise() if otherwise is not None else out_of_time("", "")
 
+    def pause(self, pause: Pause) -> float:
+        """``allow`` for a flow's ``Pause``, reported to whoever watches."""
+        seconds = self.allow(pause.seconds, pause.otherwise, pause.then)
+        if self.watch is not None:
+            self.watch.paused(pause, seconds)
+        return seconds
+
 
 def out_of_time(method: str, url: str) -> TransportError:
     """The operation's deadline passed before a request could be sent."""
@@ -100,8 +117,8 @@ class Run:
     """One request across its attempts: created per request, used by one driver."""
 
     __slots__ = (
-        "call", "deadline", "decided_on", "decision", "history", "key", "maybe_applied",
-        "policy", "response", "sent_at", "settings", "ticket", "url",
+        "call", "deadline", "decided_on", "decision", "held", "history", "key",
+        "maybe_applied", "policy", "response", "sent_at", "settings", "ticket", "url",
     )  # fmt: skip
 
     def __init__(
@@ -120,6 +137,7 @@ class Run:
         self.ticket: Ticket | None = None
         self.sent_at = 0.0
         self.response: httpx.Response | None = None  # the last, for its credentials
+        self.held = 0.0  # seconds the gate held this request
 
     # --- before an attempt --------------------------------------------------------
 
@@ -144,6 +162,8 @@ class Run:
         if verdict.refused:
             closure = gate.closure(self.key)
             raise self._refused(verdict.wait, closure, "which is past the call's deadline")
+        if verdict.wait:
+            _observe.held(self, verdict.wait)
         return verdict.wait
 
     def give_back(self) -> None:
@@ -162,18 +182,14 @@ class Run:
             status=status, method=self.call.method, url=self.url, retry_after=wait,
             explanation_key="cooldown",
         )  # fmt: skip
+        _observe.refused(self, error)
         return self._recorded(error)
 
     def timeout(self, base: httpx.Timeout) -> httpx.Timeout | None:
         """The attempt's timeouts: the client's, shortened to the time left before the
         deadline (None: use the client's)."""
-        remaining = self.deadline.left()
-        if remaining == math.inf or (
-            (base.read or math.inf) <= remaining
-            and (base.connect or math.inf) <= remaining
-            and (base.write or math.inf) <= remaining
-            and (base.pool or math.inf) <= remaining
-        ):
+        remaining = self.deadline.at - self.settings.clock()
+        if remaining >= self.settings.longest:
             return None
         remaining = max(remaining, 0.001)
         return httpx.Timeout(
@@ -214,11 +230,6 @@ class Run:
         error.__cause__ = exc
         return error
 
-    def heard(self, response: httpx.Response) -> None:
-        """Note the response of this attempt: the credentials its requests carried are
-        kept out of errors (looked up only when there is an error)."""
-        self.response = response
-
     @property
     def secrets(self) -> tuple[str, ...]:
         """The credentials the last attempt sent."""
@@ -242,6 +253,8 @@ class Run:
                 raise
         else:
             settings.gate.passed(self.key, settings.clock(), self.sent_at)
+            if self.deadline.watch is not None:
+                self.deadline.watch.answered(self, reply)
             return reply
         # Outside the handler, so that the first error is not kept as the context.
         return interpret(
@@ -300,6 +313,8 @@ class Run:
         error.attempts = attempt.number
         error.history = tuple(self.history)
         self.decision, self.decided_on = decision, error
+        if self.deadline.watch is not None:
+            self.deadline.watch.failed_attempt(self, attempt, error, decision)
         if decision.retry:
             log.info(
                 "retrying %s %s after %s in %.3f s (attempt %d of %d)",

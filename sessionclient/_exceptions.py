@@ -66,8 +66,10 @@ class SessionClientError(Exception):
     ``headers`` (of the response), ``message`` (the server's words, or ours),
     ``session`` (the current session when the body carried one), ``etag`` (its
     validator), ``retry_after`` (seconds the server asked to wait), ``attempts``,
-    ``history`` (one ``Attempt`` per attempt), ``request_id`` and ``details`` (a JSON
-    body that is not a session, such as a throttling report). ``handles``: for a
+    ``history`` (one ``Attempt`` per attempt), ``request_id`` (the service's
+    correlation id, MPSD's ``X-XblCorrelationId``: quote it to support), ``debug``
+    (Xbox Live's ``X-Xbl-Debug`` header, which names the reason of some refusals) and
+    ``details`` (a JSON body that is not a session, such as a throttling report). ``handles``: for a
     call that creates several handles (``invite``), the ones created before it failed.
     """
 
@@ -86,6 +88,7 @@ class SessionClientError(Exception):
         etag: ETag | None = None,
         retry_after: float | None = None,
         request_id: str | None = None,
+        debug: str | None = None,
         details: Any = None,
         explanation_key: str | None = None,
     ) -> None:
@@ -99,6 +102,7 @@ class SessionClientError(Exception):
         self.etag = etag
         self.retry_after = retry_after
         self.request_id = request_id
+        self.debug = debug
         self.details = details
         self.attempts = 1
         self.history: tuple[Attempt, ...] = ()
@@ -126,10 +130,10 @@ class SessionClientError(Exception):
         if self.method or self.url:
             text += " on " + " ".join(part for part in (self.method, self.url) if part)
         text += f": {self.message or self.explain()}"
-        if self.request_id:
-            text += f" (request id {self.request_id})"
         if self.attempts > 1:
             text += f" after {self.attempts} attempts"
+        if self.request_id:  # last, where support and a reader look for it
+            text += f" (request id {self.request_id})"
         return text
 
     def __repr__(self) -> str:

@@ -34,13 +34,16 @@ U = TypeVar("U")
 Flow = Generator[Call, Reply, T]
 
 
-@attrs.frozen
 class Step(Generic[T]):
     """A one-request operation: the call, and what its reply means. Drivers send the
-    call directly (no generator on the common path); flows use ``flow()``."""
+    call directly (no generator on the common path); flows use ``flow()``. (A plain
+    class: one is built per call.)"""
 
-    call: Call
-    finish: Callable[[Reply], T]
+    __slots__ = ("call", "finish")
+
+    def __init__(self, call: Call, finish: Callable[[Reply], T]) -> None:
+        self.call = call
+        self.finish = finish
 
     def flow(self) -> Flow[T]:
         """This step as a flow, to ``yield from`` in a longer one."""
@@ -265,7 +268,8 @@ def update(
                 return latest
             current = latest
             # Not worth it when the write after the pause could not end in time.
-            yield Pause(rand() * round_trip * min(2 ** len(conflicts), 16), gave_up, round_trip)
+            pause = rand() * round_trip * min(2 ** len(conflicts), 16)
+            yield Pause(pause, gave_up, round_trip, reason="conflict")
             continue
         return _write_result(call, reply)
     raise gave_up()

@@ -39,13 +39,15 @@ REPORT_MARGIN = 1.02
 widens the margin (up to ``MAX_MARGIN``), so that one late timer cannot start a chain."""
 MAX_MARGIN = 1.25
 
-PROBE_STEP = 0.7
-"""While learning with no 429 yet at the current pace, each release that succeeds
-shortens the spacing by this factor (the rate grows by ~43 %)."""
-CREEP_STEP = 0.995
-"""Once a pace was throttled, the spacing only creeps down, never below that pace."""
-BACK_OFF = 1.3
-"""A throttled answer while pacing at a learned rate lengthens the spacing by this."""
+PROBE_STEP = 0.6
+"""Learning a rate nobody reported, each release that succeeds shortens the spacing by
+this factor (the rate grows by two thirds) until a 429 says it went too far."""
+CREEP_STEP = 0.98
+"""After that first 429, the gate goes back to the last pace that worked and creeps
+from there towards the throttled one, by this factor per success."""
+FLOOR = 1.05
+"""A pace that was throttled, plus this, is a floor the spacing never goes below; a 429
+while creeping finds the limit, and the gate settles there."""
 
 
 @attrs.frozen
@@ -69,6 +71,8 @@ class _Bucket:
     closure: Closure
     since: float  # when the pace was last set: answers to calls sent before don't judge it
     floor: float = 0.0  # a learned spacing never goes below a pace that was throttled
+    worked: bool = False  # a call the current pace released has succeeded
+    tested: int = 0  # releases at the pace whose answer has not come yet
     queue: list[int] = attrs.Factory(list)  # tickets waiting, oldest first
     issued: int = 0
 
@@ -135,10 +139,13 @@ class Gate:
             recent = self._recent.setdefault(key, collections.deque(maxlen=256))
         recent.append(now)
         bucket = self._buckets.get(key)
-        if bucket is not None and not bucket.reported and sent_at > bucket.since:
+        if bucket is not None and sent_at > bucket.since:
             with self._lock:
-                step = PROBE_STEP if bucket.floor == 0.0 else CREEP_STEP
-                bucket.base = max(bucket.floor, bucket.base * step)
+                bucket.worked = True
+                if not bucket.reported and (bucket.tested > 0 or bucket.floor == 0.0):
+                    bucket.tested = max(bucket.tested - 1, 0)
+                    step = PROBE_STEP if bucket.floor == 0.0 else CREEP_STEP
+                    bucket.base = max(bucket.floor, bucket.base * step)
 
     def hold(
         self,
@@ -167,40 +174,58 @@ class Gate:
             bucket = self._buckets.get(key)
             if bucket is None:
                 reported = rate is not None
+                floor = 0.0
                 if rate is None:
                     window = max(retry_after, 0.001)
                     done = sum(1 for t in self._recent.get(key, ()) if t > now - window)
                     rate = window / max(done, 1)  # at first, the pace that just worked
+                    if done >= 5:
+                        # Enough calls went through to measure the pace: no probing
+                        # beyond it, only creeping (throttled calls may count).
+                        floor = rate / FLOOR**2
                 linger = min(max(retry_after, rate, 1.0), MAX_LINGER)
                 margin = REPORT_MARGIN if reported else 1.0
                 self._buckets[key] = _Bucket(
-                    until, -math.inf, rate, margin, reported, linger, closure, since=now
-                )
+                    until, -math.inf, rate, margin, reported, linger, closure, since=now,
+                    floor=floor,
+                )  # fmt: skip
                 return
             if sent_at > bucket.since:
                 # A call the gate released was throttled: that pace was too fast. (Calls
                 # sent before the gate knew only confirm what it knows.)
+                pacing = now >= bucket.until and bucket.worked
                 if rate is not None:
                     bucket.base, bucket.reported = rate, True
                 if bucket.reported:
                     bucket.margin = min(MAX_MARGIN, bucket.margin * 1.5 - 0.5)
+                elif bucket.floor == 0.0 and bucket.worked:
+                    # The probe went too far: back to the last pace that worked, and
+                    # creep from there; never again as fast as the one throttled.
+                    bucket.floor = bucket.base * FLOOR
+                    bucket.base = max(bucket.floor, bucket.base / PROBE_STEP)
                 else:
-                    bucket.floor = bucket.base * 1.05
-                    bucket.base *= BACK_OFF
+                    # Creeping (or nothing worked yet): this is about the limit.
+                    bucket.floor = bucket.base = max(bucket.floor, bucket.base) * FLOOR
                 bucket.since = now
+                if pacing:
+                    # Paced calls were getting through: one arrived a little early. The
+                    # throttled call waits its Retry-After; the others skip one release
+                    # (a limiter that counts throttled calls has one more to forget) at
+                    # the slower pace, instead of all stopping for the whole window.
+                    until = max(now, bucket.last) + 2 * bucket.spacing
             bucket.until = max(bucket.until, until)
             bucket.closure = closure
 
     # --- before a call --------------------------------------------------------------
 
     def admit(self, key: str, now: float, ticket: Ticket | None, deadline: float) -> Verdict:
-        """May a call go now? Callers queue in order once the gate is closed or pacing;
-        a waiter asks again with its ticket after each wait, and the gate re-plans
-        then (a later answer may have extended the window, or the pace changed).
-        Waits are at most half the time to the slot (at least one spacing), so that
-        a learned pace that grows is noticed. A wait past ``deadline`` is refused at
-        once when it is certain (the next release, or a reported pace); behind others
-        at a learned pace, the caller may wait until the deadline to be refused."""
+        """May a call go now? Once the gate is closed or pacing, callers queue; each
+        waiter sleeps until the next release, older ones waking a little earlier, and
+        asks again with its ticket: the first awake once the release is due goes (so a
+        waiter that oversleeps costs no slot), the others re-plan (a later answer may
+        have extended the window, or the pace changed). A wait past ``deadline`` is
+        refused at once when it is certain (the next release, or a reported pace);
+        behind others at a learned pace, the caller may wait until the deadline."""
         bucket = self._buckets.get(key)
         if bucket is None:  # the common case: no lock
             return GO
@@ -214,28 +239,45 @@ class Gate:
                     if now >= start + bucket.linger:
                         del self._buckets[key]  # nobody needed the pace for a while
                     else:
-                        bucket.last = now
+                        self._release(bucket, now, start)
                     return GO
                 ticket = Ticket(key, bucket.issued)
                 bucket.issued += 1
                 bucket.queue.append(ticket.number)
             elif ticket.number not in bucket.queue:
                 return GO  # the bucket was replaced meanwhile: its queue is gone
-            ahead = bucket.queue.index(ticket.number)
-            if ahead == 0 and now >= start:
-                bucket.queue.pop(0)
-                bucket.last = now
+            elif now >= start:  # a waiter awake once the release is due: it goes
+                bucket.queue.remove(ticket.number)
+                self._release(bucket, now, start)
                 return GO
-            slot = start + ahead * bucket.spacing
+            ahead = bucket.queue.index(ticket.number)
+            slot = start + ahead * bucket.spacing  # when its turn should come
             if now >= deadline or start >= deadline or (bucket.reported and slot >= deadline):
                 bucket.queue.remove(ticket.number)
                 return Verdict(slot - now, None, refused=True)
-            gap = slot - now
-            if gap <= 0:  # the waiter ahead is late: its release will set the next slot
-                gap = bucket.spacing
-            if not bucket.reported and gap > bucket.spacing:
-                gap = max(bucket.spacing, gap / 2)  # wake to notice a pace that grew
-            return Verdict(min(gap, deadline - now), ticket)
+            # The first few in the queue wake for the next release, the older a little
+            # earlier, and the first awake takes it (one that oversleeps costs no slot);
+            # the others sleep until about their turn (half that at a learned pace, which
+            # may grow), so that a long queue costs few wake-ups.
+            awake = 2 if bucket.reported else 8
+            wait = start - now + min(ahead, awake) * bucket.spacing / (4 * awake)
+            if ahead >= awake:
+                ahead_of_turn = (ahead - awake + 1) * bucket.spacing
+                wait += ahead_of_turn if bucket.reported else ahead_of_turn / 2
+            return Verdict(max(min(wait, deadline - now), 0.0005), ticket)
+
+    @staticmethod
+    def _release(bucket: _Bucket, now: float, due: float) -> None:
+        # A release within a little of the pace tests it: only such a success may
+        # make a learned pace faster (slow releases prove nothing about the limit).
+        if now - bucket.last <= bucket.spacing * 1.2:
+            bucket.tested += 1
+        # A reported rate counts calls per period (MPSD's windows): a waiter that woke
+        # a little late does not push every later release back, or timer lateness would
+        # add up at a few ms apart. A learned pace may be a limiter that times each
+        # request (nginx): there, no two releases are closer than the pace.
+        absorbed = bucket.spacing / 2 if bucket.reported else 0.0
+        bucket.last = max(due, now - absorbed)
 
     def give_back(self, ticket: Ticket) -> None:
         """A waiter left without sending (cancelled, failed): its place is free."""

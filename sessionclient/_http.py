@@ -32,7 +32,13 @@ _DATE_FORMS = (
     ),
 )
 _DELTA = re.compile(r"-?\d{1,30}(?:\.\d{0,30})?")
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-ms-request-id", "ms-cv", "x-correlation-id")
+# MPSD's own first: the id its support asks for.
+REQUEST_ID_HEADERS = (
+    "x-xblcorrelationid", "x-request-id", "request-id", "x-ms-request-id", "ms-cv",
+    "x-correlation-id",
+)  # fmt: skip
+DEBUG_HEADER = "x-xbl-debug"
+"""Xbox Live's debug header: on some refusals, the reason in the service's words."""
 
 
 def check_base_url(base_url: object) -> str:
@@ -136,11 +142,17 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
 
 def request_id(headers: httpx.Headers) -> str | None:
     """The server's request or correlation id, when it sent one."""
-    for name in _REQUEST_ID_HEADERS:
+    for name in REQUEST_ID_HEADERS:
         value: str | None = headers.get(name)
         if value:
             return value[:200]
     return None
+
+
+def debug_reason(headers: httpx.Headers) -> str | None:
+    """The service's debug header (``X-Xbl-Debug``), when it sent one."""
+    value: str | None = headers.get(DEBUG_HEADER)
+    return value[:500] if value else None
 
 
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<!--.*?-->|<[^>]*>", re.IGNORECASE | re.DOTALL)

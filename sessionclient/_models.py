@@ -20,13 +20,16 @@ class Session:
     """A session as the service returned it.
 
     ``document`` is the whole JSON object; ``etag`` its validator for ``If-Match``
-    (``None`` only when a server left the header out); ``created`` is True on 201.
+    (``None`` only when a server left the header out); ``created`` is True on 201;
+    ``request_id`` is the service's correlation id for the response that carried it
+    (MPSD's ``X-XblCorrelationId``), not part of the session: equality ignores it.
     """
 
     ref: SessionRef
     etag: ETag | None
     document: Document = attrs.field(repr=False, hash=False)
     created: bool = False
+    request_id: str | None = attrs.field(default=None, eq=False, repr=False)
 
     # The typed view is built on each access, never in __init__: a call that does not
     # read it does not pay for it. Wrong types raise MalformedResponseError when read.

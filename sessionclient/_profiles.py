@@ -107,6 +107,9 @@ class Profile:
     write is not repeated after it (a 429, or a 503 that names a time, says the
     service did not do the work)."""
     _by_status: dict[int, tuple[Row, ...]] = attrs.field(init=False, repr=False, eq=False)
+    _chosen: dict[tuple[int, str, Target, Media], Row | None] = attrs.field(
+        init=False, repr=False, eq=False
+    )
 
     def __attrs_post_init__(self) -> None:
         index: dict[int, tuple[Row, ...]] = {}
@@ -114,6 +117,9 @@ class Profile:
         for row in sorted(self.rows, key=lambda r: r.target is None):
             index[row.status] = (*index.get(row.status, ()), row)
         object.__setattr__(self, "_by_status", index)
+        # The choice for a status whose rows need neither the body nor the request's
+        # headers depends on four values: made once, then looked up.
+        object.__setattr__(self, "_chosen", {})
 
     def select(
         self,
@@ -129,7 +135,18 @@ class Profile:
         else the first that applies with the same media; else the first that applies
         at all (a text row also stands for HTML and the like). Rows about the call's
         target come before rows about any target."""
-        rows = [r for r in self._by_status.get(status, ()) if r.applies(method, target)]
+        key = (status, method, target, media)
+        try:
+            return self._chosen[key]
+        except KeyError:
+            pass
+        candidates = self._by_status.get(status, ())
+        rows = [r for r in candidates if r.applies(method, target)]
+        if not any(r.condition or r.pattern for r in candidates):
+            chosen = next((r for r in rows if r.media is media), rows[0] if rows else None)
+            if len(self._chosen) < 4096:  # bounded: methods are the caller's strings
+                self._chosen[key] = chosen
+            return chosen
         if len(rows) > 1 and any(r.condition for r in rows):
             names = {name.lower() for name, _ in sent}
             # RFC 9110 section 13.2.2: If-Match is evaluated first, then the others.

@@ -100,6 +100,8 @@ def error(exc: SessionClientError, secrets: Iterable[str]) -> SessionClientError
     exc.headers = headers(exc.headers, secrets)
     if exc.request_id is not None:
         exc.request_id = text(exc.request_id, secrets)
+    if exc.debug is not None:
+        exc.debug = text(exc.debug, secrets)
     exc.details = _deep(exc.details, secrets)
     if exc.session is not None:
         exc.session = attrs.evolve(exc.session, document=_deep(exc.session.document, secrets))

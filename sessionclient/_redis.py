@@ -67,6 +67,7 @@ RECENT = 300.0
 window: no estimate looks further back)."""
 
 _SCRIPT = """
+-- The in-process gate's decisions (sessionclient/_gate.py, Gate), on state kept here.
 -- KEYS: 1 the bucket (hash), 2 its queue, 3 its waiters' leases, 4 recent successes.
 -- ARGV: 1 the operation, 2 the shared time ('' = Redis's TIME), then the operation's.
 if redis.replicate_commands then redis.replicate_commands() end
@@ -84,22 +85,24 @@ local function f(x) return string.format('%.17g', x) end
 
 local function load()
   local v = redis.call('HMGET', G, 'till', 'last', 'base', 'margin', 'reported', 'linger',
-    'since', 'floor', 'gen', 'kind', 'status', 'method', 'url')
+    'since', 'floor', 'worked', 'tested', 'gen', 'kind', 'status', 'method', 'url')
   if not v[1] then return nil end
   return {till = tonumber(v[1]), last = tonumber(v[2]), base = tonumber(v[3]),
     margin = tonumber(v[4]), reported = v[5] == '1', linger = tonumber(v[6]),
-    since = tonumber(v[7]), floor = tonumber(v[8]), gen = v[9],
-    closure = {v[10], v[11], v[12], v[13]}}
+    since = tonumber(v[7]), floor = tonumber(v[8]), worked = v[9] == '1',
+    tested = tonumber(v[10]), gen = v[11], closure = {v[12], v[13], v[14], v[15]}}
 end
 
 local function save(b)
   redis.call('HSET', G, 'till', f(b.till), 'last', f(b.last), 'base', f(b.base),
     'margin', f(b.margin), 'reported', b.reported and '1' or '0', 'linger', f(b.linger),
-    'since', f(b.since), 'floor', f(b.floor), 'gen', b.gen, 'kind', b.closure[1],
-    'status', b.closure[2], 'method', b.closure[3], 'url', b.closure[4])
+    'since', f(b.since), 'floor', f(b.floor), 'worked', b.worked and '1' or '0',
+    'tested', b.tested, 'gen', b.gen, 'kind', b.closure[1], 'status', b.closure[2],
+    'method', b.closure[3], 'url', b.closure[4])
 end
 
-local function start_of(b) return math.max(b.till, b.last + b.base * b.margin) end
+local function spacing_of(b) return b.base * b.margin end
+local function start_of(b) return math.max(b.till, b.last + spacing_of(b)) end
 
 -- Waiters that did not come back in time (their process died) lose their place.
 local function purge()
@@ -139,46 +142,62 @@ local function current()
   return b
 end
 
+-- Gate._release: a release near the pace tests it; a reported rate absorbs up to half
+-- a spacing of lateness, a learned one keeps every two releases a spacing apart.
+local function release(b, due)
+  local spacing = spacing_of(b)
+  if now - b.last <= spacing * 1.2 then
+    b.tested = b.tested + 1
+  end
+  local absorbed = 0
+  if b.reported then absorbed = spacing / 2 end
+  b.last = math.max(due, now - absorbed)
+  redis.call('HSET', G, 'last', f(b.last), 'tested', b.tested)
+  expire(b)
+end
+
+local function leave(member)
+  redis.call('ZREM', Q, member)
+  redis.call('ZREM', L, member)
+end
+
 if op == 'admit' then
   local b = current()
   if not b then return {'go'} end
   local member = ARGV[3]
   local deadline = math.huge
   if ARGV[4] ~= 'inf' then deadline = now + tonumber(ARGV[4]) end
-  local spacing = b.base * b.margin
+  local spacing = spacing_of(b)
   local start = start_of(b)
   if member == '' then
     if redis.call('ZCARD', Q) == 0 and now >= start then
-      redis.call('HSET', G, 'last', f(now))
-      b.last = now
-      expire(b)
+      release(b, start)  -- (a bucket past its linger lapsed in current())
       return {'go'}
     end
-    local number = redis.call('HINCRBY', G, 'issued', 1)
+    local number = redis.call('HINCRBY', G, 'issued', 1) - 1
     member = b.gen .. ':' .. number
     redis.call('ZADD', Q, number, member)
   elseif not redis.call('ZSCORE', Q, member) then
     return {'go'}  -- the bucket was replaced meanwhile, or the lease ran out
-  end
-  local ahead = redis.call('ZRANK', Q, member)
-  if ahead == 0 and now >= start then
-    redis.call('ZREM', Q, member)
-    redis.call('ZREM', L, member)
-    redis.call('HSET', G, 'last', f(now))
-    b.last = now
-    expire(b)
+  elseif now >= start then  -- a waiter awake once the release is due: it goes
+    leave(member)
+    release(b, start)
     return {'go'}
   end
+  local ahead = redis.call('ZRANK', Q, member)
   local slot = start + ahead * spacing
   if now >= deadline or start >= deadline or (b.reported and slot >= deadline) then
-    redis.call('ZREM', Q, member)
-    redis.call('ZREM', L, member)
+    leave(member)
     return {'refused', f(slot - now)}
   end
-  local gap = slot - now
-  if gap <= 0 then gap = spacing end  -- the waiter ahead is late
-  if not b.reported and gap > spacing then gap = math.max(spacing, gap / 2) end
-  local wait = math.min(gap, deadline - now)
+  local awake = 8
+  if b.reported then awake = 2 end
+  local wait = start - now + math.min(ahead, awake) * spacing / (4 * awake)
+  if ahead >= awake then
+    local ahead_of_turn = (ahead - awake + 1) * spacing
+    if b.reported then wait = wait + ahead_of_turn else wait = wait + ahead_of_turn / 2 end
+  end
+  wait = math.max(math.min(wait, deadline - now), 0.0005)
   redis.call('ZADD', L, f(now + wait + tonumber(ARGV[5])), member)
   expire(b)
   return {'wait', f(wait), member}
@@ -188,11 +207,15 @@ elseif op == 'passed' then
   redis.call('LTRIM', R, -256, -1)
   redis.call('PEXPIRE', R, math.ceil(tonumber(ARGV[6]) * 1000))
   local b = current()
-  if b and not b.reported and sent_at > b.since then
-    local step = tonumber(ARGV[5])
-    if b.floor == 0 then step = tonumber(ARGV[4]) end
-    b.base = math.max(b.floor, b.base * step)
-    redis.call('HSET', G, 'base', f(b.base))
+  if b and sent_at > b.since then
+    b.worked = true
+    if not b.reported and (b.tested > 0 or b.floor == 0) then
+      b.tested = math.max(b.tested - 1, 0)
+      local step = tonumber(ARGV[5])
+      if b.floor == 0 then step = tonumber(ARGV[4]) end
+      b.base = math.max(b.floor, b.base * step)
+    end
+    redis.call('HSET', G, 'worked', '1', 'tested', b.tested, 'base', f(b.base))
     expire(b)
   end
   return nil
@@ -204,10 +227,12 @@ elseif op == 'hold' then
   local sent_at = now - tonumber(ARGV[6])
   local closure = {ARGV[7], ARGV[8], ARGV[9], ARGV[10]}
   local report_margin, max_margin = tonumber(ARGV[11]), tonumber(ARGV[12])
-  local back_off, max_linger = tonumber(ARGV[13]), tonumber(ARGV[14])
+  local probe_step, floor_step = tonumber(ARGV[13]), tonumber(ARGV[14])
+  local max_linger = tonumber(ARGV[15])
   local b = current()
   if not b then
     local reported = rate ~= nil
+    local floor = 0
     if not reported then
       local window = math.max(retry_after, 0.001)
       local done = 0
@@ -215,27 +240,33 @@ elseif op == 'hold' then
         if tonumber(t) > now - window then done = done + 1 end
       end
       rate = window / math.max(done, 1)
+      if done >= 5 then floor = rate / floor_step ^ 2 end
     end
     local margin = 1.0
     if reported then margin = report_margin end
     b = {till = till, last = -1e300, base = rate, margin = margin, reported = reported,
       linger = math.min(math.max(retry_after, rate, 1.0), max_linger), since = now,
-      floor = 0, gen = f(now), closure = closure}
+      floor = floor, worked = false, tested = 0, gen = f(now), closure = closure}
     redis.call('DEL', Q, L)
     redis.call('HSET', G, 'issued', 0)
   else
     if sent_at > b.since then
+      local pacing = now >= b.till and b.worked
       if rate then
         b.base = rate
         b.reported = true
       end
       if b.reported then
         b.margin = math.min(max_margin, b.margin * 1.5 - 0.5)
+      elseif b.floor == 0 and b.worked then
+        b.floor = b.base * floor_step
+        b.base = math.max(b.floor, b.base / probe_step)
       else
-        b.floor = b.base * 1.05
-        b.base = b.base * back_off
+        b.floor = math.max(b.floor, b.base) * floor_step
+        b.base = b.floor
       end
       b.since = now
+      if pacing then till = math.max(now, b.last) + 2 * spacing_of(b) end
     end
     b.till = math.max(b.till, till)
     b.closure = closure
@@ -244,8 +275,7 @@ elseif op == 'hold' then
   expire(b)
   return nil
 elseif op == 'give_back' then
-  redis.call('ZREM', Q, ARGV[3])
-  redis.call('ZREM', L, ARGV[3])
+  leave(ARGV[3])
   return nil
 elseif op == 'window' then
   local b = current()
@@ -258,7 +288,7 @@ elseif op == 'closure' then
 elseif op == 'spacing' then
   local b = current()
   if not b then return {} end
-  return {f(b.base * b.margin)}
+  return {f(spacing_of(b))}
 end
 return redis.error_reply('unknown operation ' .. op)
 """
@@ -485,8 +515,8 @@ class RedisGate:
             "hold", key, _none, repr(retry_after), repr(until),
             "" if rate is None else repr(rate), repr(now - sent_at),
             closure.kind.__name__, str(closure.status), closure.method, closure.url,
-            repr(_gate.REPORT_MARGIN), repr(_gate.MAX_MARGIN), repr(_gate.BACK_OFF),
-            repr(_gate.MAX_LINGER),
+            repr(_gate.REPORT_MARGIN), repr(_gate.MAX_MARGIN), repr(_gate.PROBE_STEP),
+            repr(_gate.FLOOR), repr(_gate.MAX_LINGER),
         )  # fmt: skip
 
     def admit(self, key: str, now: float, ticket: Ticket | None, deadline: float) -> Verdict:

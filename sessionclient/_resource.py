@@ -257,7 +257,7 @@ def poll_task(
             raise TaskFailedError(message or "the task failed", task=document, method="GET",
                                   url=path)  # fmt: skip
         step = retry_after if retry_after is not None else wait
-        now = yield Pause(step, timed_out)
+        now = yield Pause(step, timed_out, reason="poll")
         try:
             last = yield plan_resource("GET", path, params=params)
         except TransportError:

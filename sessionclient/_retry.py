@@ -76,6 +76,8 @@ class RetryPolicy:
       ``"off"`` (no gate; a retried call waits its Retry-After plus up to a quarter
       more, so that callers throttled together do not return together).
     - ``on_retry``: called with each ``Attempt`` that is about to be retried.
+    - ``on_attempt``: called with every ``Attempt`` once it ended, the last and a
+      successful one included (``cause`` is then the status, ``wait`` 0.0).
 
     What is retried: throttling (429, and 503 with a usable Retry-After) whatever the
     method; 500/502/504, a 503 without Retry-After and transport failures after
@@ -92,6 +94,7 @@ class RetryPolicy:
     retry_after_max: float | None = attrs.field(default=None, validator=_positive)
     throttle: ThrottleMode = attrs.field(default="wait", validator=v.in_(("wait", "fail", "off")))
     on_retry: Callable[[Attempt], object] | None = attrs.field(default=None, eq=False, repr=False)
+    on_attempt: Callable[[Attempt], object] | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
     def never(cls) -> RetryPolicy:

@@ -107,6 +107,16 @@ def service() -> Iterator[Emulator]:
         router.route(host=host).mock(side_effect=answer)
         router.route().pass_through()
         yield emulator
+    _reset_tracing()
+
+
+def _reset_tracing() -> None:
+    """A block may set OpenTelemetry's global tracer provider, which a process sets only
+    once: undone, as OpenTelemetry's own test utilities do, so later tests trace nothing."""
+    trace = sys.modules.get("opentelemetry.trace")
+    if trace is not None:
+        trace._TRACER_PROVIDER = None  # type: ignore[attr-defined]
+        trace._TRACER_PROVIDER_SET_ONCE._done = False  # type: ignore[attr-defined]
 
 
 def fixtures() -> dict[str, Any]:

@@ -1,0 +1,160 @@
+"""The benchmark harness still imports and its pure parts still work: the nginx
+configuration it renders, the access log it parses, the true minimums it divides by,
+the table rows it prints. Nothing here times anything (CI does not run benchmarks)."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import sessionclient as sc
+from benchmarks import __main__ as cli
+from benchmarks import nginx_throttle
+from benchmarks._common import (
+    AUTH,
+    Result,
+    environment,
+    fast_server,
+    leaky_bucket_minimum,
+    session_ref,
+    sliding_window_minimum,
+)
+
+
+@pytest.mark.parametrize("name", cli.NAMES)
+def test_every_benchmark_module_imports_and_has_run(name: str) -> None:
+    module = importlib.import_module(f"benchmarks.{name}")
+    assert callable(module.run)
+
+
+def _render(key: str, port: int = 18080, prefix: str = "/tmp/bench-x") -> str:
+    return nginx_throttle.render_config(
+        nginx_throttle.TEMPLATE.read_text(),
+        prefix=prefix,
+        port=port,
+        variant=nginx_throttle.VARIANTS[key],
+    )
+
+
+def test_nginx_config_429_with_retry_after_only() -> None:
+    conf = _render("a")
+    assert "{{" not in conf
+    assert "listen 127.0.0.1:18080;" in conf
+    assert "limit_req_zone $binary_remote_addr zone=bench:1m rate=10r/s;" in conf
+    assert "limit_req_status 429;" in conf
+    assert '429 "1";' in conf  # Retry-After: 1 on the 429 only
+    assert "error_page 4" not in conf
+    assert "error_page 5" not in conf
+    assert "access_log /tmp/bench-x/access.log bench;" in conf
+
+
+def test_nginx_config_report_variant_serves_the_report_on_429() -> None:
+    conf = _render("b")
+    assert "error_page 429 /throttled.json;" in conf
+    assert '429 "1";' in conf
+    assert nginx_throttle.REPORT == {
+        "currentRequests": 11,
+        "maxRequests": 10,
+        "periodInSeconds": 1,
+        "limitType": "Rate",
+    }
+
+
+def test_nginx_config_503_without_retry_after() -> None:
+    conf = _render("c")
+    assert "limit_req_status 503;" in conf
+    assert '503 "";' in conf  # an empty value: add_header sends no Retry-After
+    assert "error_page 4" not in conf
+    assert "error_page 5" not in conf
+
+
+def test_nginx_config_refuses_an_unfilled_placeholder() -> None:
+    with pytest.raises(ValueError, match="unfilled placeholder"):
+        nginx_throttle.render_config(
+            "listen {{port}}; {{unknown}}",
+            prefix="/p",
+            port=1,
+            variant=nginx_throttle.VARIANTS["a"],
+        )
+
+
+@pytest.mark.skipif(nginx_throttle.nginx_binary() is None, reason="nginx is not installed")
+@pytest.mark.parametrize("key", sorted(nginx_throttle.VARIANTS))
+def test_nginx_accepts_the_rendered_config(key: str, tmp_path: Path) -> None:
+    binary = nginx_throttle.nginx_binary()
+    assert binary is not None
+    (tmp_path / "www").mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(_render(key, prefix=str(tmp_path)))
+    check = subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stderr
+
+
+def test_access_log_parsing_counts_statuses_and_skips_junk() -> None:
+    log = (
+        "1795614305.555 200 GET /serviceconfigs/x/sessiontemplates/lobby/sessions/y\n"
+        "1795614305.556 429 GET /serviceconfigs/x/sessiontemplates/lobby/sessions/y\n"
+        "\n"
+        "garbage\n"
+        "1795614305.557 429 GET /serviceconfigs/x/sessiontemplates/lobby/sessions/y\n"
+        "1795614305.601 503 GET /serviceconfigs/x/sessiontemplates/lobby/sessions/y\n"
+    )
+    statuses = nginx_throttle.parse_access_log(log)
+    assert statuses == {200: 1, 429: 2, 503: 1}
+
+
+def test_true_minimum_counts_the_burst_admitted_at_t0() -> None:
+    # 600 calls, 30 per 0.15 s: 20 bursts, the first at t=0, so 19 windows (not N/R = 3 s).
+    assert sliding_window_minimum(600, [(30, 0.15), (100_000, 3.0)]) == pytest.approx(2.85)
+    # A second, tighter window binds: 4 per 1 s and 6 per 10 s.
+    assert sliding_window_minimum(7, [(4, 1.0), (6, 10.0)]) == pytest.approx(10.0)
+    assert sliding_window_minimum(1, [(30, 0.15)]) == 0.0
+    # nginx, no burst: the first call at once, then one per 100 ms.
+    assert leaky_bucket_minimum(200, 10) == pytest.approx(19.9)
+    assert leaky_bucket_minimum(200, 10, burst=5) == pytest.approx(19.4)
+
+
+def test_a_row_is_met_only_by_its_median_and_shows_the_spread() -> None:
+    row = Result.of("overhead", "case", [1.05, 1.20, 1.30], "x raw", target="<= 1.1", met=False)
+    assert row.value == pytest.approx(1.20)
+    assert "1.200 [1.050-1.300] x raw" in row.row()
+    assert "| MISSED |" in row.row()
+    assert Result("b", "c", float("nan"), "x", note="not run").figure() == "n/a"
+
+
+def test_environment_names_the_http_stack() -> None:
+    machine = environment()
+    for name in ("python", "cpus", "httpx", "httpcore", "anyio", "sniffio", "nginx"):
+        assert name in machine
+
+
+def test_repeat_must_be_positive() -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--repeat", "0"])
+    assert exited.value.code == 2
+
+
+def test_the_fast_server_answers_a_session_the_sdk_reads() -> None:
+    with fast_server() as url, sc.SessionClient(url, auth=AUTH) as client:
+        session = client.get(session_ref("smoke"))
+    assert isinstance(session, sc.Session)
+    assert session.custom_properties == {"map": "harbor", "round": 3}
+    assert str(session.etag) == '"0000000000000001"'
+
+
+def test_without_nginx_the_rows_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(nginx_throttle, "nginx_binary", lambda: None)
+    rows = list(nginx_throttle.run(quick=False))
+    assert len(rows) == 3 * 2 * 3 * 2  # variants x concurrencies x contenders x sync/async
+    for row in rows:
+        assert row.figure() == "n/a"
+        assert "nginx not installed" in row.row()
+        assert row.met is None
