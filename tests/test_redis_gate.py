@@ -105,24 +105,36 @@ CLOSURES = {
     503: Closure(sc.ServiceUnavailableError, 503, "PUT", BASE + "/b"),
 }
 EIGHTHS = st.integers(0, 16).map(lambda n: n / 8)  # exact in binary: no rounding apart
+STEPS = st.integers(0, 8).map(lambda n: n / 32)  # within a pace: releases, tested or late
+ADVANCE = st.tuples(st.just("advance"), EIGHTHS | STEPS)
+AGAIN = st.tuples(st.just("again"), st.integers(0, 15))  # a waiter wakes
+PASSED = st.tuples(st.just("passed"), EIGHTHS | STEPS, st.integers(1, 6))  # ago, how many
+DUE = st.tuples(st.just("due"), STEPS)  # to the next release, and that much late
 OPERATIONS = st.lists(
-    st.one_of(
-        st.tuples(st.just("advance"), EIGHTHS),
+    st.one_of(  # repeated: drawn more often (time passes, waiters wake, calls succeed)
+        ADVANCE,
+        ADVANCE,
         st.tuples(st.just("admit"), st.none() | st.integers(0, 80).map(lambda n: n / 8)),
-        st.tuples(st.just("again"), st.integers(0, 7)),
-        st.tuples(st.just("give_back"), st.integers(0, 7)),
-        st.tuples(st.just("passed"), EIGHTHS),
+        AGAIN,
+        AGAIN,
+        AGAIN,
+        st.tuples(st.just("give_back"), st.integers(0, 15)),
+        PASSED,
+        PASSED,
+        DUE,
+        DUE,
         st.tuples(
             st.just("hold"),
-            st.integers(1, 200).map(lambda n: n / 8),  # retry_after
-            st.sampled_from([None, 0.25, 0.5, 2.0]),  # reported rate
-            st.sampled_from([429, 503]),
-            EIGHTHS,  # sent that long ago
-            st.sampled_from([None, 4.0]),  # cap
+            st.integers(1, 24).map(lambda n: n / 8),  # retry_after: windows time can pass
+            st.sampled_from([None, None, 0.25, 0.5, 2.0]),  # reported rate
+            st.sampled_from([429, 429, 503]),
+            EIGHTHS | STEPS,  # sent that long ago
+            st.sampled_from([None, 1.0]),  # cap
         ),
         st.tuples(st.just("window")),
     ),
-    max_size=40,
+    min_size=20,
+    max_size=100,
 )
 
 
@@ -160,31 +172,39 @@ def test_redis_decides_as_the_in_process_gate(
             now = clock()
             _forget_if_lapsed(local, key, now)
             what = operation[0]
+
+            def admit(waiter: int | None, deadline: float = math.inf) -> None:
+                """A caller arrives (``waiter`` None), or that waiter wakes."""
+                mine_ticket = their_ticket = None
+                if waiter is not None:
+                    mine_ticket, their_ticket, deadline = waiters.pop(waiter)
+                mine = local.admit(key, clock(), mine_ticket, deadline)
+                theirs = shared.admit(key, clock(), their_ticket, deadline)
+                _same(mine, theirs)
+                if mine.ticket is not None and theirs.ticket is not None:
+                    waiters.append((mine.ticket, theirs.ticket, deadline))
+
             if what == "advance":
                 clock.now += operation[1]
+            elif what == "due" and key in local._buckets:
+                # The next release comes (that much late): the oldest waiter wakes for
+                # it, or a caller arrives.
+                bucket = local._buckets[key]
+                start = max(bucket.until, bucket.last + bucket.spacing)
+                clock.now = max(now, start + operation[1])
+                admit(0 if waiters else None)
             elif what == "admit":
-                deadline = math.inf if operation[1] is None else now + operation[1]
-                mine, theirs = (
-                    local.admit(key, now, None, deadline),
-                    shared.admit(key, now, None, deadline),
-                )
-                _same(mine, theirs)
-                if mine.ticket is not None and theirs.ticket is not None:
-                    waiters.append((mine.ticket, theirs.ticket, deadline))
-            elif what in ("again", "give_back") and waiters:
-                mine_ticket, their_ticket, deadline = waiters.pop(operation[1] % len(waiters))
-                if what == "give_back":
-                    local.give_back(mine_ticket)
-                    shared.give_back(their_ticket)
-                    continue
-                mine = local.admit(key, now, mine_ticket, deadline)
-                theirs = shared.admit(key, now, their_ticket, deadline)
-                _same(mine, theirs)
-                if mine.ticket is not None and theirs.ticket is not None:
-                    waiters.append((mine.ticket, theirs.ticket, deadline))
+                admit(None, math.inf if operation[1] is None else now + operation[1])
+            elif what == "again" and waiters:
+                admit(operation[1] % len(waiters))
+            elif what == "give_back" and waiters:
+                mine_ticket, their_ticket, _ = waiters.pop(operation[1] % len(waiters))
+                local.give_back(mine_ticket)
+                shared.give_back(their_ticket)
             elif what == "passed":
-                local.passed(key, now, now - operation[1])
-                shared.passed(key, now, now - operation[1])
+                for _ in range(operation[2]):
+                    local.passed(key, now, now - operation[1])
+                    shared.passed(key, now, now - operation[1])
             elif what == "hold":
                 _, retry_after, rate, status, ago, cap = operation
                 for gate in (local, shared):
