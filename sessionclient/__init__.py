@@ -67,6 +67,7 @@ from ._profiles import (
     Row,
     Target,
 )
+from ._redis import RedisGate
 from ._ref import SessionRef
 from ._resource import AsyncResourceClient, AsyncTask, ResourceClient, Task
 from ._retry import RetryPolicy, ThrottleMode
@@ -127,6 +128,7 @@ __all__ = [
     "PartialContent",
     "PreconditionFailedError",
     "Profile",
+    "RedisGate",
     "RelatedInfo",
     "Resource",
     "ResourceClient",

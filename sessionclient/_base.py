@@ -22,10 +22,12 @@ import httpx
 import tenacity
 
 from ._auth import TokenProvider, to_auth
+from ._backend import GateBackend, identity
 from ._core import Call, Pause, Reply, check_header
 from ._engine import Deadline, Run, Settings, preloaded_body
 from ._exceptions import SessionClientError
 from ._flows import Done, Step, resume
+from ._gate import Gate
 from ._http import check_base_url
 from ._observe import watching
 from ._profiles import Profile
@@ -88,6 +90,7 @@ class Options:
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     verify: Verify = True
     insecure_skip_tls_verify: bool = False
+    gate: GateBackend | None = None
 
     def __attrs_post_init__(self) -> None:
         check_base_url(self.base_url)
@@ -97,6 +100,10 @@ class Options:
             raise TypeError(f"retry must be a RetryPolicy, not {type(self.retry).__name__}")
         if not callable(self.clock):
             raise TypeError("clock must be a callable returning seconds")
+        if self.gate is not None and not isinstance(self.gate, GateBackend):
+            raise TypeError(
+                f"gate must be a gate backend (RedisGate), not {type(self.gate).__name__}"
+            )
         size = self.max_body_size
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError("max_body_size must be a positive number of bytes")
@@ -122,7 +129,8 @@ class _BaseClient:
         self._clock = options.clock
         self._settings = Settings(
             base_url, profile, self._policy, options.timeout, options.max_body_size,
-            options.clock, bucket=httpx.URL(base_url).host, bounded=bounded,
+            options.clock, gate=options.gate if options.gate is not None else Gate(),
+            bucket=httpx.URL(base_url).host + identity(options.auth), bounded=bounded,
         )  # fmt: skip
         flow, fixed = to_auth(options.auth)
         merged = {

@@ -17,6 +17,7 @@ import httpx
 from . import _directory as directory
 from . import _flows as flows
 from ._auth import TokenProvider
+from ._backend import GateBackend
 from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, Options, SyncClient
 from ._etag import ETag
 from ._models import Accepted, Element, NotModified, Session
@@ -46,7 +47,9 @@ class SessionClient(SyncClient):
     Authorization value``, see ``XBLToken``) or None; ``retry`` the default
     ``RetryPolicy`` (each call may override it); ``transport`` any httpx transport
     (respx, the emulator's). ``clock`` and ``sleep`` are injectable so tests never
-    wait. Use as a context manager, or call ``close()``.
+    wait. ``gate`` is where the cool-down gate keeps its state (default: in this
+    client; ``RedisGate`` shares it with every client of a fleet). Use as a context
+    manager, or call ``close()``.
     """
 
     def __init__(
@@ -65,11 +68,12 @@ class SessionClient(SyncClient):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         verify: ssl.SSLContext | str | Literal[True] = True,
         insecure_skip_tls_verify: bool = False,
+        gate: GateBackend | None = None,
     ) -> None:
         options = Options(
             base_url=base_url, auth=auth, retry=retry, timeout=timeout, limits=limits,
             headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
-            insecure_skip_tls_verify=insecure_skip_tls_verify,
+            insecure_skip_tls_verify=insecure_skip_tls_verify, gate=gate,
         )  # fmt: skip
         super().__init__(
             options, profile=MPSD, headers=_headers(contract_version), transport=transport,
@@ -394,11 +398,12 @@ class AsyncSessionClient(AsyncClient):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         verify: ssl.SSLContext | str | Literal[True] = True,
         insecure_skip_tls_verify: bool = False,
+        gate: GateBackend | None = None,
     ) -> None:
         options = Options(
             base_url=base_url, auth=auth, retry=retry, timeout=timeout, limits=limits,
             headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
-            insecure_skip_tls_verify=insecure_skip_tls_verify,
+            insecure_skip_tls_verify=insecure_skip_tls_verify, gate=gate,
         )  # fmt: skip
         super().__init__(
             options, profile=MPSD, headers=_headers(contract_version), transport=transport,

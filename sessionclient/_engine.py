@@ -22,6 +22,7 @@ import httpx
 import tenacity
 
 from . import _observe, _redact
+from ._backend import GateBackend
 from ._core import Call, Pause, Reply, interpret
 from ._exceptions import (
     AmbiguousWriteError,
@@ -57,9 +58,10 @@ class Settings:
     timeout: httpx.Timeout
     max_body_size: int
     clock: Callable[[], float]
-    gate: Gate = attrs.field(factory=Gate, eq=False)
+    gate: GateBackend = attrs.field(factory=Gate, eq=False)
     bucket: str = ""
-    """The gate's key for this client's calls (its host); a call may add its own."""
+    """The gate's key for this client's calls (its host and identity, see
+    ``_backend.identity``); a call may add its own."""
     wallclock: Callable[[], float] = time.time
     bounded: bool = False
     """Whether the transport is the SDK's own, whose sockets end by the deadline."""

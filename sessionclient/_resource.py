@@ -21,6 +21,7 @@ import attrs
 import httpx
 
 from ._auth import TokenProvider
+from ._backend import GateBackend
 from ._base import DEFAULT_MAX_BODY_SIZE, DEFAULT_TIMEOUT, AsyncClient, Options, SyncClient
 from ._core import SAFE_METHODS, Call, Pause, Reply, check_header, conditions, encode_json
 from ._etag import ETag
@@ -340,11 +341,12 @@ class ResourceClient(SyncClient):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         verify: ssl.SSLContext | str | Literal[True] = True,
         insecure_skip_tls_verify: bool = False,
+        gate: GateBackend | None = None,
     ) -> None:
         options = Options(
             base_url=base_url, auth=auth, retry=retry, timeout=timeout, limits=limits,
             headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
-            insecure_skip_tls_verify=insecure_skip_tls_verify,
+            insecure_skip_tls_verify=insecure_skip_tls_verify, gate=gate,
         )  # fmt: skip
         super().__init__(
             options, profile=_profile(profile), headers=_HEADERS, transport=transport,
@@ -459,11 +461,12 @@ class AsyncResourceClient(AsyncClient):
         max_body_size: int = DEFAULT_MAX_BODY_SIZE,
         verify: ssl.SSLContext | str | Literal[True] = True,
         insecure_skip_tls_verify: bool = False,
+        gate: GateBackend | None = None,
     ) -> None:
         options = Options(
             base_url=base_url, auth=auth, retry=retry, timeout=timeout, limits=limits,
             headers=headers, clock=clock, max_body_size=max_body_size, verify=verify,
-            insecure_skip_tls_verify=insecure_skip_tls_verify,
+            insecure_skip_tls_verify=insecure_skip_tls_verify, gate=gate,
         )  # fmt: skip
         super().__init__(
             options, profile=_profile(profile), headers=_HEADERS, transport=transport,

@@ -1,0 +1,589 @@
+"""``RedisGate``: one cool-down gate for a whole fleet, its state in Redis.
+
+Each method of the gate is one Lua script call (EVALSHA), so each decision is atomic
+across every process that shares the Redis, and costs one round trip. Per bucket
+(service host, identity hash, and the endpoint's own bucket), under
+``<namespace>:{<bucket>}:``:
+
+- ``g``, a hash: the window's end, the pace (``base``, ``margin``, ``floor``,
+  ``reported``), the last release, when the pace was set, what closed the bucket;
+- ``q``, a sorted set: the waiters' tickets in the order they came;
+- ``l``, a sorted set: when each waiter's lease ends. A waiter asks again after each
+  wait it was handed; one that has not asked within ``LEASE`` seconds of that (its
+  process died) loses its place, so a crashed worker cannot hold up the fleet;
+- ``r``, a list: the times of the last 256 calls that were not throttled (the first
+  estimate of a rate nobody reported).
+
+Every write sets an expiry: a bucket lives until ``linger`` after its next release
+slot (or its last waiter's lease), exactly when the in-process gate would forget it.
+
+**Time.** Processes on different machines have unrelated monotonic clocks and wall
+clocks that drift apart, so the shared state is on one clock: Redis's own (``TIME``,
+inside the script). Callers pass durations (how long ago a call was sent, how far its
+deadline is) computed on their own clock, and get durations back: the conversion is
+at the boundary, and no two machines' clocks are ever compared.
+
+**Blocking.** The gate's interface is synchronous (its decisions never wait; the
+drivers sleep), so the async clients call Redis synchronously too: one loopback or
+LAN round trip (tens to hundreds of microseconds), bounded by ``budget``. redis-py's
+asyncio client would need an async gate interface and runs on asyncio only, while the
+async clients also run on trio.
+
+**Redis away.** A call that Redis has not answered within ``budget`` (50 ms: the
+socket's connect and read timeouts), or that failed in any way, is decided by an
+in-process ``Gate`` instead, which has seen every window this process was given
+(throttled answers are recorded in both). The first such call logs a WARNING; for
+``cooloff`` seconds every call stays in the process without trying Redis, then one
+call tries again, and the gate is back on Redis when it answers. No Redis error ever
+reaches the caller.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from . import _gate
+from ._exceptions import StatusError, class_for_status
+from ._gate import GO, Closure, Gate, Ticket, Verdict
+
+if TYPE_CHECKING:
+    import redis
+
+log = logging.getLogger("sessionclient")
+
+BUDGET = 0.05
+"""Seconds a gate decision waits for Redis before it is made in the process."""
+COOLOFF = 5.0
+"""Seconds the gate stays in the process after Redis failed, before it tries again."""
+LEASE = 2.0
+"""Seconds past its wait within which a waiter must ask again to keep its place."""
+RECENT = 300.0
+"""Seconds the record of recent successes is kept after the last one (MPSD's longest
+window: no estimate looks further back)."""
+
+_SCRIPT = """
+-- The in-process gate's decisions (sessionclient/_gate.py, Gate), on state kept here.
+-- KEYS: 1 the bucket (hash), 2 its queue, 3 its waiters' leases, 4 recent successes.
+-- ARGV: 1 the operation, 2 the shared time ('' = Redis's TIME), then the operation's.
+if redis.replicate_commands then redis.replicate_commands() end
+local G, Q, L, R = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local op = ARGV[1]
+local now
+if ARGV[2] == '' then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+else
+  now = tonumber(ARGV[2])
+end
+
+local function f(x) return string.format('%.17g', x) end
+
+local function load()
+  local v = redis.call('HMGET', G, 'till', 'last', 'base', 'margin', 'reported', 'linger',
+    'since', 'floor', 'worked', 'tested', 'gen', 'kind', 'status', 'method', 'url')
+  if not v[1] then return nil end
+  return {till = tonumber(v[1]), last = tonumber(v[2]), base = tonumber(v[3]),
+    margin = tonumber(v[4]), reported = v[5] == '1', linger = tonumber(v[6]),
+    since = tonumber(v[7]), floor = tonumber(v[8]), worked = v[9] == '1',
+    tested = tonumber(v[10]), gen = v[11], closure = {v[12], v[13], v[14], v[15]}}
+end
+
+local function save(b)
+  redis.call('HSET', G, 'till', f(b.till), 'last', f(b.last), 'base', f(b.base),
+    'margin', f(b.margin), 'reported', b.reported and '1' or '0', 'linger', f(b.linger),
+    'since', f(b.since), 'floor', f(b.floor), 'worked', b.worked and '1' or '0',
+    'tested', b.tested, 'gen', b.gen, 'kind', b.closure[1], 'status', b.closure[2],
+    'method', b.closure[3], 'url', b.closure[4])
+end
+
+local function spacing_of(b) return b.base * b.margin end
+local function start_of(b) return math.max(b.till, b.last + spacing_of(b)) end
+
+-- Waiters that did not come back in time (their process died) lose their place.
+local function purge()
+  local gone = redis.call('ZRANGEBYSCORE', L, '-inf', '(' .. f(now))
+  for _, member in ipairs(gone) do
+    redis.call('ZREM', Q, member)
+    redis.call('ZREM', L, member)
+  end
+end
+
+-- The in-process gate forgets a bucket nobody needed for `linger` after its next slot.
+local function lapsed(b)
+  return redis.call('ZCARD', Q) == 0 and now >= start_of(b) + b.linger
+end
+
+-- Nothing outlives what it describes: the bucket goes when it lapses, or when its
+-- last waiter's lease ends.
+local function expire(b)
+  local horizon = start_of(b) + b.linger
+  local last = redis.call('ZRANGE', L, -1, -1, 'WITHSCORES')
+  if last[2] then horizon = math.max(horizon, tonumber(last[2])) end
+  local ms = math.max(math.ceil((horizon - now) * 1000), 1)
+  redis.call('PEXPIRE', G, ms)
+  redis.call('PEXPIRE', Q, ms)
+  redis.call('PEXPIRE', L, ms)
+end
+
+local function current()
+  local b = load()
+  if b then
+    purge()
+    if lapsed(b) then
+      redis.call('DEL', G, Q, L)
+      return nil
+    end
+  end
+  return b
+end
+
+-- Gate._release: a release near the pace tests it; a reported rate absorbs up to half
+-- a spacing of lateness, a learned one keeps every two releases a spacing apart.
+local function release(b, due)
+  local spacing = spacing_of(b)
+  if now - b.last <= spacing * 1.2 then
+    b.tested = b.tested + 1
+  end
+  local absorbed = 0
+  if b.reported then absorbed = spacing / 2 end
+  b.last = math.max(due, now - absorbed)
+  redis.call('HSET', G, 'last', f(b.last), 'tested', b.tested)
+  expire(b)
+end
+
+local function leave(member)
+  redis.call('ZREM', Q, member)
+  redis.call('ZREM', L, member)
+end
+
+if op == 'admit' then
+  local b = current()
+  if not b then return {'go'} end
+  local member = ARGV[3]
+  local deadline = math.huge
+  if ARGV[4] ~= 'inf' then deadline = now + tonumber(ARGV[4]) end
+  local spacing = spacing_of(b)
+  local start = start_of(b)
+  if member == '' then
+    if redis.call('ZCARD', Q) == 0 and now >= start then
+      release(b, start)  -- (a bucket past its linger lapsed in current())
+      return {'go'}
+    end
+    local number = redis.call('HINCRBY', G, 'issued', 1) - 1
+    member = b.gen .. ':' .. number
+    redis.call('ZADD', Q, number, member)
+  elseif not redis.call('ZSCORE', Q, member) then
+    return {'go'}  -- the bucket was replaced meanwhile, or the lease ran out
+  elseif now >= start then  -- a waiter awake once the release is due: it goes
+    leave(member)
+    release(b, start)
+    return {'go'}
+  end
+  local ahead = redis.call('ZRANK', Q, member)
+  local slot = start + ahead * spacing
+  if now >= deadline or start >= deadline or (b.reported and slot >= deadline) then
+    leave(member)
+    return {'refused', f(slot - now)}
+  end
+  local awake = 8
+  if b.reported then awake = 2 end
+  local wait = start - now + math.min(ahead, awake) * spacing / (4 * awake)
+  if ahead >= awake then
+    local ahead_of_turn = (ahead - awake + 1) * spacing
+    if b.reported then wait = wait + ahead_of_turn else wait = wait + ahead_of_turn / 2 end
+  end
+  wait = math.max(math.min(wait, deadline - now), 0.0005)
+  redis.call('ZADD', L, f(now + wait + tonumber(ARGV[5])), member)
+  expire(b)
+  return {'wait', f(wait), member}
+elseif op == 'passed' then
+  local sent_at = now - tonumber(ARGV[3])
+  redis.call('RPUSH', R, f(now))
+  redis.call('LTRIM', R, -256, -1)
+  redis.call('PEXPIRE', R, math.ceil(tonumber(ARGV[6]) * 1000))
+  local b = current()
+  if b and sent_at > b.since then
+    b.worked = true
+    if not b.reported and (b.tested > 0 or b.floor == 0) then
+      b.tested = math.max(b.tested - 1, 0)
+      local step = tonumber(ARGV[5])
+      if b.floor == 0 then step = tonumber(ARGV[4]) end
+      b.base = math.max(b.floor, b.base * step)
+    end
+    redis.call('HSET', G, 'worked', '1', 'tested', b.tested, 'base', f(b.base))
+    expire(b)
+  end
+  return nil
+elseif op == 'hold' then
+  local retry_after = tonumber(ARGV[3])
+  local till = now + tonumber(ARGV[4])
+  local rate = nil
+  if ARGV[5] ~= '' then rate = tonumber(ARGV[5]) end
+  local sent_at = now - tonumber(ARGV[6])
+  local closure = {ARGV[7], ARGV[8], ARGV[9], ARGV[10]}
+  local report_margin, max_margin = tonumber(ARGV[11]), tonumber(ARGV[12])
+  local probe_step, floor_step = tonumber(ARGV[13]), tonumber(ARGV[14])
+  local max_linger = tonumber(ARGV[15])
+  local b = current()
+  if not b then
+    local reported = rate ~= nil
+    local floor = 0
+    if not reported then
+      local window = math.max(retry_after, 0.001)
+      local done = 0
+      for _, t in ipairs(redis.call('LRANGE', R, 0, -1)) do
+        if tonumber(t) > now - window then done = done + 1 end
+      end
+      rate = window / math.max(done, 1)
+      if done >= 5 then floor = rate / floor_step ^ 2 end
+    end
+    local margin = 1.0
+    if reported then margin = report_margin end
+    b = {till = till, last = -1e300, base = rate, margin = margin, reported = reported,
+      linger = math.min(math.max(retry_after, rate, 1.0), max_linger), since = now,
+      floor = floor, worked = false, tested = 0, gen = f(now), closure = closure}
+    redis.call('DEL', Q, L)
+    redis.call('HSET', G, 'issued', 0)
+  else
+    if sent_at > b.since then
+      local pacing = now >= b.till and b.worked
+      if rate then
+        b.base = rate
+        b.reported = true
+      end
+      if b.reported then
+        b.margin = math.min(max_margin, b.margin * 1.5 - 0.5)
+      elseif b.floor == 0 and b.worked then
+        b.floor = b.base * floor_step
+        b.base = math.max(b.floor, b.base / probe_step)
+      else
+        b.floor = math.max(b.floor, b.base) * floor_step
+        b.base = b.floor
+      end
+      b.since = now
+      if pacing then till = math.max(now, b.last) + 2 * spacing_of(b) end
+    end
+    b.till = math.max(b.till, till)
+    b.closure = closure
+  end
+  save(b)
+  expire(b)
+  return nil
+elseif op == 'give_back' then
+  leave(ARGV[3])
+  return nil
+elseif op == 'window' then
+  local b = current()
+  if not b or now >= b.till then return {} end
+  return {f(b.till - now), b.closure[1], b.closure[2], b.closure[3], b.closure[4]}
+elseif op == 'closure' then
+  local b = current()
+  if not b then return {} end
+  return b.closure
+elseif op == 'spacing' then
+  local b = current()
+  if not b then return {} end
+  return {f(spacing_of(b))}
+end
+return redis.error_reply('unknown operation ' .. op)
+"""
+
+
+class _RedisTicket(Ticket):
+    """A place in a queue kept in Redis."""
+
+    __slots__ = ("member",)
+
+    def __init__(self, key: str, number: int, member: str) -> None:
+        super().__init__(key, number)
+        self.member = member
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _kind(name: str, status: int) -> type[StatusError]:
+    """The exception class named ``name`` (an SDK class), else the status's own."""
+    pending: list[type[StatusError]] = [StatusError]
+    while pending:
+        kind = pending.pop()
+        if kind.__name__ == name:
+            return kind
+        pending.extend(kind.__subclasses__())
+    return class_for_status(status)
+
+
+def _closure(fields: Sequence[object]) -> Closure:
+    name, status, method, url = (_text(field) for field in fields)
+    return Closure(_kind(name, int(status)), int(status), method, url)
+
+
+def _where(client: redis.Redis) -> str:
+    """Where the client connects, without credentials."""
+    kwargs = client.connection_pool.connection_kwargs
+    if "path" in kwargs:
+        return f"unix://{kwargs['path']}?db={kwargs.get('db', 0)}"
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+class RedisGate:
+    """One cool-down gate for a whole fleet: every client given this gate, in this
+    process or another, on this machine or another, waits for the same windows and is
+    released at the service's rate across the fleet. Its state lives in Redis (needs
+    ``pip install 'sessionclient[redis]'``).
+
+    Build it with ``RedisGate.from_url("redis://host:6379/0", namespace="mygame")`` and
+    pass it as ``gate=`` to any client. Clients share a bucket when they call the same
+    host as the same identity (the Xbox Live user hash, or a hash of the
+    ``Authorization`` value; see the README); the token itself is never stored.
+
+    When Redis does not answer within ``budget`` seconds, or fails, each decision is
+    made in the process (an in-process gate that saw this process's windows), a
+    WARNING is logged once, and Redis is tried again after ``cooloff`` seconds. No
+    Redis error reaches the caller.
+
+    ``RedisGate(client)`` takes a redis-py client you built; it keeps its own timeouts
+    and retries, so give it short ones (``from_url`` does).
+
+    ``clock`` is for tests: a clock every process shares, read instead of Redis's
+    ``TIME`` for the shared state and instead of ``time.monotonic`` for the cool-off.
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis,
+        *,
+        namespace: str = "sessionclient",
+        cooloff: float = COOLOFF,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        if not isinstance(namespace, str) or not namespace:
+            raise ValueError("namespace must be a non-empty str")
+        if isinstance(cooloff, bool) or not isinstance(cooloff, int | float) or cooloff < 0:
+            raise ValueError("cooloff must be a number of seconds >= 0")
+        if clock is not None and not callable(clock):
+            raise TypeError("clock must be a callable returning seconds")
+        self._redis = client
+        self._script = client.register_script(_SCRIPT)  # no round trip until it is used
+        self._namespace = namespace
+        self._cooloff = float(cooloff)
+        self._clock = clock
+        self._timer = clock or time.monotonic
+        self._local = Gate()
+        self._lock = threading.Lock()
+        self._down_until: float | None = None  # None: Redis answers
+        self._probing = False
+        self._where = _where(client)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        namespace: str = "sessionclient",
+        budget: float = BUDGET,
+        cooloff: float = COOLOFF,
+        clock: Callable[[], float] | None = None,
+        **redis_options: Any,
+    ) -> RedisGate:
+        """A gate on the Redis at ``url`` (``redis://[[user]:password@]host:port/db``,
+        ``rediss://`` for TLS, ``unix://``): a redis-py client whose connect and read
+        timeouts are ``budget`` seconds and which does not retry by itself (the gate
+        falls back instead). ``redis_options`` go to ``redis.Redis.from_url``. Nothing
+        connects until the first call."""
+        try:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+        except ImportError:
+            raise ImportError(
+                "RedisGate needs the redis package: pip install 'sessionclient[redis]'"
+            ) from None
+        if isinstance(budget, bool) or not isinstance(budget, int | float) or not budget > 0:
+            raise ValueError("budget must be a positive number of seconds")
+        options: dict[str, Any] = {
+            "socket_timeout": budget,
+            "socket_connect_timeout": budget,
+            "retry": Retry(NoBackoff(), 0),
+            "health_check_interval": 0,
+            **redis_options,
+        }
+        return cls(redis.Redis.from_url(url, **options), namespace=namespace,
+                   cooloff=cooloff, clock=clock)  # fmt: skip
+
+    def close(self) -> None:
+        """Close the connections to Redis."""
+        self._redis.close()
+
+    def __repr__(self) -> str:
+        return f"RedisGate({self._where}, namespace={self._namespace!r})"
+
+    # --- Redis, or the process -------------------------------------------------------
+
+    def _keys(self, key: str) -> list[str]:
+        prefix = f"{self._namespace}:{{{key}}}:"  # one hash slot per bucket (cluster)
+        return [prefix + "g", prefix + "q", prefix + "l", prefix + "r"]
+
+    def _usable(self) -> bool:
+        """May this call try Redis? Yes while it answers; after a failure, once the
+        cool-off is over, one call at a time."""
+        if self._down_until is None:
+            return True
+        with self._lock:
+            if self._down_until is None:
+                return True
+            if self._probing or self._timer() < self._down_until:
+                return False
+            self._probing = True
+            return True
+
+    def _run(self, op: str, key: str, parse: Callable[[Any], Any], *args: str) -> Any:
+        """``parse`` applied to the script's answer to ``op``, or ``None`` when Redis
+        is away (then the caller decides in the process)."""
+        if not self._usable():
+            return None
+        shared = "" if self._clock is None else repr(float(self._clock()))
+        try:
+            answer = parse(self._script(keys=self._keys(key), args=[op, shared, *args]))
+        except Exception as exc:  # Redis down, slow, refusing, or answering nonsense
+            self._lost(exc)
+            return None
+        if self._down_until is not None:
+            self._found()
+        return answer
+
+    def _lost(self, exc: Exception) -> None:
+        with self._lock:
+            first = self._down_until is None
+            self._down_until = self._timer() + self._cooloff
+            self._probing = False
+        if first:
+            detail = str(exc)[:200] or "no detail"
+            log.warning(
+                "the Redis gate at %s failed (%s: %s); cool-downs are kept in this "
+                "process until it answers (next try in %.1f s)",
+                self._where, type(exc).__name__, detail, self._cooloff,
+            )  # fmt: skip
+
+    def _found(self) -> None:
+        with self._lock:
+            if self._down_until is None:
+                return
+            self._down_until = None
+            self._probing = False
+        log.warning("the Redis gate at %s answers again; cool-downs are shared", self._where)
+
+    # --- the gate (see GateBackend) ------------------------------------------------
+
+    def passed(self, key: str, now: float, sent_at: float) -> None:
+        """A response that was not throttled (see ``Gate.passed``)."""
+        self._local.passed(key, now, sent_at)
+        self._run(
+            "passed", key, _none, repr(now - sent_at), repr(_gate.PROBE_STEP),
+            repr(_gate.CREEP_STEP), repr(RECENT),
+        )  # fmt: skip
+
+    def hold(
+        self,
+        key: str,
+        now: float,
+        retry_after: float,
+        *,
+        sent_at: float,
+        rate: float | None,
+        closure: Closure,
+        cap: float | None = None,
+    ) -> None:
+        """The service throttled a call: close ``key`` for the whole fleet (see
+        ``Gate.hold``)."""
+        self._local.hold(
+            key, now, retry_after, sent_at=sent_at, rate=rate, closure=closure, cap=cap
+        )
+        # What does not depend on the shared state is decided here, as Gate.hold does.
+        if closure.status != 429 and rate is None:
+            rate = min(max(retry_after / 50, 0.001), 0.05)
+        until = min(retry_after, cap if cap is not None else _gate.MAX_HOLD)
+        if rate is not None:
+            rate = min(rate, max(retry_after, 0.001))
+        self._run(
+            "hold", key, _none, repr(retry_after), repr(until),
+            "" if rate is None else repr(rate), repr(now - sent_at),
+            closure.kind.__name__, str(closure.status), closure.method, closure.url,
+            repr(_gate.REPORT_MARGIN), repr(_gate.MAX_MARGIN), repr(_gate.PROBE_STEP),
+            repr(_gate.FLOOR), repr(_gate.MAX_LINGER),
+        )  # fmt: skip
+
+    def admit(self, key: str, now: float, ticket: Ticket | None, deadline: float) -> Verdict:
+        """May a call go now, given every process's windows and queue (see
+        ``Gate.admit``)? A waiter that joined the in-process queue while Redis was
+        away stays in it."""
+        if ticket is not None and not isinstance(ticket, _RedisTicket):
+            return self._local.admit(key, now, ticket, deadline)
+        member = "" if ticket is None else ticket.member
+        left = "inf" if deadline == math.inf else repr(deadline - now)
+        verdict: Verdict | None = self._run(
+            "admit", key, lambda answer: _verdict(key, answer), member, left, repr(LEASE)
+        )
+        if verdict is None:
+            return self._local.admit(key, now, None, deadline)
+        return verdict
+
+    def give_back(self, ticket: Ticket) -> None:
+        """A waiter left without sending: its place is free (in Redis, or here)."""
+        if isinstance(ticket, _RedisTicket):
+            self._run("give_back", ticket.key, _none, ticket.member)  # else its lease ends
+        else:
+            self._local.give_back(ticket)
+
+    def window(self, key: str, now: float) -> tuple[float, Closure] | None:
+        """Seconds left of the fleet's window for ``key`` and what closed it."""
+        answer: tuple[tuple[float, Closure] | None] | None = self._run("window", key, _window)
+        return self._local.window(key, now) if answer is None else answer[0]
+
+    def closure(self, key: str) -> Closure | None:
+        """What closed ``key`` last, while the fleet's gate remembers it."""
+        answer: tuple[Closure | None] | None = self._run("closure", key, _maybe_closure)
+        return self._local.closure(key) if answer is None else answer[0]
+
+    def spacing(self, key: str) -> float | None:
+        """The pace the fleet is released at for ``key`` (seconds between calls)."""
+        answer: tuple[float | None] | None = self._run("spacing", key, _spacing)
+        return self._local.spacing(key) if answer is None else answer[0]
+
+
+def _none(answer: object) -> bool:
+    return True
+
+
+def _verdict(key: str, answer: Sequence[object]) -> Verdict:
+    what = _text(answer[0])
+    if what == "go":
+        return GO
+    if what == "wait":
+        member = _text(answer[2])
+        return Verdict(
+            float(_text(answer[1])), _RedisTicket(key, int(member.split(":")[-1]), member)
+        )
+    if what == "refused":
+        return Verdict(float(_text(answer[1])), None, refused=True)
+    raise ValueError(f"unexpected answer {what!r} from the gate's script")
+
+
+def _window(answer: Sequence[object]) -> tuple[tuple[float, Closure] | None]:
+    if not answer:
+        return (None,)
+    return ((float(_text(answer[0])), _closure(answer[1:5])),)
+
+
+def _maybe_closure(answer: Sequence[object]) -> tuple[Closure | None]:
+    return (_closure(answer[:4]) if answer else None,)
+
+
+def _spacing(answer: Sequence[object]) -> tuple[float | None]:
+    return (float(_text(answer[0])) if answer else None,)
