@@ -150,10 +150,17 @@ class _BaseClient:
             "follow_redirects": False,  # never carry the token to another origin
         }
 
-    def _deadline(self, policy: RetryPolicy, seconds: float | None) -> Deadline:
-        """When an operation must end: one deadline for all of its requests."""
+    def _begin(
+        self, retry: RetryPolicy | None, seconds: float | None
+    ) -> tuple[RetryPolicy, Deadline]:
+        """An operation's policy and its one deadline for all of its requests, with
+        whoever watches it (None: nobody)."""
+        policy = retry or self._policy
         limit = seconds if seconds is not None else policy.deadline
-        return Deadline(self._clock() + limit if limit is not None else math.inf, self._clock)
+        at = self._clock() + limit if limit is not None else math.inf
+        time_left = Deadline(at, self._clock)
+        time_left.watch = watching(self._settings, policy, depth=3)  # via _operate
+        return policy, time_left
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self._base_url!r})"
@@ -205,9 +212,8 @@ class SyncClient(_BaseClient):
     ) -> T:
         """Carry out an operation: one request (a ``Step``), or a flow's requests and
         pauses under one deadline."""
-        policy = retry or self._policy
-        time_left = self._deadline(policy, deadline)
-        watch = time_left.watch = watching(self._settings, policy)  # None: nobody watches
+        policy, time_left = self._begin(retry, deadline)
+        watch = time_left.watch
         try:
             if isinstance(flow, Step):  # one request: no generator on the common path
                 result = flow.finish(self._request(flow.call, policy, time_left))
@@ -339,9 +345,8 @@ class AsyncClient(_BaseClient):
         self, flow: AnyFlow[T] | Step[T], retry: RetryPolicy | None, deadline: float | None = None
     ) -> T:
         """See ``SyncClient._operate``."""
-        policy = retry or self._policy
-        time_left = self._deadline(policy, deadline)
-        watch = time_left.watch = watching(self._settings, policy)  # None: nobody watches
+        policy, time_left = self._begin(retry, deadline)
+        watch = time_left.watch
         try:
             if isinstance(flow, Step):
                 result = flow.finish(await self._request(flow.call, policy, time_left))

@@ -26,6 +26,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._models import Accepted, Element, NotModified, Session
+from ._observe import CONFLICT
 from ._profiles import Kind
 from ._ref import SessionRef, check_element
 
@@ -269,7 +270,7 @@ def update(
             current = latest
             # Not worth it when the write after the pause could not end in time.
             pause = rand() * round_trip * min(2 ** len(conflicts), 16)
-            yield Pause(pause, gave_up, round_trip, reason="conflict")
+            yield Pause(pause, gave_up, round_trip, reason=CONFLICT)
             continue
         return _write_result(call, reply)
     raise gave_up()

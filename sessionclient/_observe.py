@@ -55,14 +55,15 @@ def _tracing() -> bool:
     return otel is not None and otel._TRACER_PROVIDER is not None
 
 
-def watching(settings: Settings, policy: RetryPolicy) -> Watch | None:
+def watching(settings: Settings, policy: RetryPolicy, depth: int = 2) -> Watch | None:
     """A watch for the operation about to start, or None when nobody watches (the
-    common case: then nothing else is done for it)."""
+    common case: then nothing else is done for it). ``depth``: how many frames up the
+    public method that was called is."""
     if policy.on_attempt is None and not _tracing() and not log.isEnabledFor(logging.DEBUG):
         return None
-    # The public method that was called (get, update, query ...): two frames up, the
-    # caller of the driver's ``_operate`` (an awaiting coroutine's frame for async).
-    frame = sys._getframe(2)
+    # The public method that was called (get, update, query ...): the caller of the
+    # driver's ``_operate`` (an awaiting coroutine's frame for async).
+    frame = sys._getframe(depth)
     return Watch(frame.f_code.co_name, settings, policy)
 
 

@@ -34,6 +34,7 @@ from ._exceptions import (
 from ._flows import Step
 from ._http import format_http_date, parse_http_date
 from ._models import Accepted, Created, NoContent, NotModified, PartialContent, Resource
+from ._observe import POLL
 from ._profiles import PROFILES, Body, Kind, Profile, Target
 from ._retry import RetryPolicy
 
@@ -257,7 +258,7 @@ def poll_task(
             raise TaskFailedError(message or "the task failed", task=document, method="GET",
                                   url=path)  # fmt: skip
         step = retry_after if retry_after is not None else wait
-        now = yield Pause(step, timed_out, reason="poll")
+        now = yield Pause(step, timed_out, reason=POLL)
         try:
             last = yield plan_resource("GET", path, params=params)
         except TransportError:
