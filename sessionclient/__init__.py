@@ -11,13 +11,8 @@ with sc.SessionClient(auth=sc.XBLToken(userhash, token)) as client:
 
 import logging
 
+from ._async import AsyncResourceClient, AsyncSessionClient, AsyncTask
 from ._auth import TokenAuth, TokenProvider, XBLToken, xbl3_authorization
-from ._client import (
-    CONTRACT_VERSION,
-    DEFAULT_BASE_URL,
-    AsyncSessionClient,
-    SessionClient,
-)
 from ._etag import ANY, ETag
 from ._exceptions import (
     AmbiguousWriteError,
@@ -44,6 +39,7 @@ from ._exceptions import (
     TransportError,
     UnauthorizedError,
 )
+from ._flows import CONTRACT_VERSION, DEFAULT_BASE_URL
 from ._models import (
     Accepted,
     Created,
@@ -69,8 +65,8 @@ from ._profiles import (
 )
 from ._redis import RedisGate
 from ._ref import SessionRef
-from ._resource import AsyncResourceClient, AsyncTask, ResourceClient, Task
 from ._retry import RetryPolicy, ThrottleMode
+from ._sync import ResourceClient, SessionClient, Task
 from ._version import __version__
 from ._views import (
     Activity,
@@ -87,6 +83,28 @@ from ._views import (
 # A library logs, the application shows: without a handler of the application's, Python
 # would print the gate's warnings on stderr (logging's "last resort").
 logging.getLogger("sessionclient").addHandler(logging.NullHandler())
+
+# The house, bottom floor first. A module imports from its own floor or the ones below,
+# never from above, and no imports go round in a circle (tests/test_structure.py).
+_LAYERS = (
+    # facts: values, tables and the transport's sockets, no SDK logic
+    ("_version", "_etag", "_ref", "_http", "_profiles", "_auth", "_transport",
+     "_explain_services", "_explain"),
+    # what a call returns or raises
+    ("_exceptions", "_views", "_models", "_redact"),
+    # how long to wait: the retry policy and the cool-down gate with its backends
+    ("_retry", "_gate", "_backend", "_redis"),
+    # one request: its plan and the interpretation of its reply; who watches it
+    ("_core", "_observe"),
+    # the one loop, without I/O
+    ("_engine",),
+    # the operations, each written once, and what every client is built from
+    ("_flows", "_directory", "_resource", "_base"),
+    # the two drivers: the only I/O (_sync is generated from _async)
+    ("_async", "_sync"),
+    # what uses the clients: the package's face, the command line, the emulator
+    ("__init__", "testing", "_cli_base", "_cli_directory", "_cli", "__main__", "emulator"),
+)  # fmt: skip
 
 __all__ = [
     "ANY",

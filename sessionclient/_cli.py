@@ -22,282 +22,37 @@ Adding a command: write ``_add_NAME(sub)`` (its parser, with ``parents=`` from
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, TextIO
+from typing import Any, TextIO
 
-import httpx
-
-from ._auth import XBLToken
-from ._client import DEFAULT_BASE_URL, SessionClient
+from ._cli_base import (
+    ABSENT,
+    EXIT_CODES_HELP,
+    IO,
+    OK,
+    USAGE,
+    UsageError,
+    _body,
+    _client,
+    _common,
+    _lang,
+    _port,
+    _positive,
+    _print_json,
+    _session_command,
+    _session_ref,
+    _status,
+    exit_code,
+)
 from ._etag import ANY
 from ._exceptions import (
-    AmbiguousWriteError,
-    ClientError,
-    ConflictError,
-    NotFoundError,
-    PreconditionFailedError,
-    ServiceUnavailableError,
     SessionClientError,
-    TooManyRequestsError,
-    TransportError,
 )
-from ._explain import LANGUAGES, explain, language
-from ._models import Accepted, Element, NotModified, Session
+from ._explain import LANGUAGES, explain
 from ._profiles import PROFILES
-from ._ref import SessionRef
-from ._retry import RetryPolicy
 from ._version import __version__
-
-OK, USAGE, ABSENT, CONFLICT, THROTTLED, CLIENT, SERVER, TRANSPORT = 0, 2, 3, 4, 5, 6, 7, 8
-
-EXIT_CODES_HELP = (
-    "Exit codes: 0 success, 2 usage, 3 not found or absent, 4 conflict or precondition, "
-    "5 throttled, 6 other client error, 7 server error or malformed response, "
-    "8 transport error."
-)
-
-_EXIT_CODES: tuple[
-    tuple[type[SessionClientError] | tuple[type[SessionClientError], ...], int], ...
-] = (
-    (NotFoundError, ABSENT),
-    ((ConflictError, PreconditionFailedError, AmbiguousWriteError), CONFLICT),
-    ((TooManyRequestsError, ServiceUnavailableError), THROTTLED),
-    (ClientError, CLIENT),
-    (TransportError, TRANSPORT),
-)
-
-NO_AUTH_USERHASH = "2533274790395904"
-"""Who ``--no-auth`` signs in as: the emulator takes any token, so a fixed identity
-(the emulator's default user) stands in for one."""
-
-
-class UsageError(Exception):
-    """A mistake in the command line: one line on stderr, exit 2."""
-
-
-class IO(NamedTuple):
-    """The streams a command reads and writes."""
-
-    stdin: TextIO
-    stdout: TextIO
-    stderr: TextIO
-
-
-def exit_code(error: SessionClientError) -> int:
-    """The exit code of an error (see the module docstring)."""
-    return next((code for cls, code in _EXIT_CODES if isinstance(error, cls)), SERVER)
-
-
-# --- argument types: each refusal is one line that says what is accepted ---------------
-
-
-def _status(text: str) -> int:
-    try:
-        status = int(text)
-    except ValueError:
-        status = 0
-    if not 100 <= status <= 599:
-        raise argparse.ArgumentTypeError(f"expected an HTTP status, 100-599, not {text!r}")
-    return status
-
-
-def _lang(text: str) -> str:
-    try:
-        return language(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(
-            f"expected a port, 0-65535 (0: any free one), not {text!r}"
-        )
-    return port
-
-
-def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            value = None
-        if value is None or not value > 0:
-            raise argparse.ArgumentTypeError(f"expected a positive number, not {text!r}")
-        return value
-
-    return parse
-
-
-# --- shared options -------------------------------------------------------------------
-
-
-def _common() -> argparse.ArgumentParser:
-    """Options every subcommand takes (also accepted before the subcommand)."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--json",
-        action="store_true",
-        default=argparse.SUPPRESS,  # keep a --json given before the subcommand
-        help="report errors as JSON on stderr (and print the session a 403/412 carries "
-        "on stdout); before or after the subcommand",
-    )
-    return common
-
-
-def _service() -> argparse.ArgumentParser:
-    """Options of every command that calls the service."""
-    service = argparse.ArgumentParser(add_help=False, parents=[_common()])
-    service.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=f"service URL (default: $SESSIONCLIENT_BASE_URL, else {DEFAULT_BASE_URL})",
-    )
-    auth = service.add_mutually_exclusive_group()
-    auth.add_argument(
-        "--token",
-        help="Authorization value, 'XBL3.0 x=<userhash>;<token>' (default: "
-        "$SESSIONCLIENT_TOKEN; required unless --no-auth; never printed)",
-    )
-    auth.add_argument(
-        "--no-auth",
-        action="store_true",
-        help="no token: for an emulator on this machine (a loopback --base-url), which "
-        f"takes any; signs in as user {NO_AUTH_USERHASH}",
-    )
-    service.add_argument(
-        "--max-attempts",
-        metavar="N",
-        type=_positive(int),
-        default=5,
-        help="attempts per call, 1 for no retries (default: %(default)s)",
-    )
-    service.add_argument(
-        "--deadline",
-        metavar="SECONDS",
-        type=_positive(float),
-        default=30.0,
-        help="seconds for the whole call, retries included (default: %(default)s)",
-    )
-    return service
-
-
-def _session_command(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, help: str
-) -> argparse.ArgumentParser:
-    command = sub.add_parser(name, help=help, description=help, parents=[_service()])
-    command.add_argument(
-        "session",
-        help="the session: SCID/TEMPLATE/NAME, or its path or URL (…/serviceconfigs/SCID/"
-        "sessiontemplates/TEMPLATE/sessions/NAME)",
-    )
-    command.add_argument(
-        "--element",
-        metavar="PATH",
-        help="an element instead of the whole session: members/me, members/N, servers/NAME "
-        "or properties (default: the whole session)",
-    )
-    return command
-
-
-def _client(args: argparse.Namespace) -> SessionClient:
-    """The client the shared options describe; refuses a call without a token."""
-    base_url = args.base_url or os.environ.get("SESSIONCLIENT_BASE_URL") or DEFAULT_BASE_URL
-    auth: str | XBLToken | None = args.token or os.environ.get("SESSIONCLIENT_TOKEN")
-    if args.no_auth:
-        host = httpx.URL(base_url).host
-        if not _loopback(host):
-            raise UsageError(
-                f"--no-auth is only for an emulator on this machine (a loopback base URL), "
-                f"not {host or base_url!r}; give a token with --token or SESSIONCLIENT_TOKEN"
-            )
-        auth = XBLToken(NO_AUTH_USERHASH, "no-auth")
-    elif not auth:
-        raise UsageError(
-            "no token: set SESSIONCLIENT_TOKEN or pass --token 'XBL3.0 x=<userhash>;<token>' "
-            "(--no-auth for an emulator on this machine)"
-        )
-    policy = RetryPolicy(max_attempts=args.max_attempts, deadline=args.deadline)
-    return SessionClient(base_url, auth=auth, retry=policy)
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _session_ref(text: str) -> SessionRef:
-    """A session path or URL, or ``SCID/TEMPLATE/NAME``."""
-    if "serviceconfigs" in text.lower():
-        return SessionRef.from_url(text)
-    parts = text.split("/")
-    if len(parts) != 3:
-        raise UsageError(f"expected a session URL or SCID/TEMPLATE/NAME, got {text!r}")
-    return SessionRef(*parts)
-
-
-# --- results --------------------------------------------------------------------------
-
-
-def to_json(result: object) -> Any:
-    """The JSON printed for a result."""
-    if isinstance(result, Session):
-        return {"ref": result.ref.path, "etag": _str(result.etag), "created": result.created,
-                "session": result.document}  # fmt: skip
-    if isinstance(result, Element):
-        return {"ref": result.ref.path, "element": result.path, "etag": _str(result.etag),
-                "value": result.document}  # fmt: skip
-    if isinstance(result, NotModified):
-        return {"ref": str(result.ref), "etag": _str(result.etag), "notModified": True}
-    if isinstance(result, Accepted):
-        return {"ref": str(result.ref), "accepted": True, "message": result.message}
-    return result
-
-
-def _str(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _print_json(value: Any, out: TextIO) -> None:
-    print(json.dumps(to_json(value), indent=2, ensure_ascii=False), file=out)
-
-
-def _body(source: str, stdin: TextIO) -> Any:
-    """The JSON delta of ``--body``: a file, or ``-`` for stdin; never empty."""
-    option = f"--body {source}"
-    try:
-        if source == "-":
-            text = stdin.read()
-        else:
-            with open(source, encoding="utf-8") as file:
-                text = file.read()
-    except OSError as exc:
-        raise UsageError(f"{option}: cannot read it ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{option}: not UTF-8 text") from None
-    if not text.strip():
-        raise UsageError(
-            f"{option}: the body is empty; give a JSON object ('{{}}' changes nothing)"
-        )
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{option}: not JSON ({exc})") from None
-
-
-# --- commands -------------------------------------------------------------------------
 
 
 def _add_get(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -9,7 +9,7 @@ import argparse
 import json
 from typing import Any
 
-from . import _cli as cli
+from . import _cli_base as cli
 from ._exceptions import SessionClientError
 from ._views import View
 

@@ -1,9 +1,10 @@
 """The sans-I/O core: requests planned from validated input, responses interpreted.
 
-Nothing here touches the network. ``plan_*`` turn caller input into a ``Call`` (or
-raise ``ValueError`` / ``TypeError`` before anything is sent); ``interpret`` turns a
+Nothing here touches the network. ``plan`` turns caller input into a ``Call`` (or
+raises ``ValueError`` / ``TypeError`` before anything is sent); ``interpret`` turns a
 status, headers and body into a ``Reply`` or raises one of the SDK's exceptions, and
-nothing else, whatever the bytes.
+nothing else, whatever the bytes; ``result`` turns a ``Reply`` into what the call
+returns, by the call's ``Shape``: one builder per ``Kind`` of row.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import codecs
 import contextlib
 import json
 import re
+import zlib
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import attrs
 import httpx
@@ -22,48 +24,24 @@ from ._etag import ETag
 from ._exceptions import (
     MalformedResponseError,
     SessionClientError,
+    TransportError,
     class_for_status,
     reason_phrase,
 )
-from ._http import REQUEST_ID_HEADERS, debug_reason, excerpt, parse_retry_after, request_id
-from ._models import Session
+from ._http import (
+    REQUEST_ID_HEADERS,
+    debug_reason,
+    excerpt,
+    parse_retry_after,
+    request_id,
+    transport_detail,
+)
+from ._models import Accepted, Element, NotModified, Session
 from ._profiles import Body, Kind, Media, Profile, Row, Target
 from ._ref import SessionRef, check_element
 
+T = TypeVar("T")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
-
-
-class Call(NamedTuple):
-    """One planned HTTP request and what the interpreter needs to know about it (a
-    tuple: one is built per call, and tuples are the cheapest immutable value)."""
-
-    method: str
-    path: str
-    target: Target
-    ref: SessionRef | None = None
-    element: str | None = None
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes | None = None
-    safe: bool = False
-    """Whether sending it twice has the effect of sending it once."""
-    bucket: str = ""
-    """The throttle bucket, when the service limits this endpoint on its own (added to
-    the client's: host and identity)."""
-
-
-@attrs.frozen
-class Pause:
-    """A flow's request to wait; the driver answers with its clock after the wait.
-    When the wait, plus the ``then`` seconds the flow expects to need after it, would
-    reach the operation's deadline, it is not taken: the driver raises ``otherwise()``
-    (what really ended the flow), or a timeout without it."""
-
-    seconds: float
-    otherwise: Callable[[], BaseException] | None = None
-    then: float = 0.0
-    reason: str = ""
-    """Why, for whoever watches ("conflict", "poll"); '' for a pause that only reads
-    the clock."""
 
 
 class Reply(NamedTuple):
@@ -82,6 +60,51 @@ class Reply(NamedTuple):
     """``Content-Location``: the session a handle or alias resolved to."""
     request_id: str | None = None
     """The service's correlation id (MPSD: ``X-XblCorrelationId``)."""
+
+
+Build = Callable[["Call[Any]", Reply], Any]
+Shape = Mapping[Kind, Build]
+"""What a call's reply becomes, by the ``Kind`` of the row that answered it. A kind the
+shape does not name is not a valid answer to that call (``MalformedResponseError``)."""
+
+
+@attrs.frozen
+class Call(Generic[T]):
+    """One planned HTTP request: what to send, what the interpreter needs to know
+    about it, and (``shape``) what its reply becomes."""
+
+    method: str
+    path: str
+    target: Target
+    shape: Shape = attrs.field(repr=False)
+    ref: SessionRef | None = None
+    element: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes | None = None
+    safe: bool = False
+    """Whether sending it twice has the effect of sending it once."""
+    bucket: str = ""
+    """The throttle bucket, when the service limits this endpoint on its own (added to
+    the client's: host and identity)."""
+
+
+def result(call: Call[T], reply: Reply) -> T:
+    """What ``reply`` becomes for ``call``: the builder its shape names for the kind
+    of row that answered."""
+    build = call.shape.get(reply.row.kind)
+    if build is None:
+        raise unexpected(call, reply, f"{call.method} {call.target.value} does not yield "
+                         f"{reply.row.kind.value}")  # fmt: skip
+    value: T = build(call, reply)
+    return value
+
+
+def unexpected(call: Call[Any], reply: Reply, why: str) -> MalformedResponseError:
+    """A success the call cannot take as an answer."""
+    return MalformedResponseError(
+        f"{reply.status} is not a valid answer to {call.method} {call.target.value}: {why}",
+        status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
+    )  # fmt: skip
 
 
 # --- planning -----------------------------------------------------------------------
@@ -167,19 +190,28 @@ def plan(
     ref: SessionRef,
     element: str | None = None,
     *,
+    shape: Shape | None = None,
     changes: Mapping[str, Any] | None = None,
     if_match: ETag | str | None = None,
     if_none_match: ETag | str | None = None,
-) -> Call:
-    """Plan a session or element request; all validation happens here."""
-    ref = _ref(ref)
+) -> Call[Any]:
+    """Plan a session or element request; all validation happens here. The shape of
+    its result is, unless given, a session read's, an element read's or a write's."""
+    if not isinstance(ref, SessionRef):
+        raise TypeError(f"ref must be a SessionRef, not {type(ref).__name__}")
     path = ref.path if element is None else f"{ref.path}/{check_element(element)}"
-    headers, guarded = conditions(method, if_match=if_match, if_none_match=if_none_match)
+    headers: tuple[tuple[str, str], ...] = ()
+    guarded = False
+    if if_match is not None or if_none_match is not None:
+        headers, guarded = conditions(method, if_match=if_match, if_none_match=if_none_match)
     body = encode_json(changes) if method == "PUT" else None
+    if shape is None:
+        shape = WRITE if method != "GET" else READ if element is None else READ_ELEMENT
     return Call(
         method,
         path,
         Target.SESSION if element is None else Target.ELEMENT,
+        shape,
         ref=ref,
         element=element,
         headers=headers,
@@ -287,7 +319,7 @@ def _needed(headers: httpx.Headers) -> dict[bytes, str]:
     return found
 
 
-def _session_ref(call: Call, location: str | None) -> SessionRef | None:
+def _session_ref(call: Call[Any], location: str | None) -> SessionRef | None:
     """The session a reply is about: the one ``Content-Location`` names (a handle or an
     alias resolves to it), else the one the call named."""
     ref = call.ref
@@ -297,7 +329,7 @@ def _session_ref(call: Call, location: str | None) -> SessionRef | None:
     return ref
 
 
-def _context(call: Call, status: int, headers: httpx.Headers, url: str) -> dict[str, Any]:
+def _context(call: Call[Any], status: int, headers: httpx.Headers, url: str) -> dict[str, Any]:
     """What every error of a response carries."""
     return {
         "status": status, "method": call.method, "url": url, "headers": headers,
@@ -307,7 +339,7 @@ def _context(call: Call, status: int, headers: httpx.Headers, url: str) -> dict[
 
 def interpret(
     profile: Profile,
-    call: Call,
+    call: Call[Any],
     status: int,
     headers: httpx.Headers,
     body: bytes,
@@ -416,7 +448,7 @@ def _is_session(value: object) -> bool:
 
 def _error(
     row: Row,
-    call: Call,
+    call: Call[Any],
     needed: dict[bytes, str],
     body: bytes,
     media: Media,
@@ -451,7 +483,7 @@ def _error(
     )
 
 
-def session_of(call: Call, reply: Reply) -> Session:
+def session_of(call: Call[Any], reply: Reply) -> Session:
     """The ``Session`` of a reply whose body is a session."""
     ref = _session_ref(call, reply.location)
     if ref is None:  # reached through a handle, and the answer does not say which
@@ -462,3 +494,153 @@ def session_of(call: Call, reply: Reply) -> Session:
         )  # fmt: skip
     created = reply.row.kind is Kind.CREATED
     return Session(ref, reply.etag, reply.document, created, reply.request_id)
+
+
+def nothing(call: Call[Any], reply: Reply) -> None:
+    """A reply that returns nothing (204 and the like)."""
+
+
+def accepted(call: Call[Any], reply: Reply) -> Accepted:
+    """202: accepted, not complete."""
+    return Accepted(call.ref if call.ref is not None else call.path, reply.text)
+
+
+def not_modified(call: Call[Any], reply: Reply) -> NotModified:
+    """304: the copy the caller holds is current."""
+    if not any(name in ("If-None-Match", "If-Modified-Since") for name, _ in call.headers):
+        raise unexpected(call, reply, "304 answers only a request with If-None-Match")
+    return NotModified(call.ref if call.ref is not None else call.path, reply.etag)
+
+
+def element_of(call: Call[Any], reply: Reply) -> Element:
+    """The element a GET of one element read."""
+    assert call.ref is not None
+    return Element(call.ref, call.element or "", reply.etag, reply.document)
+
+
+READ: Shape = {Kind.DOCUMENT: session_of, Kind.NO_CONTENT: nothing, Kind.NOT_MODIFIED: not_modified}
+"""A session GET: the session, None (204: no such session) or ``NotModified``."""
+READ_ELEMENT: Shape = {
+    Kind.DOCUMENT: element_of,
+    Kind.NO_CONTENT: nothing,
+    Kind.NOT_MODIFIED: not_modified,
+}
+"""An element GET: the element, None (204) or ``NotModified``."""
+WRITE: Shape = {
+    Kind.DOCUMENT: session_of, Kind.CREATED: session_of, Kind.ACCEPTED: accepted,
+    Kind.NO_CONTENT: nothing,
+}  # fmt: skip
+"""A session or element PUT/DELETE: the whole session, ``Accepted`` or None (204)."""
+
+
+# --- what came back instead of a response ---------------------------------------------
+
+# Failures where nothing reached the server: retrying them can never apply a write twice.
+_UNSENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def transport_error(call: Call[Any], url: str, exc: httpx.HTTPError) -> TransportError:
+    """Wrap an httpx failure; the message never includes request headers."""
+    if isinstance(exc, httpx.LocalProtocolError):
+        # The request could not even be written; the library's message quotes the
+        # offending header, which may be the token, so it is not repeated (nor
+        # chained), and sending it again would fail the same way.
+        return TransportError(
+            "not sent (LocalProtocolError: the request could not be encoded)",
+            sent=False, retryable=False, method=call.method, url=url,
+        )  # fmt: skip
+    sent = not isinstance(exc, _UNSENT)
+    what = "no complete response" if sent else "could not connect"
+    detail = excerpt(transport_detail(exc).encode(), 300) or "no detail"
+    error = TransportError(
+        f"{what} ({type(exc).__name__}: {detail})", sent=sent, method=call.method, url=url
+    )
+    error.__cause__ = exc
+    return error
+
+
+def out_of_time(method: str, url: str) -> TransportError:
+    """The operation's deadline passed before a request could be sent."""
+    return TransportError(
+        "the call's deadline passed before the request was sent",
+        sent=False, retryable=False, method=method, url=url,
+    )  # fmt: skip
+
+
+class BodyReader:
+    """Accumulates a response body from its raw (still encoded) chunks, decoding gzip
+    or deflate (zlib-wrapped or raw) itself so that a small compressed body cannot
+    inflate past the cap: the body is refused at the cap, never read whole into
+    memory. A compressed stream that does not end is refused, never half-read. The
+    clients ask for no other encoding (``Accept-Encoding: gzip, deflate``)."""
+
+    __slots__ = (
+        "_cap",
+        "_chunks",
+        "_encoding",
+        "_inflate",
+        "_method",
+        "_response",
+        "_size",
+        "_url",
+    )
+
+    def __init__(self, response: httpx.Response, cap: int, method: str, url: str) -> None:
+        self._response = response
+        self._cap, self._method, self._url = cap, method, url
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._inflate: zlib._Decompress | None = None
+        self._encoding = response.headers.get("content-encoding", "").strip().lower()
+        if self._encoding in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif self._encoding == "deflate":
+            self._inflate = zlib.decompressobj()
+        elif self._encoding not in ("identity", ""):
+            raise self._malformed(f"an unsupported Content-Encoding {self._encoding!r}")
+
+    def feed(self, raw: bytes) -> None:
+        """Take the next raw chunk."""
+        cap = self._cap
+        # One byte more than the room left shows the excess.
+        data = raw if self._inflate is None else self._decompress(raw, cap - self._size + 1)
+        self._size += len(data)
+        if self._size > cap or (self._inflate is not None and self._inflate.unconsumed_tail):
+            raise self._malformed(f"a body over the {cap}-byte cap")
+        self._chunks.append(data)
+
+    def _decompress(self, raw: bytes, room: int) -> bytes:
+        assert self._inflate is not None
+        try:
+            return self._inflate.decompress(raw, room)
+        except zlib.error as exc:
+            if self._encoding == "deflate" and self._size == 0 and not self._chunks:
+                # RFC 9110 says zlib-wrapped, but servers send raw deflate too.
+                self._encoding = "raw deflate"
+                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self._decompress(raw, room)
+            raise self._malformed(f"a body that does not decompress ({exc})") from None
+
+    def body(self) -> bytes:
+        """The whole body."""
+        if self._inflate is not None:
+            self._chunks.append(self._inflate.flush())
+            if not self._inflate.eof and (self._size or self._response.num_bytes_downloaded):
+                raise self._malformed(f"a {self._encoding} body that was cut short")
+        return b"".join(self._chunks)
+
+    def preloaded(self) -> bytes:
+        """A body something already read and decoded (a mock transport, an event
+        hook), under the same cap."""
+        body = self._response.content
+        if len(body) > self._cap:
+            raise self._malformed(f"a body over the {self._cap}-byte cap")
+        return body
+
+    def _malformed(self, what: str) -> MalformedResponseError:
+        response = self._response
+        return MalformedResponseError(
+            f"{response.status_code} response with {what}",
+            status=response.status_code, method=self._method, url=self._url,
+            headers=response.headers,
+        )  # fmt: skip

@@ -2,8 +2,8 @@
 batch form), handles (activity, invite, search), handle queries and templates.
 
 As in ``_flows``, everything is validated while the request is planned, so bad input
-raises ``ValueError`` / ``TypeError`` before anything is sent; answers are read into
-the typed views of ``_views``.
+raises ``ValueError`` / ``TypeError`` before anything is sent; each call's shape reads
+its answer into the typed views of ``_views``.
 """
 
 from __future__ import annotations
@@ -11,14 +11,25 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Generator, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 
-from ._core import Call, Reply, conditions, encode_json, session_of
+from ._core import (
+    WRITE,
+    Call,
+    Reply,
+    Shape,
+    conditions,
+    encode_json,
+    nothing,
+    result,
+    session_of,
+    unexpected,
+)
+from ._engine import Flow
 from ._etag import ETag
 from ._exceptions import MalformedResponseError, SessionClientError
-from ._flows import Step
 from ._models import Accepted, Session
 from ._profiles import Kind, Target
 from ._ref import SessionRef, _check_scid, _check_template
@@ -127,27 +138,23 @@ def _config_path(scid: str, template: str | None) -> str:
     return path
 
 
-def _unexpected(call: Call, reply: Reply, why: str) -> MalformedResponseError:
-    return MalformedResponseError(
-        f"{reply.status} is not a valid answer to {call.method} {call.path}: {why}",
-        status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
-    )  # fmt: skip
-
-
-def _results(cls: type[V], call: Call, reply: Reply) -> list[V]:
-    if reply.row.kind is not Kind.DOCUMENT:
-        raise _unexpected(call, reply, f"a query does not yield {reply.row.kind.value}")
+def _results(cls: type[V], call: Call[Any], reply: Reply) -> list[V]:
     try:
         return results(reply.document, cls, reply.url)
     except MalformedResponseError as error:
-        raise _unexpected(call, reply, error.message) from None
+        raise unexpected(call, reply, error.message) from None
 
 
-def _read_call(path: str, target: Target, body: object = None, bucket: str = "") -> Call:
+def _listing(cls: type[V]) -> Shape:
+    return {Kind.DOCUMENT: functools.partial(_results, cls)}
+
+
+def _read_call(path: str, target: Target, shape: Shape, body: object = None,
+               bucket: str = "") -> Call[Any]:  # fmt: skip
     """A read: GET, or a POST that only reads (batch, handle queries): safe to repeat."""
     if body is None:
-        return Call("GET", path, target, safe=True)
-    return Call("POST", path, target, body=encode_json(body), safe=True, bucket=bucket)
+        return Call("GET", path, target, shape, safe=True)
+    return Call("POST", path, target, shape, body=encode_json(body), safe=True, bucket=bucket)
 
 
 SEARCH_READS, SEARCH_WRITES = "|search-reads", "|search-writes"
@@ -170,7 +177,7 @@ def query(
     reservations: bool = False,
     inactive: bool = False,
     take: int | None = None,
-) -> Step[list[SessionSummary]]:
+) -> Call[list[SessionSummary]]:
     """The sessions of a user (``xuid``), of several (``xuids``: one batch POST, the
     results in xuid order) or with a keyword."""
     if xuid is not None and xuids is not None:
@@ -202,45 +209,46 @@ def query(
     base = _config_path(scid, template)
     query_string = f"?{urlencode(params, quote_via=quote)}" if params else ""
     if len(users) > 1:
-        call = _read_call(f"{base}/batch{query_string}", Target.QUERY, {"xuids": list(users)})
-    else:
-        call = _read_call(f"{base}/sessions{query_string}", Target.QUERY)
-    return Step(call, functools.partial(_results, SessionSummary, call))
+        return _read_call(f"{base}/batch{query_string}", Target.QUERY, _listing(SessionSummary),
+                          {"xuids": list(users)})  # fmt: skip
+    return _read_call(f"{base}/sessions{query_string}", Target.QUERY, _listing(SessionSummary))
 
 
 # --- handles ------------------------------------------------------------------------
 
 
-def _handle(call: Call, reply: Reply) -> Handle:
-    if reply.row.kind not in (Kind.CREATED, Kind.DOCUMENT):
-        raise _unexpected(call, reply, f"a handle call does not yield {reply.row.kind.value}")
+def _handle(call: Call[Any], reply: Reply) -> Handle:
     if not isinstance(reply.document, dict):
-        raise _unexpected(call, reply, "the handle is not a JSON object")
+        raise unexpected(call, reply, "the handle is not a JSON object")
     return Handle(reply.document, "", reply.url)
 
 
-def _create_handle(body: Mapping[str, Any], bucket: str = "") -> Call:
+HANDLE: Shape = {Kind.CREATED: _handle, Kind.DOCUMENT: _handle}
+DELETED: Shape = {Kind.NO_CONTENT: nothing, Kind.DOCUMENT: nothing}
+BY_HANDLE: Shape = {Kind.DOCUMENT: session_of, Kind.NO_CONTENT: nothing}
+
+
+def _create_handle(body: Mapping[str, Any], bucket: str = "") -> Call[Handle]:
     # Not safe: every attempt that lands creates a handle, so it is repeated only when
     # the service said it did nothing (429, or 503 with Retry-After).
-    return Call("POST", "/handles", Target.HANDLE, body=encode_json(body), bucket=bucket)
+    return Call("POST", "/handles", Target.HANDLE, HANDLE, body=encode_json(body), bucket=bucket)
 
 
 def _new_handle(ref: SessionRef, kind: str, **extra: Any) -> dict[str, Any]:
     return {"version": 1, "type": kind, "sessionRef": _session_ref(ref), **extra}
 
 
-def set_activity(ref: SessionRef) -> Step[Handle]:
+def set_activity(ref: SessionRef) -> Call[Handle]:
     """Make ``ref`` the caller's current activity (an activity handle)."""
-    call = _create_handle(_new_handle(ref, "activity"))
-    return Step(call, functools.partial(_handle, call))
+    return _create_handle(_new_handle(ref, "activity"))
 
 
-def activities(scid: str, xuids: Iterable[str]) -> Step[list[Activity]]:
+def activities(scid: str, xuids: Iterable[str]) -> Call[list[Activity]]:
     """What these users are playing in ``scid``: their activity handles."""
     body = {"type": "activity", "scid": _check_scid(scid),
             "owners": {"xuids": list(check_xuids(xuids))}}  # fmt: skip
-    call = _read_call(f"/handles/query?include={_ACTIVITY_INCLUDE}", Target.QUERY, body)
-    return Step(call, functools.partial(_results, Activity, call))
+    path = f"/handles/query?include={_ACTIVITY_INCLUDE}"
+    return _read_call(path, Target.QUERY, _listing(Activity), body)
 
 
 def invite(
@@ -251,7 +259,7 @@ def invite(
     context_string: str | None = None,
     sender_string: str | None = None,
     title_id: str | int | None = None,
-) -> Generator[Call, Reply, list[Handle]]:
+) -> Flow[list[Handle]]:
     """Invite each user to ``ref``: one invite handle per distinct xuid, in order. If
     one fails, its error is raised with ``.handles``: the invites already created."""
     attributes: dict[str, str] = {}
@@ -272,68 +280,43 @@ def invite(
     return _invite(calls)
 
 
-def _invite(calls: list[Call]) -> Generator[Call, Reply, list[Handle]]:
+def _invite(calls: list[Call[Handle]]) -> Flow[list[Handle]]:
     created: list[Handle] = []
     for call in calls:
         try:
-            created.append(_handle(call, (yield call)))
+            created.append(result(call, (yield call)))
         except SessionClientError as error:
             error.handles = tuple(created)
             raise
     return created
 
 
-def get_handle(handle_id: str) -> Step[Handle]:
+def get_handle(handle_id: str) -> Call[Handle]:
     """Read a handle."""
-    call = Call("GET", f"/handles/{check_handle_id(handle_id)}", Target.HANDLE, safe=True)
-    return Step(call, functools.partial(_handle, call))
+    path = f"/handles/{check_handle_id(handle_id)}"
+    return Call("GET", path, Target.HANDLE, HANDLE, safe=True)
 
 
-def _deleted(call: Call, reply: Reply) -> None:
-    if reply.row.kind not in (Kind.NO_CONTENT, Kind.DOCUMENT):
-        raise _unexpected(call, reply, f"a delete does not yield {reply.row.kind.value}")
-
-
-def delete_handle(handle_id: str) -> Step[None]:
+def delete_handle(handle_id: str) -> Call[None]:
     """Delete a handle (the session stays)."""
-    call = Call("DELETE", f"/handles/{check_handle_id(handle_id)}", Target.HANDLE, safe=True)
-    return Step(call, functools.partial(_deleted, call))
+    path = f"/handles/{check_handle_id(handle_id)}"
+    return Call("DELETE", path, Target.HANDLE, DELETED, safe=True)
 
 
-def _by_handle(call: Call, reply: Reply) -> Session | Accepted | None:
-    kind = reply.row.kind
-    if kind is Kind.NO_CONTENT:
-        return None
-    if kind is Kind.ACCEPTED:
-        return Accepted(call.path, reply.text)
-    if kind in (Kind.DOCUMENT, Kind.CREATED):
-        return session_of(call, reply)
-    raise _unexpected(call, reply, f"a session call does not yield {kind.value}")
-
-
-def get_by_handle(handle_id: str) -> Step[Session | None]:
+def get_by_handle(handle_id: str) -> Call[Session | None]:
     """Read the session behind a handle (its ``ref`` from ``Content-Location``)."""
     path = f"/handles/{check_handle_id(handle_id)}/session"
-    call = Call("GET", path, Target.SESSION, safe=True)
-
-    def finish(reply: Reply) -> Session | None:
-        result = _by_handle(call, reply)
-        if isinstance(result, Accepted):
-            raise _unexpected(call, reply, "a read does not yield accepted")
-        return result
-
-    return Step(call, finish)
+    return Call("GET", path, Target.SESSION, BY_HANDLE, safe=True)
 
 
 def put_by_handle(
     handle_id: str, changes: Mapping[str, Any], *, if_match: ETag | str | None = None
-) -> Step[Session | Accepted | None]:
+) -> Call[Session | Accepted | None]:
     """Write a delta to the session behind a handle (joining through an invite)."""
     path = f"/handles/{check_handle_id(handle_id)}/session"
     headers, guarded = conditions("PUT", if_match=if_match)
-    call = Call("PUT", path, Target.SESSION, headers=headers, body=encode_json(changes),
+    return Call("PUT", path, Target.SESSION, WRITE, headers=headers, body=encode_json(changes),
                 safe=guarded)  # fmt: skip
-    return Step(call, functools.partial(_by_handle, call))
 
 
 # --- search -------------------------------------------------------------------------
@@ -355,7 +338,7 @@ def create_search_handle(
     tags: Iterable[str] = (),
     numbers: Mapping[str, float] | None = None,
     strings: Mapping[str, str] | None = None,
-) -> Step[Handle]:
+) -> Call[Handle]:
     """Publish ``ref`` for search, with the attributes a search filter can test."""
     if isinstance(tags, str | bytes) or not isinstance(tags, Iterable):
         raise TypeError("tags must be a list of str")
@@ -378,13 +361,12 @@ def create_search_handle(
             _attribute_name(name, "string"): _text(value, f"strings[{name!r}]")
             for name, value in strings.items()
         }
-    call = _create_handle(_new_handle(ref, "search", searchAttributes=attributes), SEARCH_WRITES)
-    return Step(call, functools.partial(_handle, call))
+    return _create_handle(_new_handle(ref, "search", searchAttributes=attributes), SEARCH_WRITES)
 
 
 def search(
     scid: str, template: str, *, filter: str | None = None, order_by: str | None = None
-) -> Step[list[SearchResult]]:
+) -> Call[list[SearchResult]]:
     """Search handles of ``template`` matching ``filter`` (e.g. ``Strings/map eq
     'harbor' and Numbers/skill ge 3``), sorted by ``order_by`` (``Numbers/skill desc``)."""
     body: dict[str, Any] = {"type": "search", "scid": _check_scid(scid),
@@ -394,35 +376,31 @@ def search(
     if order_by is not None:
         body["orderBy"] = _text(order_by, "order_by", limit=1024)
     path = f"/handles/query?include={_SEARCH_INCLUDE}"
-    call = _read_call(path, Target.QUERY, body, SEARCH_READS)
-    return Step(call, functools.partial(_results, SearchResult, call))
+    return _read_call(path, Target.QUERY, _listing(SearchResult), body, SEARCH_READS)
 
 
 # --- templates ----------------------------------------------------------------------
 
 
-def templates(scid: str) -> Step[list[str]]:
+def _template_names(call: Call[Any], reply: Reply) -> list[str]:
+    names = [r._str("name") for r in _results(View, call, reply)]
+    if any(name is None for name in names):
+        raise unexpected(call, reply, "a template without a name")
+    return [name for name in names if name is not None]
+
+
+def _template(call: Call[Any], reply: Reply) -> dict[str, Any]:
+    if not isinstance(reply.document, dict):
+        raise unexpected(call, reply, "a template is a JSON object")
+    return reply.document
+
+
+def templates(scid: str) -> Call[list[str]]:
     """The names of the session templates of ``scid``."""
-    call = _read_call(f"{_config_path(scid, None)}/sessiontemplates", Target.TEMPLATE)
-
-    def finish(reply: Reply) -> list[str]:
-        if reply.row.kind is not Kind.DOCUMENT:
-            raise _unexpected(call, reply, f"a read does not yield {reply.row.kind.value}")
-        names = [r._str("name") for r in _results(View, call, reply)]
-        if any(name is None for name in names):
-            raise _unexpected(call, reply, "a template without a name")
-        return [name for name in names if name is not None]
-
-    return Step(call, finish)
+    path = f"{_config_path(scid, None)}/sessiontemplates"
+    return _read_call(path, Target.TEMPLATE, {Kind.DOCUMENT: _template_names})
 
 
-def template(scid: str, name: str) -> Step[dict[str, Any]]:
+def template(scid: str, name: str) -> Call[dict[str, Any]]:
     """A session template: its ``contractVersion`` and ``constants``."""
-    call = _read_call(_config_path(scid, name), Target.TEMPLATE)
-
-    def finish(reply: Reply) -> dict[str, Any]:
-        if reply.row.kind is not Kind.DOCUMENT or not isinstance(reply.document, dict):
-            raise _unexpected(call, reply, "a template is a JSON object")
-        return reply.document
-
-    return Step(call, finish)
+    return _read_call(_config_path(scid, name), Target.TEMPLATE, {Kind.DOCUMENT: _template})

@@ -1,22 +1,21 @@
-"""Operations written once, driven by the sync and async clients.
+"""Session operations, written once for both clients.
 
-A one-request operation is a ``Step``: its planned ``Call`` and how the ``Reply``
-becomes the result. A longer operation is a flow, a generator that yields each ``Call``
-it needs and receives the ``Reply`` (or has the call's exception thrown into it); its
-return value is the result. This is the pattern of httpx's ``Auth.auth_flow``: the
-logic exists once, the I/O twice. Steps compose into flows with ``step.flow()``.
+A one-request operation is its planned ``Call``, whose shape says what the reply
+becomes (``_core.READ``, ``WRITE`` ...). A longer operation is a flow (``_engine.Flow``):
+a generator that yields each ``Call`` it needs and receives the ``Reply`` (or has the
+call's exception thrown into it) and yields ``Pause``s; its return value is the result.
+This is the pattern of httpx's ``Auth.auth_flow``: the logic exists once, and the
+engine drives it the same way for the sync and the async client.
 """
 
 from __future__ import annotations
 
-import functools
 import random
-from collections.abc import Callable, Generator, Mapping
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 
-import attrs
-
-from ._core import Call, Pause, Reply, plan, session_of
+from ._core import WRITE, Call, Reply, plan, result
+from ._engine import Flow, Pause
 from ._etag import ANY, ETag
 from ._exceptions import (
     AmbiguousWriteError,
@@ -25,107 +24,26 @@ from ._exceptions import (
     SessionClientError,
     TransportError,
 )
-from ._models import Accepted, Element, NotModified, Session
+from ._models import Accepted, Session
 from ._observe import CONFLICT
-from ._profiles import Kind
 from ._ref import SessionRef, check_element
+from ._retry import conflict_pause
 
-T = TypeVar("T")
-U = TypeVar("U")
-Flow = Generator[Call, Reply, T]
+SessionWrite = Call[Session | Accepted | None]
 
-
-class Step(Generic[T]):
-    """A one-request operation: the call, and what its reply means. Drivers send the
-    call directly (no generator on the common path); flows use ``flow()``. (A plain
-    class: one is built per call.)"""
-
-    __slots__ = ("call", "finish")
-
-    def __init__(self, call: Call, finish: Callable[[Reply], T]) -> None:
-        self.call = call
-        self.finish = finish
-
-    def flow(self) -> Flow[T]:
-        """This step as a flow, to ``yield from`` in a longer one."""
-        return self.finish((yield self.call))
-
-    def then(self, after: Callable[[T], U]) -> Step[U]:
-        """The same call, with ``after`` applied to its result."""
-        finish = self.finish
-        return Step(self.call, lambda reply: after(finish(reply)))
+DEFAULT_BASE_URL = "https://sessiondirectory.xboxlive.com"
+CONTRACT_VERSION = 107
 
 
-@attrs.frozen
-class Done(Generic[T]):
-    """A flow's end, with its result."""
-
-    value: T
-
-
-def resume(
-    flow: Generator[Call | Pause, Any, T], value: object = None, error: BaseException | None = None
-) -> Call | Pause | Done[T]:
-    """Advance ``flow`` with a value (or an error thrown into it): its next request,
-    pause, or its end. Only the flow's own ``StopIteration`` ends it; the drivers call
-    the network outside, so a stray ``StopIteration`` cannot pass for a result."""
-    try:
-        return flow.throw(error) if error is not None else flow.send(value)
-    except StopIteration as stop:
-        return Done(stop.value)
-
-
-def _unexpected(call: Call, reply: Reply, why: str) -> MalformedResponseError:
-    return MalformedResponseError(
-        f"{reply.status} is not a valid answer to {call.method} {call.target.value}: {why}",
-        status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
-    )  # fmt: skip
-
-
-def _write_result(call: Call, reply: Reply) -> Session | Accepted | None:
-    kind = reply.row.kind
-    if kind is Kind.NO_CONTENT:
-        return None
-    if kind is Kind.ACCEPTED:
-        assert call.ref is not None
-        return Accepted(call.ref, reply.text)
-    if kind in (Kind.DOCUMENT, Kind.CREATED):
-        return session_of(call, reply)
-    raise _unexpected(call, reply, f"a write does not yield {kind.value}")
-
-
-def _read(call: Call, build: Callable[[Reply], T], reply: Reply) -> T | NotModified | None:
-    kind = reply.row.kind
-    if kind is Kind.NO_CONTENT:
-        return None
-    if kind is Kind.NOT_MODIFIED:
-        if not any(name == "If-None-Match" for name, _ in call.headers):
-            raise _unexpected(call, reply, "304 answers only a request with If-None-Match")
-        assert call.ref is not None
-        return NotModified(call.ref, reply.etag)
-    if kind is not Kind.DOCUMENT:
-        raise _unexpected(call, reply, f"a read does not yield {kind.value}")
-    return build(reply)
-
-
-def get(
-    ref: SessionRef, *, if_none_match: ETag | str | None = None
-) -> Step[Session | NotModified | None]:
-    """GET a session."""
-    call = plan("GET", ref, if_none_match=if_none_match)
-    return Step(call, functools.partial(_read, call, functools.partial(session_of, call)))
-
-
-def get_element(
-    ref: SessionRef, element: str, *, if_none_match: ETag | str | None = None
-) -> Step[Element | NotModified | None]:
-    """GET one element of a session."""
-    call = plan("GET", ref, element, if_none_match=if_none_match)
-
-    def build(reply: Reply) -> Element:
-        return Element(ref, element, reply.etag, reply.document)
-
-    return Step(call, functools.partial(_read, call, build))
+def mpsd_headers(contract_version: int) -> dict[str, str]:
+    """The headers MPSD wants on every call, for ``contract_version``."""
+    if isinstance(contract_version, bool) or not isinstance(contract_version, int):
+        raise TypeError("contract_version must be an int")
+    return {
+        "x-xbl-contract-version": str(contract_version),
+        "Content-Type": "application/json",  # MPSD documents it for every call
+        "Accept": "application/json",
+    }
 
 
 def put(
@@ -135,20 +53,12 @@ def put(
     *,
     if_match: ETag | str | None = None,
     if_none_match: ETag | str | None = None,
-) -> Step[Session | Accepted | None]:
+) -> SessionWrite:
     """PUT a delta to a session or one of its elements."""
-    call = plan(
-        "PUT", ref, element, changes=changes, if_match=if_match, if_none_match=if_none_match
-    )
-    return Step(call, functools.partial(_write_result, call))
-
-
-def delete(
-    ref: SessionRef, element: str | None = None, *, if_match: ETag | str | None = None
-) -> Step[Session | Accepted | None]:
-    """DELETE a session or one of its elements."""
-    call = plan("DELETE", ref, element, if_match=if_match)
-    return Step(call, functools.partial(_write_result, call))
+    return plan(
+        "PUT", ref, element, shape=WRITE, changes=changes, if_match=if_match,
+        if_none_match=if_none_match,
+    )  # fmt: skip
 
 
 # --- read-modify-write --------------------------------------------------------------
@@ -182,8 +92,9 @@ def applied(
 
 
 def _current(ref: SessionRef) -> Flow[Session | None]:
-    result = yield from get(ref).flow()
-    return result if isinstance(result, Session) else None
+    call: Call[Session | None] = plan("GET", ref)
+    found = result(call, (yield call))
+    return found if isinstance(found, Session) else None
 
 
 def _guard(ref: SessionRef, current: Session | None) -> tuple[ETag | None, ETag | None]:
@@ -206,7 +117,7 @@ def update(
     create: bool = False,
     max_attempts: int | None = None,
     rand: Callable[[], float] = random.random,
-) -> Generator[Call | Pause, Any, Session | Accepted | None]:
+) -> Flow[Session | Accepted | None]:
     """Read-modify-write with optimistic concurrency.
 
     Starts from ``target`` when it is a ``Session`` (no read), else reads it. Writes
@@ -250,10 +161,10 @@ def update(
         if current is None and not create:
             return None
         if_match, if_none_match = _guard(ref, current)
-        call = plan("PUT", ref, changes=delta, if_match=if_match, if_none_match=if_none_match)
+        call = put(ref, delta, if_match=if_match, if_none_match=if_none_match)
         sent_at = yield Pause(0.0, gave_up if conflicts else None)
         try:
-            reply = yield call
+            reply: Reply = yield call
         except TransportError:
             if conflicts:
                 yield Pause(0.0, gave_up)  # cut by the deadline: the last 412 ended it
@@ -269,10 +180,10 @@ def update(
                 return latest
             current = latest
             # Not worth it when the write after the pause could not end in time.
-            pause = rand() * round_trip * min(2 ** len(conflicts), 16)
+            pause = conflict_pause(round_trip, len(conflicts), rand())
             yield Pause(pause, gave_up, round_trip, reason=CONFLICT)
             continue
-        return _write_result(call, reply)
+        return result(call, reply)
     raise gave_up()
 
 
@@ -297,14 +208,14 @@ def _gave_up(
 # --- verbs ----------------------------------------------------------------------------
 
 
-def create(ref: SessionRef, changes: Mapping[str, Any] | None) -> Step[Session | Accepted | None]:
+def create(ref: SessionRef, changes: Mapping[str, Any] | None) -> SessionWrite:
     """Create a session that must not exist yet (``If-None-Match: *``)."""
     return put(ref, {} if changes is None else changes, if_none_match=ANY)
 
 
 def join(
     ref: SessionRef, constants: Mapping[str, Any] | None, properties: Mapping[str, Any] | None
-) -> Step[Session | Accepted | None]:
+) -> SessionWrite:
     """Add or update the caller's member (``members.me``); its constants and properties
     are the objects the service defines (``{"system": {...}, "custom": {...}}``)."""
     me: dict[str, Any] = {}
@@ -315,21 +226,19 @@ def join(
     return put(ref, {"members": {"me": me}})
 
 
-def leave(ref: SessionRef) -> Step[bool]:
-    """Remove the caller from the session; True while the session still exists."""
-    return put(ref, {"members": {"me": None}}).then(lambda result: result is not None)
+def leave(ref: SessionRef) -> SessionWrite:
+    """Remove the caller from the session (the result is None once it is gone)."""
+    return put(ref, {"members": {"me": None}})
 
 
 def set_properties(
     ref: SessionRef, custom: Mapping[str, Any], if_match: ETag | str | None
-) -> Step[Session | Accepted | None]:
+) -> SessionWrite:
     """Merge ``custom`` into the session's ``properties.custom`` (null removes a key)."""
     return put(ref, {"properties": {"custom": custom}}, if_match=if_match)
 
 
-def remove_member(
-    ref: SessionRef, index: int, if_match: ETag | str | None
-) -> Step[Session | Accepted | None]:
+def remove_member(ref: SessionRef, index: int, if_match: ETag | str | None) -> SessionWrite:
     """Remove the member at ``index``."""
     if isinstance(index, bool) or not isinstance(index, int) or index < 0:
         raise ValueError(f"a member index is a non-negative int, not {index!r}")
@@ -338,7 +247,7 @@ def remove_member(
 
 def set_server(
     ref: SessionRef, name: str, server: Mapping[str, Any] | None, if_match: ETag | str | None
-) -> Step[Session | Accepted | None]:
+) -> SessionWrite:
     """Set (or, with ``server=None``, remove) the server entry ``name``."""
     check_element(f"servers/{name}")
     return put(ref, {"servers": {name: server}}, if_match=if_match)

@@ -1,12 +1,12 @@
 """What a call did, for whoever watches: OpenTelemetry spans, the ``on_attempt`` hook
 and the log lines.
 
-The drivers and ``_engine`` report events (an attempt answered or failed, a wait and
-its reason, a refusal at the gate, the call's end) to one ``Watch`` per operation, held
-by the operation's ``Deadline``. A watch exists only while someone watches: a tracer
+The engine reports events (an attempt answered or failed, a wait and its reason, a
+refusal at the gate, the operation's end) to one ``Watch`` per operation, named by the
+public method that was called. A watch exists only while someone watches: a tracer
 provider is set, the policy has an ``on_attempt`` hook, or the ``sessionclient`` logger
 is enabled for DEBUG. Otherwise ``watching`` returns None and every place that would
-report checks one attribute.
+report checks one variable.
 
 OpenTelemetry is optional (``sessionclient[otel]``, the API only): without it nothing
 of it is imported. Spans follow the HTTP client conventions where they apply; neither
@@ -16,29 +16,20 @@ the token nor a session document is ever an attribute.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import _redact
+from ._core import Call
 from ._exceptions import Attempt, SessionClientError, TransportError
+from ._retry import Decision, RetryPolicy
 from ._version import __version__
-
-if TYPE_CHECKING:
-    from ._core import Pause, Reply
-    from ._engine import Run, Settings
-    from ._retry import Decision, RetryPolicy
 
 try:
     from opentelemetry import context as otel_context
     from opentelemetry import trace as otel
 except ImportError:  # the 'otel' extra is not installed: no spans
     otel = otel_context = None  # type: ignore[assignment]
-else:
-    if os.environ.get("OTEL_PYTHON_TRACER_PROVIDER"):
-        otel.get_tracer_provider()  # the provider named there, loaded as OTel would
 
 log = logging.getLogger("sessionclient")
 
@@ -50,21 +41,21 @@ RETRY_AFTER, BACKOFF, GATE, CONFLICT, POLL = "retry-after", "backoff", "gate", "
 
 
 def _tracing() -> bool:
-    """Whether a tracer provider is set (OpenTelemetry's own test, without building
-    a tracer: a proxy stands in until one is)."""
-    return otel is not None and otel._TRACER_PROVIDER is not None
+    """Whether a tracer provider is set (OpenTelemetry's proxy stands in until one is)."""
+    return otel is not None and not isinstance(otel.get_tracer_provider(), otel.ProxyTracerProvider)
 
 
-def watching(settings: Settings, policy: RetryPolicy, depth: int = 2) -> Watch | None:
-    """A watch for the operation about to start, or None when nobody watches (the
-    common case: then nothing else is done for it). ``depth``: how many frames up the
-    public method that was called is."""
-    if policy.on_attempt is None and not _tracing() and not log.isEnabledFor(logging.DEBUG):
-        return None
-    # The public method that was called (get, update, query ...): the caller of the
-    # driver's ``_operate`` (an awaiting coroutine's frame for async).
-    frame = sys._getframe(depth)
-    return Watch(frame.f_code.co_name, settings, policy)
+def watching(name: str, clock: Callable[[], float], policy: RetryPolicy) -> Watch | None:
+    """A watch for the operation ``name`` (the public method called: get, update,
+    query ...) about to start, or None when nobody watches (the common case: then
+    nothing else is done for it)."""
+    if (
+        policy.on_attempt is None
+        and not log.isEnabledFor(logging.DEBUG)
+        and (otel is None or isinstance(otel.get_tracer_provider(), otel.ProxyTracerProvider))
+    ):
+        return None  # ``_tracing``, inline: this runs before every call
+    return Watch(name, clock, policy)
 
 
 class Watch:
@@ -72,19 +63,20 @@ class Watch:
 
     __slots__ = (
         "attempts", "clock", "conflicts", "last", "name", "origin", "policy", "request_id",
-        "span", "started", "status", "token", "waited",
+        "span", "started", "status", "token", "url", "waited",
     )  # fmt: skip
 
-    def __init__(self, name: str, settings: Settings, policy: RetryPolicy) -> None:
+    def __init__(self, name: str, clock: Callable[[], float], policy: RetryPolicy) -> None:
         self.name = name
         self.policy = policy
-        self.clock: Callable[[], float] = settings.clock
+        self.clock = clock
         self.started = self.clock()
         self.origin = time.time_ns()  # the wall clock at ``started``, for span times
         self.attempts = 0
         self.conflicts = 0
         self.waited = 0.0
-        self.last: Run | None = None
+        self.last: Call[Any] | None = None  # the last request, and its URL
+        self.url = ""
         self.status: int | None = None  # of the last answer
         self.request_id: str | None = None
         self.span: Any = None
@@ -106,28 +98,39 @@ class Watch:
 
     # --- events from ``_engine`` --------------------------------------------------
 
-    def answered(self, run: Run, reply: Reply) -> None:
-        """An attempt got an answer that is not an error."""
-        number = len(run.history) + 1
-        request_id = reply.request_id
-        if request_id:  # a server may echo what it got: never log or export a token
-            request_id = _redact.text(request_id, run.secrets)
-        self._attempt(run, number, reply.status, request_id, None)
-        self._hook(Attempt(number, reply.status, 0.0))
+    def answered(
+        self,
+        call: Call[Any],
+        url: str,
+        number: int,
+        status: int,
+        request_id: str | None,
+        sent_at: float,
+    ) -> None:
+        """Attempt ``number`` got an answer that is not an error (``request_id`` is
+        already redacted: a server may echo what it got)."""
+        self._attempt(call, url, number, status, request_id, None, sent_at)
+        self._hook(Attempt(number, status, 0.0))
 
     def failed_attempt(
-        self, run: Run, attempt: Attempt, error: SessionClientError, decision: Decision
+        self,
+        call: Call[Any],
+        url: str,
+        attempt: Attempt,
+        error: SessionClientError,
+        decision: Decision,
+        sent_at: float,
     ) -> None:
         """An attempt failed; ``decision`` says whether and when it is retried."""
-        self._attempt(run, attempt.number, error.status, error.request_id, error)
+        self._attempt(call, url, attempt.number, error.status, error.request_id, error, sent_at)
         if decision.retry:
             reason = RETRY_AFTER if error.retry_after is not None else BACKOFF
             self.wait(reason, decision.wait)
         self._hook(attempt)
 
-    def refused(self, run: Run, error: SessionClientError) -> None:
+    def refused(self, call: Call[Any], url: str, error: SessionClientError) -> None:
         """The gate refused to send (the service is cooling down)."""
-        self.last = run
+        self.last, self.url = call, url
         if self.span is not None:
             self.span.add_event(
                 "sessionclient.gate.refused",
@@ -145,10 +148,10 @@ class Watch:
                 self._ns(self.clock()),
             )
 
-    def paused(self, pause: Pause, seconds: float) -> None:
+    def paused(self, reason: str, seconds: float) -> None:
         """A flow paused (a conflict resolved, a task polled); 0 s pauses that only
-        read the clock are not waits."""
-        if pause.reason == CONFLICT:
+        read the clock (no reason) are not waits."""
+        if reason == CONFLICT:
             self.conflicts += 1
             if self.span is not None:
                 self.span.add_event(
@@ -156,25 +159,26 @@ class Watch:
                     {"sessionclient.conflicts": self.conflicts},
                     self._ns(self.clock()),
                 )
-        if pause.reason:
-            self.wait(pause.reason, seconds)
+        if reason:
+            self.wait(reason, seconds)
 
     def _attempt(
         self,
-        run: Run,
+        call: Call[Any],
+        url: str,
         number: int,
         status: int | None,
         request_id: str | None,
         error: SessionClientError | None,
+        sent_at: float,
     ) -> None:
-        self.last, self.status, self.request_id = run, status, request_id
+        self.last, self.url, self.status, self.request_id = call, url, status, request_id
         self.attempts += 1
         if self.span is None:
             return
-        call = run.call
         attributes: dict[str, Any] = {
             "http.request.method": call.method,
-            "url.full": run.url,
+            "url.full": url,
             "sessionclient.attempt": number,
         }
         if number > 1:
@@ -192,7 +196,7 @@ class Watch:
             f"{call.method} attempt",
             context=otel.set_span_in_context(self.span),
             kind=otel.SpanKind.CLIENT,
-            start_time=self._ns(run.sent_at),
+            start_time=self._ns(sent_at),
             attributes=attributes,
         )
         if error is not None:
@@ -214,13 +218,13 @@ class Watch:
         self._end(type(exc).__name__, exc)
 
     def _end(self, outcome: str, exc: BaseException | None) -> None:
-        run, error = self.last, exc if isinstance(exc, SessionClientError) else None
+        call, error = self.last, exc if isinstance(exc, SessionClientError) else None
         status, request_id = self.status, self.request_id
         if error is not None:
             status, request_id = error.status, error.request_id or request_id
         elapsed = self.clock() - self.started
         if log.isEnabledFor(logging.DEBUG):
-            method, path = (run.call.method, run.call.path) if run is not None else ("", "")
+            method, path = (call.method, call.path) if call is not None else ("", "")
             ended = f"{outcome} {status}" if exc is not None and status else outcome
             log.debug(
                 "%s %s %s: %s, %d attempt%s in %.3f s (waited %.3f s)%s",
@@ -238,10 +242,9 @@ class Watch:
         }
         if self.conflicts:
             attributes["sessionclient.conflicts"] = self.conflicts
-        if run is not None:
-            call = run.call
+        if call is not None:
             attributes["http.request.method"] = call.method
-            attributes["url.full"] = run.url
+            attributes["url.full"] = self.url
             if call.ref is not None:
                 attributes["sessionclient.scid"] = call.ref.scid
                 attributes["sessionclient.template"] = call.ref.template
@@ -269,25 +272,22 @@ def _error_type(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-def held(run: Run, seconds: float) -> None:
-    """The gate holds ``run`` for ``seconds`` more: a WARNING once the hold passes
-    ``HOLD_WARNING`` (whether or not anyone watches), and a wait for the watch."""
-    before = run.held
-    run.held = before + seconds
-    if before <= HOLD_WARNING < run.held:
+def held(call: Call[Any], before: float, seconds: float, watch: Watch | None) -> None:
+    """The gate holds ``call`` for ``seconds`` more, after ``before``: a WARNING once
+    the hold passes ``HOLD_WARNING`` (whether or not anyone watches), and a wait for
+    the watch."""
+    if before <= HOLD_WARNING < before + seconds:
         log.warning(
             "%s %s held %.3f s at the cool-down gate: the service asked this client "
             "to slow down",
-            run.call.method, run.call.path, run.held,
+            call.method, call.path, before + seconds,
         )  # fmt: skip
-    watch = run.deadline.watch
     if watch is not None:
         watch.wait(GATE, seconds)
 
 
-def refused(run: Run, error: SessionClientError) -> None:
-    """The gate refused to send ``run``: a WARNING, and an event for the watch."""
-    log.warning("%s %s not sent: %s", run.call.method, run.call.path, error.message)
-    watch = run.deadline.watch
+def refused(call: Call[Any], url: str, error: SessionClientError, watch: Watch | None) -> None:
+    """The gate refused to send ``call``: a WARNING, and an event for the watch."""
+    log.warning("%s %s not sent: %s", call.method, call.path, error.message)
     if watch is not None:
-        watch.refused(run, error)
+        watch.refused(call, url, error)

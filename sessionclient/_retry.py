@@ -1,8 +1,13 @@
-"""Retry decisions as pure functions of a policy.
+"""The retry policy, and every wait amount a call's logic asks for.
 
-``RetryPolicy`` is an immutable value; ``RetryPolicy.decide`` answers "retry, and after
-how long?" from the attempt number, what ended the attempt and the time left, so sync
-and async clients share every decision (tenacity only drives the loop).
+``RetryPolicy`` is an immutable value. After a failed attempt, ``RetryPolicy.decide``
+answers "retry, and after how long?": whether the failure may be retried is the SDK's
+own rule (what the service did, whether the request is safe to repeat); when to stop
+and how long to back off are tenacity strategies (``stop`` and ``wait``), called as
+tenacity calls them, with the call's own clock. A usable Retry-After overrides the
+back-off. The pause after a conflict and the interval between task polls are here too,
+so that every amount is computed in one module; ``_engine.Deadline.fits`` then decides
+whether a wait may be taken at all.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import attrs
+import tenacity
 from attrs import validators as v
 
 from ._exceptions import Attempt, SessionClientError, StatusError, TransportError
@@ -20,6 +26,11 @@ from ._http import MAX_RETRY_AFTER
 from ._profiles import Profile
 
 ThrottleMode = Literal["wait", "fail", "off"]
+WaitStrategy = Callable[[tenacity.RetryCallState], float]
+"""A tenacity wait strategy (``tenacity.wait_fixed(1)``, ``wait_exponential(...)`` ...)."""
+StopStrategy = Callable[[tenacity.RetryCallState], bool]
+"""A tenacity stop strategy (``tenacity.stop_after_attempt(3)``, ``stop_after_delay(10)``
+...)."""
 
 
 class Cause(enum.Enum):
@@ -59,6 +70,23 @@ def _positive(_: object, attribute: attrs.Attribute[Any], value: float | None) -
         raise ValueError(f"{attribute.name} must be a positive, finite number of seconds")
 
 
+def _strategy(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is not None and not callable(value):
+        raise TypeError(
+            f"{attribute.name} must be a tenacity {attribute.name} strategy "
+            f"(e.g. tenacity.{attribute.name}_...), not {type(value).__name__}"
+        )
+
+
+def equal_jitter(backoff: float, backoff_max: float) -> WaitStrategy:
+    """tenacity's exponential wait with "equal jitter": half of each step fixed, half
+    random, so the wait never collapses to 0 (``backoff`` doubling per attempt, capped
+    at ``backoff_max``)."""
+    half, cap = backoff / 2, backoff_max / 2
+    fixed = tenacity.wait_exponential(multiplier=half, max=cap)
+    return fixed + tenacity.wait_random_exponential(multiplier=half, max=cap)
+
+
 @attrs.frozen
 class RetryPolicy:
     """When and how long to retry; an immutable value shared by sync and async clients.
@@ -68,6 +96,10 @@ class RetryPolicy:
       A wait that would end after it is not taken: the error is raised at once.
     - ``backoff`` / ``backoff_max``: the first back-off and its cap; it doubles per
       attempt, with "equal jitter" (half fixed, half random) so it never collapses to 0.
+    - ``wait`` / ``stop``: tenacity strategies that replace those defaults: ``wait``
+      the back-off (default ``equal_jitter(backoff, backoff_max)``), ``stop`` when to
+      give up (default ``tenacity.stop_after_attempt(max_attempts)``). They see
+      tenacity's ``RetryCallState`` on the client's clock.
     - ``retry_after_max``: the longest Retry-After honoured (default: the deadline);
       a server asking for longer gets the error raised at once, ``retry_after`` set.
     - ``throttle``: what calls do while the service is cooling down after a 429/503
@@ -93,8 +125,20 @@ class RetryPolicy:
     backoff_max: float = attrs.field(default=8.0, validator=_positive)
     retry_after_max: float | None = attrs.field(default=None, validator=_positive)
     throttle: ThrottleMode = attrs.field(default="wait", validator=v.in_(("wait", "fail", "off")))
+    wait: WaitStrategy | None = attrs.field(default=None, validator=_strategy, eq=False)
+    stop: StopStrategy | None = attrs.field(default=None, validator=_strategy, eq=False)
     on_retry: Callable[[Attempt], object] | None = attrs.field(default=None, eq=False, repr=False)
     on_attempt: Callable[[Attempt], object] | None = attrs.field(default=None, eq=False, repr=False)
+    _strategies: tuple[WaitStrategy, StopStrategy, tenacity.Retrying] = attrs.field(
+        init=False, eq=False, repr=False
+    )
+
+    @_strategies.default
+    def _build(self) -> tuple[WaitStrategy, StopStrategy, tenacity.Retrying]:
+        wait = self.wait or equal_jitter(self.backoff, self.backoff_max)
+        stop = self.stop or tenacity.stop_after_attempt(self.max_attempts)
+        # The owner tenacity gives every RetryCallState; never run as a loop here.
+        return wait, stop, tenacity.Retrying(wait=wait, stop=stop)
 
     @classmethod
     def never(cls) -> RetryPolicy:
@@ -105,11 +149,6 @@ class RetryPolicy:
         """A copy with some fields changed."""
         return attrs.evolve(self, **changes)
 
-    def backoff_for(self, attempt: int, rand: float) -> float:
-        """Back-off after failed attempt ``attempt`` (1-based); ``rand`` in [0, 1)."""
-        step = min(self.backoff_max, self.backoff * 2.0 ** min(attempt - 1, 64))
-        return step / 2 + step / 2 * rand
-
     def decide(
         self,
         *,
@@ -117,20 +156,30 @@ class RetryPolicy:
         cause: Cause,
         safe: bool,
         retry_after: float | None,
-        remaining: float,
-        rand: float,
+        error: BaseException | None = None,
+        started: float = 0.0,
+        now: float = 0.0,
+        waited: float = 0.0,
+        rand: float = 0.0,
     ) -> Decision:
         """Retry or not after failed attempt ``attempt``, and the wait before the next.
 
-        ``safe``: the request may be repeated; ``remaining``: seconds left before the
-        call's deadline (``math.inf`` without one); ``rand``: a uniform number in
-        [0, 1) for jitter. Pure: the same inputs give the same decision.
-        """
+        ``safe``: the request may be repeated; ``error``: what ended the attempt (the
+        strategies see it as the outcome); ``started``/``now``: when the call began and
+        this attempt ended, on the client's clock; ``waited``: seconds slept so far;
+        ``rand``: a uniform number in [0, 1) for the jitter added to a Retry-After.
+        Whether the wait fits the call's deadline is not decided here (see
+        ``_engine.Deadline``)."""
         if cause is Cause.FINAL:
             return Decision(False, reason="not retryable")
         if cause is Cause.TRANSIENT and not safe:
             return Decision(False, reason="not safe to repeat: it may have been applied")
-        if attempt >= self.max_attempts:
+        wait_strategy, stop_strategy, owner = self._strategies
+        state = tenacity.RetryCallState(owner, None, (), {})
+        state.attempt_number = attempt
+        state.start_time, state.outcome_timestamp, state.idle_for = started, now, waited
+        state.outcome = tenacity.Future.construct(attempt, error, error is not None)
+        if stop_strategy(state):
             return Decision(False, reason=f"gave up after {attempt} attempts")
         if retry_after is not None:
             cap = self.retry_after_max or self.deadline or MAX_RETRY_AFTER
@@ -140,9 +189,23 @@ class RetryPolicy:
             # Without the gate nothing spreads the callers out, so the jitter does,
             # over a quarter of the wait.
             spread = retry_after / 4 if self.throttle == "off" else min(0.02, retry_after / 10)
-            wait = math.ceil(retry_after * 1000) / 1000 + 0.001 + rand * spread
-        else:
-            wait = self.backoff_for(attempt, rand)
-        if wait > remaining:
-            return Decision(False, reason=f"waiting {wait:.3f} s would pass the deadline")
-        return Decision(True, wait, "retrying")
+            return Decision(True, math.ceil(retry_after * 1000) / 1000 + 0.001 + rand * spread)
+        return Decision(True, max(float(wait_strategy(state)), 0.0), "retrying")
+
+
+# --- the pauses of multi-request operations -------------------------------------------
+
+
+def conflict_pause(round_trip: float, conflicts: int, rand: float) -> float:
+    """The pause after a write lost a race (412): a random part of a few round trips of
+    the write, doubling with each conflict (at most 16), so that writers who learned the
+    new version at once do not all rewrite at once."""
+    return rand * round_trip * (1 << min(conflicts, 4))
+
+
+def poll_interval(interval: float, polls: int, retry_after: float | None, cap: float) -> float:
+    """The wait before the next poll of a task: what the server's Retry-After asks,
+    else ``interval`` growing by half with each poll, up to ``cap``."""
+    if retry_after is not None:
+        return retry_after
+    return interval if polls == 0 else min(interval * 1.5 ** min(polls, 64), cap)

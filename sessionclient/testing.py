@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from ._client import AsyncSessionClient, SessionClient
+from ._async import AsyncSessionClient
+from ._sync import SessionClient
 from .emulator import Emulator
 
 

@@ -4,6 +4,7 @@ clients, with a fake clock (no test sleeps)."""
 from __future__ import annotations
 
 import logging
+import random
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ import respx
 import tenacity
 
 import sessionclient as sc
+from sessionclient._retry import Cause
 
 from .conftest import REF, Both, FakeClock, MakeClient
 
@@ -54,14 +56,50 @@ def test_policy_validation(kwargs: dict[str, Any]) -> None:
         sc.RetryPolicy(**kwargs)
 
 
-@pytest.mark.parametrize("attempt", range(1, 12))
-@pytest.mark.parametrize("rand", [0.0, 0.5, 0.999])
-def test_backoff_doubles_to_its_cap_and_never_collapses(attempt: int, rand: float) -> None:
-    policy = sc.RetryPolicy()
+def _backoff(policy: sc.RetryPolicy, attempt: int, **state: float) -> float:
+    decision = policy.decide(
+        attempt=attempt, cause=Cause.TRANSIENT, safe=True, retry_after=None, **state
+    )
+    assert decision.retry
+    return decision.wait
+
+
+@pytest.mark.parametrize("attempt", range(1, 5))
+@pytest.mark.parametrize("draw", ["low", "mid", "high"])
+def test_backoff_doubles_to_its_cap_and_never_collapses(
+    attempt: int, draw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default wait is tenacity's exponential wait with equal jitter: half of each
+    step fixed, half drawn by ``wait_random_exponential`` (``random.uniform``)."""
+    pick = {"low": lambda a, b: a, "mid": lambda a, b: (a + b) / 2, "high": lambda a, b: b}
+    monkeypatch.setattr(random, "uniform", pick[draw])
+    policy = sc.RetryPolicy(max_attempts=20)
     step = min(8.0, 0.5 * 2 ** (attempt - 1))
-    wait = policy.backoff_for(attempt, rand)
-    assert step / 2 <= wait <= step
-    assert wait > 0
+    wait = _backoff(policy, attempt)
+    assert wait == {"low": step / 2, "mid": step * 3 / 4, "high": step}[draw]
+    assert _backoff(policy, attempt + 6) == {"low": 4.0, "mid": 6.0, "high": 8.0}[draw]
+
+
+def test_a_tenacity_wait_and_stop_decide_on_the_clients_clock() -> None:
+    """``wait=``/``stop=`` are tenacity strategies that really decide: they see the
+    attempt number, the error and the time since the call began on the client's clock."""
+    seen: list[tuple[int, float, object]] = []
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        seen.append((state.attempt_number, state.seconds_since_start or 0.0,
+                     state.outcome.exception() if state.outcome else None))  # fmt: skip
+        return 0.25
+
+    policy = sc.RetryPolicy(wait=wait, stop=tenacity.stop_after_delay(10))
+    error = sc.ServiceUnavailableError("busy", status=503)
+    assert _backoff(policy, 3, started=100.0, now=104.0) == 0.25
+    assert seen == [(3, 4.0, None)]
+    stopped = policy.decide(
+        attempt=2, cause=Cause.TRANSIENT, safe=True, retry_after=None, error=error,
+        started=100.0, now=110.0,
+    )  # fmt: skip
+    assert not stopped.retry
+    assert "gave up" in stopped.reason
 
 
 # --- what is retried ----------------------------------------------------------------

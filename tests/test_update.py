@@ -232,7 +232,8 @@ def test_after_a_conflict_the_flow_backs_off_by_its_own_round_trip() -> None:
     """Driven by hand: the flow measures its PUT's round trip with Pause(0) readings of
     the clock, and after a 412 waits rand x round trip x 2^conflicts."""
     from sessionclient import _flows
-    from sessionclient._core import Call, Pause
+    from sessionclient._core import Call
+    from sessionclient._engine import Pause
 
     held = sc.Session(REF, sc.ETag('"a"'), doc(1))
     flow = _flows.update(held, increment, rand=lambda: 0.5)

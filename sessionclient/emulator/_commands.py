@@ -19,7 +19,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     """Run ``sessionclient emulator`` or ``sessionclient demo``."""
     if args.command == "demo":
         return run_demo(out, time_scale=args.time_scale)
-    from .._cli import UsageError
+    from .._cli_base import UsageError
 
     try:
         import uvicorn  # noqa: F401

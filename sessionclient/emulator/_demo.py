@@ -11,10 +11,10 @@ from typing import Any, TextIO
 import httpx
 
 from .._auth import XBLToken
-from .._client import SessionClient
 from .._exceptions import SessionClientError
 from .._models import Accepted, NotModified, Session
 from .._ref import SessionRef
+from .._sync import SessionClient
 from .._views import Handle
 from ._directory import DEFAULT_SCID
 from ._emulator import EMULATOR_URL, Emulator

@@ -9,8 +9,9 @@ from typing import Any
 
 import anyio
 
+from .._async import AsyncSessionClient
 from .._auth import XBLToken
-from .._client import AsyncSessionClient, SessionClient
+from .._sync import SessionClient
 from ._adapters import EmulatorApp, EmulatorTransport, serve
 from ._directory import Directory
 

@@ -1,0 +1,671 @@
+"""The asynchronous clients: the driver and every public operation, written once.
+
+This file is the source; ``_sync.py`` is generated from it by ``.ci/unasync.py``
+(``async``/``await`` dropped, ``Async`` names made sync) and a test checks that the
+generated file is current. The driver does the I/O of the one loop and nothing else:
+``_operate`` runs an operation (``_engine.Operation.run``), sleeping for each ``Pause``
+and carrying out each ``Send`` with ``_exchange``. Every operation below is one line
+that names itself and plans its call or flow (``_flows``, ``_directory``,
+``_resource``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+
+import anyio  # async only
+import attrs
+import httpx
+
+from . import _directory as directory
+from . import _flows as flows
+from ._base import BaseClient, ClientOptions, Options, check_sleep, check_transport, encoded
+from ._core import BodyReader, Call, plan
+from ._engine import Answer, Operable, Operation, Outcome, Pause, Send
+from ._etag import ETag
+from ._exceptions import SessionClientError
+from ._models import Accepted, Element, NotModified, Resource, Session
+from ._profiles import MPSD, Profile
+from ._ref import SessionRef
+from ._resource import (
+    Moment,
+    ResourceResult,
+    Started,
+    plan_resource,
+    poll_task,
+    profile_of,
+    task_of,
+)
+from ._retry import RetryPolicy
+from ._transport import DEADLINE, async_http_transport
+from ._views import Activity, Handle, SearchResult, SessionSummary
+
+if TYPE_CHECKING:
+    from typing_extensions import Self, Unpack
+
+T = TypeVar("T")
+
+
+class AsyncOptions(ClientOptions, total=False):
+    """``ClientOptions``, with the I/O of an asynchronous client."""
+
+    transport: httpx.AsyncBaseTransport | None
+    """Any httpx transport (respx, the emulator's); default: httpx's, with sockets
+    bound by each call's deadline."""
+    sleep: Callable[[float], Awaitable[None]]
+    """How to wait (default ``anyio.sleep``), injectable so that tests never wait."""
+
+
+class AsyncClient(BaseClient):
+    """The asynchronous driver: an ``httpx.AsyncClient`` and a ``sleep``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        profile: Profile,
+        headers: Mapping[str, str],
+        options: AsyncOptions,
+    ) -> None:
+        transport = options.pop("transport", None)
+        sleep = options.pop("sleep", anyio.sleep)
+        settings = Options(**cast(ClientOptions, options))
+        check_transport(transport, httpx.AsyncBaseTransport)
+        check_sleep(sleep)
+        self._sleep = sleep
+        self._bounded = transport is None  # the SDK's own sockets end by the deadline
+        if transport is None:
+            transport = async_http_transport(settings.tls, settings.limits)
+        arguments = self._configure(base_url, profile, headers, settings)
+        self._http = httpx.AsyncClient(transport=transport, **arguments)
+        # --- async only
+        # Calls beyond the pool's size wait here, on the call's deadline, rather than
+        # in httpcore's pool, whose bookkeeping grows with the number of waiters.
+        size = settings.limits.max_connections
+        self._slots = anyio.Semaphore(size) if size else None
+        # --- end async only
+
+    async def _operate(
+        self, name: str, op: Operable[T], retry: RetryPolicy | None, seconds: float | None = None
+    ) -> T:
+        """Carry out the operation ``name``: the one loop."""
+        settings = self._settings
+        steps = Operation(settings, retry or settings.policy, name, seconds).run(op)
+        outcome: Outcome | None = None
+        while True:
+            try:
+                need = steps.send(outcome)
+            except StopIteration as done:
+                value: T = done.value
+                return value
+            try:
+                if isinstance(need, Pause):
+                    await self._sleep(need.seconds)
+                    outcome = None
+                else:
+                    outcome = await self._exchange(need)
+            except BaseException as exc:  # cancelled, interrupted: the operation ends
+                steps.throw(exc)
+                raise
+
+    async def _exchange(self, send: Send) -> Outcome:
+        """One HTTP exchange: the response with its body read under the cap, or the
+        httpx error that prevented it."""
+        call = send.call
+        request = self._http.build_request(
+            call.method,
+            call.path,
+            headers=encoded(call.headers) if call.headers else None,
+            content=call.body,
+            timeout=send.timeout or httpx.USE_CLIENT_DEFAULT,
+        )
+        # --- async only
+        slots = self._slots
+        if slots is not None and not await _take(slots, send.left):
+            return httpx.PoolTimeout("no free connection before the call's deadline")
+        # --- end async only
+        bound = time.monotonic() + send.left if self._bounded and send.left < math.inf else None
+        token = DEADLINE.set(bound)
+        response: httpx.Response | None = None
+        try:
+            response = await self._http.send(request, stream=True)
+            reader = BodyReader(response, self._settings.max_body_size, call.method, send.url)
+            if response.is_stream_consumed:  # a mock transport or a hook read it already
+                return Answer(response, reader.preloaded())
+            chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+            try:
+                async for chunk in chunks:
+                    reader.feed(chunk)
+            finally:
+                await chunks.aclose()  # now, not when collected
+            return Answer(response, reader.body())
+        except (httpx.HTTPError, SessionClientError) as exc:
+            if response is None:
+                if isinstance(exc, SessionClientError):
+                    raise
+                return exc
+            return Answer(response, b"", exc)
+        finally:
+            if response is not None:
+                await response.aclose()
+            DEADLINE.reset(token)
+            if slots is not None:  # async only
+                slots.release()  # async only
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+# --- async only
+async def _take(slots: anyio.Semaphore, left: float) -> bool:
+    """A connection slot, waited for until the deadline: whether one came."""
+    try:
+        slots.acquire_nowait()
+        return True
+    except anyio.WouldBlock:
+        pass
+    with anyio.move_on_after(max(left, 0.0)):
+        await slots.acquire()
+        return True
+    return False
+
+
+# --- end async only
+
+
+class AsyncSessionClient(AsyncClient):
+    """An asynchronous client of a multiplayer session directory (MPSD by default),
+    on asyncio or trio.
+
+    Takes the keywords of ``AsyncOptions``: ``auth`` (an ``httpx.Auth``, a token
+    provider such as ``XBLToken``, or None), ``retry`` (the default ``RetryPolicy``;
+    each call may override it), ``transport``, ``timeout``, ``limits``, ``headers``,
+    ``clock`` and ``sleep`` (injectable so that tests never wait), ``max_body_size``,
+    ``verify``, ``insecure_skip_tls_verify`` and ``gate`` (where the cool-down gate
+    keeps its state; ``RedisGate`` shares it with a fleet). Use it as a context
+    manager, or close it.
+    """
+
+    def __init__(
+        self,
+        base_url: str = flows.DEFAULT_BASE_URL,
+        *,
+        contract_version: int = flows.CONTRACT_VERSION,
+        **options: Unpack[AsyncOptions],
+    ) -> None:
+        super().__init__(base_url, MPSD, flows.mpsd_headers(contract_version), options)
+
+    # --- sessions -----------------------------------------------------------------
+
+    @overload
+    async def get(
+        self, ref: SessionRef, *, if_none_match: None = None, retry: RetryPolicy | None = None
+    ) -> Session | None: ...
+    @overload
+    async def get(
+        self, ref: SessionRef, *, if_none_match: ETag | str, retry: RetryPolicy | None = None
+    ) -> Session | NotModified | None: ...
+    async def get(
+        self,
+        ref: SessionRef,
+        *,
+        if_none_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | NotModified | None:
+        """Read a session: ``Session``; ``None`` when it does not exist (204);
+        ``NotModified`` when ``if_none_match`` still matches (304)."""
+        call: Call[Session | NotModified | None] = plan("GET", ref, if_none_match=if_none_match)
+        return await self._operate("get", call, retry)
+
+    async def put(
+        self,
+        ref: SessionRef,
+        changes: Mapping[str, Any],
+        *,
+        if_match: ETag | str | None = None,
+        if_none_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Merge ``changes`` into a session, creating it if needed: the ``Session``
+        (``created`` on 201); ``Accepted`` (202); ``None`` when the write deleted it.
+        ``if_match=etag`` writes only that version, ``if_match=ANY`` only an existing
+        session, ``if_none_match=ANY`` only a new one."""
+        call: Call[Session | Accepted | None]
+        call = plan("PUT", ref, changes=changes, if_match=if_match, if_none_match=if_none_match)
+        return await self._operate("put", call, retry)
+
+    async def delete(
+        self,
+        ref: SessionRef,
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        """Delete a session (a missing one is not an error)."""
+        await self._operate("delete", plan("DELETE", ref, if_match=if_match), retry)
+
+    # --- elements -----------------------------------------------------------------
+
+    async def get_element(
+        self,
+        ref: SessionRef,
+        element: str,
+        *,
+        if_none_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Element | NotModified | None:
+        """Read one element (``members/me``, ``members/3``, ``servers/x``,
+        ``properties``): ``None`` when the session exists but the element does not."""
+        call: Call[Element | NotModified | None]
+        call = plan("GET", ref, element, if_none_match=if_none_match)
+        return await self._operate("get_element", call, retry)
+
+    async def put_element(
+        self,
+        ref: SessionRef,
+        element: str,
+        changes: Mapping[str, Any],
+        *,
+        if_match: ETag | str | None = None,
+        if_none_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Write one element: the whole ``Session`` after the write, or ``None`` when
+        neither the session nor the element exists any more."""
+        call: Call[Session | Accepted | None] = plan(
+            "PUT", ref, element, changes=changes, if_match=if_match, if_none_match=if_none_match
+        )
+        return await self._operate("put_element", call, retry)
+
+    async def delete_element(
+        self,
+        ref: SessionRef,
+        element: str,
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Remove one element: the ``Session`` after it, or ``None`` when neither the
+        session nor the element exists any more."""
+        call: Call[Session | Accepted | None] = plan("DELETE", ref, element, if_match=if_match)
+        return await self._operate("delete_element", call, retry)
+
+    # --- conflicts and common verbs -------------------------------------------------
+
+    async def update(
+        self,
+        target: SessionRef | Session,
+        mutate: flows.Mutate,
+        *,
+        create: bool = False,
+        max_attempts: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Read-modify-write: write ``mutate(current)`` with ``If-Match``, and on 412
+        call ``mutate`` again on the session the 412 carried (no extra read). Starts
+        from ``target`` when it is a ``Session``. ``mutate`` returns a delta, or None to
+        write nothing; it gets None when the session does not exist, which is created
+        only with ``create=True``. Conflicts are resolved until the call's deadline (or
+        ``max_attempts`` conflicting writes, when given); then it raises
+        ``PreconditionFailedError`` with the latest session. A retried write that may
+        have landed is accepted when the session already holds every value the delta
+        set (``members.me`` excepted); see the README for the limits of that rule."""
+        flow = flows.update(target, mutate, create=create, max_attempts=max_attempts)
+        return await self._operate("update", flow, retry)
+
+    async def create(
+        self,
+        ref: SessionRef,
+        changes: Mapping[str, Any] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Create a session that must not exist yet (412 if it does)."""
+        return await self._operate("create", flows.create(ref, changes), retry)
+
+    async def join(
+        self,
+        ref: SessionRef,
+        *,
+        constants: Mapping[str, Any] | None = None,
+        properties: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Join (or update your entry in) a session, creating it if needed.
+        ``constants`` / ``properties`` are your member's objects as the service
+        spells them, e.g. ``{"custom": {"ready": True}}``."""
+        return await self._operate("join", flows.join(ref, constants, properties), retry)
+
+    async def leave(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> bool:
+        """Leave a session; returns whether it still exists (the last member leaving
+        deletes it)."""
+        return await self._operate("leave", flows.leave(ref), retry) is not None
+
+    async def set_properties(
+        self,
+        ref: SessionRef,
+        custom: Mapping[str, Any],
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Merge ``custom`` into the session's custom properties (null removes)."""
+        call = flows.set_properties(ref, custom, if_match)
+        return await self._operate("set_properties", call, retry)
+
+    async def remove_member(
+        self,
+        ref: SessionRef,
+        index: int,
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Remove the member at ``index`` (409 in large sessions)."""
+        call = flows.remove_member(ref, index, if_match)
+        return await self._operate("remove_member", call, retry)
+
+    async def set_server(
+        self,
+        ref: SessionRef,
+        name: str,
+        server: Mapping[str, Any] | None,
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Set the server entry ``name``; ``server=None`` removes it."""
+        call = flows.set_server(ref, name, server, if_match)
+        return await self._operate("set_server", call, retry)
+
+    # --- the directory: queries, handles, search, templates ---------------------------
+
+    async def query(
+        self,
+        scid: str,
+        *,
+        template: str | None = None,
+        xuid: str | None = None,
+        xuids: Iterable[str] | None = None,
+        keyword: str | None = None,
+        visibility: str | None = None,
+        private: bool = False,
+        reservations: bool = False,
+        inactive: bool = False,
+        take: int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[SessionSummary]:
+        """Find sessions: those ``xuid`` is in (``reservations``: also where it holds a
+        place it has not taken; ``inactive``: also where it is not active; ``private``:
+        also private ones, for your own xuid), or those with ``keyword``. Several
+        ``xuids`` go as one batch POST, the results in xuid order (a session may
+        repeat). ``template`` narrows to one template; ``take`` (0-100) caps the
+        results. A filter (xuid, xuids or keyword) is required."""
+        call = directory.query(
+            scid,
+            template=template,
+            xuid=xuid,
+            xuids=xuids,
+            keyword=keyword,
+            visibility=visibility,
+            private=private,
+            reservations=reservations,
+            inactive=inactive,
+            take=take,
+        )
+        return await self._operate("query", call, retry)
+
+    async def set_activity(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> Handle:
+        """Make ``ref`` your current activity (what your friends see you playing).
+        Like every handle POST, retried only on 429 or 503 with Retry-After."""
+        return await self._operate("set_activity", directory.set_activity(ref), retry)
+
+    async def activities(
+        self, scid: str, xuids: Iterable[str], *, retry: RetryPolicy | None = None
+    ) -> list[Activity]:
+        """What these users are playing in ``scid``: one ``Activity`` per activity
+        handle, with ``related_info`` about its session."""
+        return await self._operate("activities", directory.activities(scid, xuids), retry)
+
+    async def invite(
+        self,
+        ref: SessionRef,
+        xuids: Iterable[str],
+        *,
+        context: str | None = None,
+        context_string: str | None = None,
+        sender_string: str | None = None,
+        title_id: str | int | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[Handle]:
+        """Invite users to ``ref``: one invite handle (one POST) per distinct xuid, in
+        order. When one fails, its exception is raised with ``.handles`` holding the
+        invites already created."""
+        flow = directory.invite(
+            ref,
+            xuids,
+            context=context,
+            context_string=context_string,
+            sender_string=sender_string,
+            title_id=title_id,
+        )
+        return await self._operate("invite", flow, retry)
+
+    async def get_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> Handle:
+        """Read a handle (404: no such handle, or its session is gone)."""
+        return await self._operate("get_handle", directory.get_handle(handle_id), retry)
+
+    async def delete_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> None:
+        """Delete a handle; the session stays."""
+        await self._operate("delete_handle", directory.delete_handle(handle_id), retry)
+
+    async def get_by_handle(
+        self, handle_id: str, *, retry: RetryPolicy | None = None
+    ) -> Session | None:
+        """Read the session behind a handle (``Session.ref`` is the session's own)."""
+        return await self._operate("get_by_handle", directory.get_by_handle(handle_id), retry)
+
+    async def put_by_handle(
+        self,
+        handle_id: str,
+        changes: Mapping[str, Any],
+        *,
+        if_match: ETag | str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Session | Accepted | None:
+        """Write a delta to the session behind a handle, e.g. join through an invite
+        with ``{"members": {"me": {}}}``; ``None`` when the write deleted it."""
+        call = directory.put_by_handle(handle_id, changes, if_match=if_match)
+        return await self._operate("put_by_handle", call, retry)
+
+    async def create_search_handle(
+        self,
+        ref: SessionRef,
+        *,
+        tags: Iterable[str] = (),
+        numbers: Mapping[str, float] | None = None,
+        strings: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Handle:
+        """Publish ``ref`` for ``search`` with attributes its filter can test:
+        ``tags``, ``numbers`` and ``strings``."""
+        call = directory.create_search_handle(ref, tags=tags, numbers=numbers, strings=strings)
+        return await self._operate("create_search_handle", call, retry)
+
+    async def search(
+        self,
+        scid: str,
+        template: str,
+        *,
+        filter: str | None = None,
+        order_by: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> list[SearchResult]:
+        """Search handles of ``template``: ``filter`` in MPSD's grammar (``eq ne gt
+        ge lt le``, ``and``/``or``, e.g. ``Strings/map eq 'harbor'``), checked here
+        only for balanced quotes and parentheses; ``order_by`` e.g. ``Numbers/skill
+        desc``. Search handles have their own, much lower, rate limits."""
+        call = directory.search(scid, template, filter=filter, order_by=order_by)
+        return await self._operate("search", call, retry)
+
+    async def templates(self, scid: str, *, retry: RetryPolicy | None = None) -> list[str]:
+        """The names of the session templates of ``scid``."""
+        return await self._operate("templates", directory.templates(scid), retry)
+
+    async def template(
+        self, scid: str, name: str, *, retry: RetryPolicy | None = None
+    ) -> dict[str, Any]:
+        """One session template: ``{"contractVersion": ..., "constants": {...}}``."""
+        return await self._operate("template", directory.template(scid, name), retry)
+
+
+class AsyncResourceClient(AsyncClient):
+    """An asynchronous client for any path below ``base_url``, interpreted by a status
+    profile: ``"rest"`` (the default: RFC 9110's meanings, for any HTTP API),
+    ``"contacts"``, ``"tasks"``, ``"mpsd"`` or your own ``Profile``.
+
+    Takes the keywords of ``AsyncSessionClient`` (but ``profile`` instead of the MPSD
+    contract version); the same exceptions and retry policy. A 202 that carries a task
+    returns an ``AsyncTask`` whose ``wait()`` polls it.
+    """
+
+    def __init__(
+        self, base_url: str, *, profile: Profile | str = "rest", **options: Unpack[AsyncOptions]
+    ) -> None:
+        super().__init__(base_url, profile_of(profile), {"Accept": "application/json"}, options)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        if_match: ETag | str | None = None,
+        if_none_match: ETag | str | None = None,
+        if_modified_since: Moment | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """Send ``method`` to ``path`` with a JSON body, query parameters, extra
+        headers and the conditions RFC 9110 allows for the method (checked before
+        anything is sent; see ``plan_resource``)."""
+        call = plan_resource(
+            method.upper(),
+            path,
+            json=json,
+            params=params,
+            headers=headers,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+        )
+        done = await self._operate("request", call, retry)
+        if isinstance(done, Started):
+            path, params = task_of(done, self._base_url)
+            return AsyncTask(path, params, done.reply.document, client=self)
+        return done
+
+    async def get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        if_none_match: ETag | str | None = None,
+        if_modified_since: Moment | None = None,
+        delta_sync: bool = False,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """GET ``path``. ``delta_sync=True`` sends ``DeltaSync: Basic`` (Contacts: the
+        changes only, answered with 206)."""
+        return await self.request(
+            "GET",
+            path,
+            params=params,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            headers={"DeltaSync": "Basic"} if delta_sync else None,
+            retry=retry,
+        )
+
+    async def post(
+        self,
+        path: str,
+        json: Any = None,
+        *,
+        params: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """POST a JSON body to ``path`` (never retried once it may have arrived)."""
+        return await self.request("POST", path, json=json, params=params, retry=retry)
+
+    async def put(
+        self,
+        path: str,
+        json: Any,
+        *,
+        if_match: ETag | str | None = None,
+        if_none_match: ETag | str | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """PUT a JSON body to ``path``: only if unchanged (``if_match`` an ETag, or
+        ``if_unmodified_since`` a date), only if it exists (``if_match=ANY``) or only if
+        it does not (``if_none_match=ANY``: create only). A guarded PUT is safe to retry."""
+        return await self.request(
+            "PUT",
+            path,
+            json=json,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_unmodified_since=if_unmodified_since,
+            retry=retry,
+        )
+
+    async def delete(
+        self,
+        path: str,
+        *,
+        if_match: ETag | str | None = None,
+        if_unmodified_since: Moment | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> ResourceResult | AsyncTask:
+        """DELETE ``path``, optionally only if unchanged (``if_match`` an ETag, or
+        ``if_unmodified_since`` a date)."""
+        return await self.request(
+            "DELETE", path, if_match=if_match, if_unmodified_since=if_unmodified_since, retry=retry
+        )
+
+
+@attrs.frozen
+class AsyncTask:
+    """A task started by a 202; ``wait()`` polls it to its end."""
+
+    path: str
+    params: dict[str, str]
+    document: Any = attrs.field(repr=False)
+    _client: AsyncResourceClient = attrs.field(repr=False, alias="client")
+
+    async def wait(self, *, timeout: float = 300.0, interval: float = 1.0) -> Resource:
+        """Poll until the task finishes; return the final task as a ``Resource``
+        (``.document`` is the task resource). Raises ``TaskFailedError`` when it fails,
+        ``TaskTimeoutError`` after ``timeout``."""
+        flow = poll_task(self.path, self.params, self.document, timeout=timeout, interval=interval)
+        return await self._client._operate("wait", flow, None, timeout)
