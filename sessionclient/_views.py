@@ -10,12 +10,13 @@ empty tuple or mapping for collections), and a field of the wrong type raises
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 import attrs
 
@@ -23,6 +24,7 @@ from ._exceptions import MalformedResponseError
 from ._ref import SessionRef
 
 V = TypeVar("V", bound="View")
+T = TypeVar("T")
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
@@ -189,19 +191,87 @@ class View:
             ) from None
 
 
+class Field(Generic[T]):
+    """A view's field, read from its document each time it is asked for: ``read``
+    (one of ``View``'s typed reads) at ``path``, dotted keys below the document."""
+
+    __slots__ = ("keys", "read")
+
+    def __init__(self, read: Callable[..., T], path: str) -> None:
+        self.read = read
+        self.keys = tuple(path.split("."))
+
+    @overload
+    def __get__(self, view: None, owner: type[View]) -> Field[T]: ...
+    @overload
+    def __get__(self, view: View, owner: type[View]) -> T: ...
+    def __get__(self, view: View | None, owner: type[View]) -> Field[T] | T:
+        return self if view is None else self.read(view, *self.keys)
+
+
+def string(path: str) -> Field[str | None]:
+    """A string field."""
+    return Field(View._str, path)
+
+
+def integer(path: str) -> Field[int | None]:
+    """An integer field (8.0 reads as 8)."""
+    return Field(View._int, path)
+
+
+def boolean(path: str) -> Field[bool | None]:
+    """A boolean field."""
+    return Field(View._bool, path)
+
+
+def timestamp(path: str) -> Field[datetime | None]:
+    """An ISO 8601 time, as an aware ``datetime``."""
+    return Field(View._time, path)
+
+
+def mapping(path: str) -> Field[Mapping[str, Any]]:
+    """An object, read-only (empty when absent)."""
+    return Field(View._object, path)
+
+
+def strings(path: str) -> Field[tuple[str, ...]]:
+    """An array of strings (empty when absent)."""
+    return Field(View._strings, path)
+
+
+def integers(path: str) -> Field[tuple[int, ...]]:
+    """An array of integers (empty when absent)."""
+    return Field(View._ints, path)
+
+
+def reference(path: str) -> Field[SessionRef]:
+    """A required session reference (``{scid, templateName, name}``)."""
+    return Field(View._ref, path)
+
+
+def nested(cls: type[V], path: str) -> Field[V]:
+    """An object read as the view ``cls``."""
+    return Field(functools.partial(_nested, cls), path)
+
+
+def _nested(cls: type[V], view: View, *keys: str) -> V:
+    return view._view(cls, *keys)
+
+
+def mapping_of(kind: type | tuple[type, ...], want: str, path: str) -> Field[Mapping[str, Any]]:
+    """An object whose every value is of ``kind`` (``want`` names it in errors)."""
+    return Field(functools.partial(_mapping_of, kind, want), path)
+
+
+def _mapping_of(kind: type | tuple[type, ...], want: str, view: View, *keys: str) -> Any:
+    return view._mapping_of(kind, want, *keys)
+
+
 @attrs.frozen(repr=False)
 class _RefView(View):
-    @property
-    def scid(self) -> str | None:
-        return self._str("scid")
-
-    @property
-    def template(self) -> str | None:
-        return self._str("templateName")
-
-    @property
-    def name(self) -> str | None:
-        return self._str("name")
+    scid = string("scid")
+    template = string("templateName")
+    name = string("name")
 
 
 # --- the session document -----------------------------------------------------------
@@ -225,50 +295,32 @@ class Member(View):
             raise MalformedResponseError(f"member key {key!r} is not an index", url=self.url)
         return value
 
-    @property
-    def xuid(self) -> str | None:
-        """``constants.system.xuid``: the member's Xbox user id."""
-        return self._str("constants", "system", "xuid")
+    xuid = string("constants.system.xuid")
+    """``constants.system.xuid``: the member's Xbox user id."""
 
-    @property
-    def gamertag(self) -> str | None:
-        """The member's gamertag."""
-        return self._str("gamertag")
+    gamertag = string("gamertag")
+    """The member's gamertag."""
 
-    @property
-    def active(self) -> bool | None:
-        """``properties.system.active``: playing the session right now."""
-        return self._bool("properties", "system", "active")
+    active = boolean("properties.system.active")
+    """``properties.system.active``: playing the session right now."""
 
-    @property
-    def ready(self) -> bool | None:
-        """``properties.system.ready``: ready to play."""
-        return self._bool("properties", "system", "ready")
+    ready = boolean("properties.system.ready")
+    """``properties.system.ready``: ready to play."""
 
-    @property
-    def join_time(self) -> datetime | None:
-        """When the member joined."""
-        return self._time("joinTime")
+    join_time = timestamp("joinTime")
+    """When the member joined."""
 
-    @property
-    def active_title_id(self) -> str | None:
-        """The title the member is active in."""
-        return self._str("activeTitleId")
+    active_title_id = string("activeTitleId")
+    """The title the member is active in."""
 
-    @property
-    def roles(self) -> Mapping[str, str]:
-        """The member's roles: role type to role name."""
-        return self._mapping_of(str, "a string", "roles")
+    roles = mapping_of(str, "a string", "roles")
+    """The member's roles: role type to role name."""
 
-    @property
-    def custom_properties(self) -> Mapping[str, Any]:
-        """``properties.custom`` of the member."""
-        return self._object("properties", "custom")
+    custom_properties = mapping("properties.custom")
+    """``properties.custom`` of the member."""
 
-    @property
-    def custom_constants(self) -> Mapping[str, Any]:
-        """``constants.custom`` of the member."""
-        return self._object("constants", "custom")
+    custom_constants = mapping("constants.custom")
+    """``constants.custom`` of the member."""
 
 
 @attrs.frozen(repr=False)
@@ -277,21 +329,15 @@ class SessionConstants(View):
 
     _shown: ClassVar[tuple[str, ...]] = ("max_members_count", "visibility")
 
-    @property
-    def system(self) -> Mapping[str, Any]:
-        """``constants.system`` as it is, for fields without a property here (the
+    system = mapping("system")
+    """``constants.system`` as it is, for fields without a property here (the
         ``*RemovalTimeout`` values, ``memberInitialization`` ...)."""
-        return self._object("system")
 
-    @property
-    def max_members_count(self) -> int | None:
-        """The most members the session may hold."""
-        return self._int("system", "maxMembersCount")
+    max_members_count = integer("system.maxMembersCount")
+    """The most members the session may hold."""
 
-    @property
-    def visibility(self) -> str | None:
-        """``open``, ``visible`` or ``private``."""
-        return self._str("system", "visibility")
+    visibility = string("system.visibility")
+    """``open``, ``visible`` or ``private``."""
 
     @property
     def capabilities(self) -> Mapping[str, bool]:
@@ -303,10 +349,8 @@ class SessionConstants(View):
                 raise self._wrong(("system", "capabilities", name), value, "a boolean")
         return found
 
-    @property
-    def custom(self) -> Mapping[str, Any]:
-        """``constants.custom``."""
-        return self._object("custom")
+    custom = mapping("custom")
+    """``constants.custom``."""
 
 
 @attrs.frozen(repr=False)
@@ -315,45 +359,29 @@ class SystemProperties(View):
 
     _shown: ClassVar[tuple[str, ...]] = ("join_restriction", "keywords", "closed")
 
-    @property
-    def join_restriction(self) -> str | None:
-        """``none``, ``local`` or ``followed``: who may join."""
-        return self._str("joinRestriction")
+    join_restriction = string("joinRestriction")
+    """``none``, ``local`` or ``followed``: who may join."""
 
-    @property
-    def read_restriction(self) -> str | None:
-        """``none``, ``local`` or ``followed``: who may read."""
-        return self._str("readRestriction")
+    read_restriction = string("readRestriction")
+    """``none``, ``local`` or ``followed``: who may read."""
 
-    @property
-    def keywords(self) -> tuple[str, ...]:
-        """The keywords queries can find the session by."""
-        return self._strings("keywords")
+    keywords = strings("keywords")
+    """The keywords queries can find the session by."""
 
-    @property
-    def host(self) -> str | None:
-        """The device token of the host."""
-        return self._str("host")
+    host = string("host")
+    """The device token of the host."""
 
-    @property
-    def closed(self) -> bool | None:
-        """Whether the session refuses new members."""
-        return self._bool("closed")
+    closed = boolean("closed")
+    """Whether the session refuses new members."""
 
-    @property
-    def locked(self) -> bool | None:
-        """Whether the session refuses anyone who has not been in it."""
-        return self._bool("locked")
+    locked = boolean("locked")
+    """Whether the session refuses anyone who has not been in it."""
 
-    @property
-    def turn(self) -> tuple[int, ...]:
-        """The indexes of the members whose turn it is."""
-        return self._ints("turn")
+    turn = integers("turn")
+    """The indexes of the members whose turn it is."""
 
-    @property
-    def matchmaking(self) -> Mapping[str, Any]:
-        """``properties.system.matchmaking`` as it is."""
-        return self._object("matchmaking")
+    matchmaking = mapping("matchmaking")
+    """``properties.system.matchmaking`` as it is."""
 
 
 @attrs.frozen(repr=False)
@@ -362,30 +390,20 @@ class MembersInfo(View):
 
     _shown: ClassVar[tuple[str, ...]] = ("count", "accepted", "active")
 
-    @property
-    def first(self) -> int | None:
-        """The lowest member index in use."""
-        return self._int("first")
+    first = integer("first")
+    """The lowest member index in use."""
 
-    @property
-    def next(self) -> int | None:
-        """The index the next member will get."""
-        return self._int("next")
+    next = integer("next")
+    """The index the next member will get."""
 
-    @property
-    def count(self) -> int | None:
-        """Members, reservations included."""
-        return self._int("count")
+    count = integer("count")
+    """Members, reservations included."""
 
-    @property
-    def accepted(self) -> int | None:
-        """Members who accepted (joined)."""
-        return self._int("accepted")
+    accepted = integer("accepted")
+    """Members who accepted (joined)."""
 
-    @property
-    def active(self) -> int | None:
-        """Members who are active."""
-        return self._int("active")
+    active = integer("active")
+    """Members who are active."""
 
 
 @attrs.frozen(repr=False)
@@ -410,35 +428,23 @@ class SessionDocument(View):
             raise TypeError(f"xuid must be a str, not {type(xuid).__name__}")
         return next((m for m in self.members if m.xuid == xuid), None)
 
-    @property
-    def constants(self) -> SessionConstants:
-        """``constants``."""
-        return self._view(SessionConstants, "constants")
+    constants = nested(SessionConstants, "constants")
+    """``constants``."""
 
-    @property
-    def system_properties(self) -> SystemProperties:
-        """``properties.system``."""
-        return self._view(SystemProperties, "properties", "system")
+    system_properties = nested(SystemProperties, "properties.system")
+    """``properties.system``."""
 
-    @property
-    def change_number(self) -> int | None:
-        """``changeNumber``: grows with every change to the session."""
-        return self._int("changeNumber")
+    change_number = integer("changeNumber")
+    """``changeNumber``: grows with every change to the session."""
 
-    @property
-    def members_info(self) -> MembersInfo:
-        """``membersInfo``."""
-        return self._view(MembersInfo, "membersInfo")
+    members_info = nested(MembersInfo, "membersInfo")
+    """``membersInfo``."""
 
-    @property
-    def start_time(self) -> datetime | None:
-        """When the session was created."""
-        return self._time("startTime")
+    start_time = timestamp("startTime")
+    """When the session was created."""
 
-    @property
-    def correlation_id(self) -> str | None:
-        """The id that ties the session's records together in the service's logs."""
-        return self._str("correlationId")
+    correlation_id = string("correlationId")
+    """The id that ties the session's records together in the service's logs."""
 
 
 # --- queries and handles --------------------------------------------------------------
@@ -451,50 +457,32 @@ class SessionSummary(View):
 
     _shown: ClassVar[tuple[str, ...]] = ("ref", "xuid", "status")
 
-    @property
-    def ref(self) -> SessionRef:
-        """The session (``sessionRef``)."""
-        return self._ref("sessionRef")
+    ref = reference("sessionRef")
+    """The session (``sessionRef``)."""
 
-    @property
-    def xuid(self) -> str | None:
-        """The user this result is for."""
-        return self._str("xuid")
+    xuid = string("xuid")
+    """The user this result is for."""
 
-    @property
-    def start_time(self) -> datetime | None:
-        """When the session was created."""
-        return self._time("startTime")
+    start_time = timestamp("startTime")
+    """When the session was created."""
 
-    @property
-    def accepted(self) -> int | None:
-        """How many members have accepted."""
-        return self._int("accepted")
+    accepted = integer("accepted")
+    """How many members have accepted."""
 
-    @property
-    def status(self) -> str | None:
-        """The user's status in the session: ``active``, ``inactive``, ``reserved``."""
-        return self._str("status")
+    status = string("status")
+    """The user's status in the session: ``active``, ``inactive``, ``reserved``."""
 
-    @property
-    def visibility(self) -> str | None:
-        """The session's visibility."""
-        return self._str("visibility")
+    visibility = string("visibility")
+    """The session's visibility."""
 
-    @property
-    def join_restriction(self) -> str | None:
-        """The session's join restriction."""
-        return self._str("joinRestriction")
+    join_restriction = string("joinRestriction")
+    """The session's join restriction."""
 
-    @property
-    def my_turn(self) -> bool | None:
-        """Whether it is the user's turn."""
-        return self._bool("myTurn")
+    my_turn = boolean("myTurn")
+    """Whether it is the user's turn."""
 
-    @property
-    def keywords(self) -> tuple[str, ...]:
-        """The session's keywords."""
-        return self._strings("keywords")
+    keywords = strings("keywords")
+    """The session's keywords."""
 
 
 @attrs.frozen(repr=False)
@@ -503,30 +491,20 @@ class RelatedInfo(View):
 
     _shown: ClassVar[tuple[str, ...]] = ("members_count", "max_members_count", "closed")
 
-    @property
-    def visibility(self) -> str | None:
-        """The session's visibility."""
-        return self._str("visibility")
+    visibility = string("visibility")
+    """The session's visibility."""
 
-    @property
-    def join_restriction(self) -> str | None:
-        """The session's join restriction."""
-        return self._str("joinRestriction")
+    join_restriction = string("joinRestriction")
+    """The session's join restriction."""
 
-    @property
-    def closed(self) -> bool | None:
-        """Whether the session is closed."""
-        return self._bool("closed")
+    closed = boolean("closed")
+    """Whether the session is closed."""
 
-    @property
-    def max_members_count(self) -> int | None:
-        """The session's member limit."""
-        return self._int("maxMembersCount")
+    max_members_count = integer("maxMembersCount")
+    """The session's member limit."""
 
-    @property
-    def members_count(self) -> int | None:
-        """How many members the session has."""
-        return self._int("membersCount")
+    members_count = integer("membersCount")
+    """How many members the session has."""
 
 
 @attrs.frozen(repr=False)
@@ -545,85 +523,53 @@ class Handle(View):
                                          url=self.url)  # fmt: skip
         return value
 
-    @property
-    def type(self) -> str | None:
-        """``activity``, ``invite`` or ``search``."""
-        return self._str("type")
+    type = string("type")
+    """``activity``, ``invite`` or ``search``."""
 
-    @property
-    def ref(self) -> SessionRef:
-        """The session the handle points to."""
-        return self._ref("sessionRef")
+    ref = reference("sessionRef")
+    """The session the handle points to."""
 
-    @property
-    def version(self) -> int | None:
-        """The handle format's version (1)."""
-        return self._int("version")
+    version = integer("version")
+    """The handle format's version (1)."""
 
-    @property
-    def owner_xuid(self) -> str | None:
-        """Who created the handle."""
-        return self._str("ownerXuid")
+    owner_xuid = string("ownerXuid")
+    """Who created the handle."""
 
-    @property
-    def title_id(self) -> str | None:
-        """The title the handle was created from."""
-        return self._str("titleId")
+    title_id = string("titleId")
+    """The title the handle was created from."""
 
-    @property
-    def create_time(self) -> datetime | None:
-        """When the handle was created."""
-        return self._time("createTime")
+    create_time = timestamp("createTime")
+    """When the handle was created."""
 
-    @property
-    def game_types(self) -> tuple[str, ...]:
-        """The platforms the title runs on."""
-        return self._strings("gameTypes")
+    game_types = strings("gameTypes")
+    """The platforms the title runs on."""
 
-    @property
-    def invite_protocol(self) -> str | None:
-        """How an invite is delivered (``game``)."""
-        return self._str("inviteProtocol")
+    invite_protocol = string("inviteProtocol")
+    """How an invite is delivered (``game``)."""
 
-    @property
-    def invited_xuid(self) -> str | None:
-        """An invite's recipient."""
-        return self._str("invitedXuid")
+    invited_xuid = string("invitedXuid")
+    """An invite's recipient."""
 
-    @property
-    def invite_attributes(self) -> Mapping[str, Any]:
-        """An invite's ``titleId``, ``context``, ``contextString``, ``senderString``."""
-        return self._object("inviteAttributes")
+    invite_attributes = mapping("inviteAttributes")
+    """An invite's ``titleId``, ``context``, ``contextString``, ``senderString``."""
 
-    @property
-    def tags(self) -> tuple[str, ...]:
-        """A search handle's ``searchAttributes.tags``."""
-        return self._strings("searchAttributes", "tags")
+    tags = strings("searchAttributes.tags")
+    """A search handle's ``searchAttributes.tags``."""
 
-    @property
-    def numbers(self) -> Mapping[str, float]:
-        """A search handle's ``searchAttributes.numbers``."""
-        return self._mapping_of((int, float), "a number", "searchAttributes", "numbers")
+    numbers = mapping_of((int, float), "a number", "searchAttributes.numbers")
+    """A search handle's ``searchAttributes.numbers``."""
 
-    @property
-    def strings(self) -> Mapping[str, str]:
-        """A search handle's ``searchAttributes.strings``."""
-        return self._mapping_of(str, "a string", "searchAttributes", "strings")
+    strings = mapping_of(str, "a string", "searchAttributes.strings")
+    """A search handle's ``searchAttributes.strings``."""
 
-    @property
-    def related_info(self) -> RelatedInfo:
-        """The session's state, in handle query results (``relatedInfo``)."""
-        return self._view(RelatedInfo, "relatedInfo")
+    related_info = nested(RelatedInfo, "relatedInfo")
+    """The session's state, in handle query results (``relatedInfo``)."""
 
-    @property
-    def role_info(self) -> Mapping[str, Any]:
-        """The session's roles, in search results (``roleInfo``)."""
-        return self._object("roleInfo")
+    role_info = mapping("roleInfo")
+    """The session's roles, in search results (``roleInfo``)."""
 
-    @property
-    def custom_properties(self) -> Mapping[str, Any]:
-        """The session's custom properties, in handle query results."""
-        return self._object("customProperties")
+    custom_properties = mapping("customProperties")
+    """The session's custom properties, in handle query results."""
 
 
 @attrs.frozen(repr=False)
