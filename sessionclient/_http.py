@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import math
 import os
 import re
@@ -13,24 +14,8 @@ MAX_RETRY_AFTER = 366 * 24 * 3600.0
 """Retry-After values above this (a year) are clamped: absurd or overflowing values
 stay finite but longer than any sensible cap."""
 
-# Fixed English names: the calendar module's follow the process locale.
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
-_TIME = r"(?P<H>\d\d):(?P<M>\d\d):(?P<S>\d\d)"
-# The three forms of RFC 9110 section 5.6.7; a missing zone is read as GMT, since
-# HTTP-dates are always UTC and some servers forget to say so.
-_DATE_FORMS = (
-    re.compile(
-        rf"[A-Za-z]{{3}}, (?P<d>\d\d) (?P<b>[A-Za-z]{{3}}) (?P<Y>\d{{4}}) {_TIME}(?: (?:GMT|UTC))?"
-    ),
-    re.compile(
-        rf"[A-Za-z]{{6,9}}, (?P<d>\d\d)-(?P<b>[A-Za-z]{{3}})-(?P<y>\d\d) {_TIME}(?: (?:GMT|UTC))?"
-    ),
-    re.compile(
-        rf"[A-Za-z]{{3}} (?P<b>[A-Za-z]{{3}}) {{1,2}}(?P<d>\d{{1,2}}) {_TIME} (?P<Y>\d{{4}})"
-    ),
-)
+# RFC 850's two-digit year ("Sunday, 06-Nov-94 08:49:37 GMT").
+_SHORT_YEAR = re.compile(r"\d-[A-Za-z]{3}-\d\d ")
 _DELTA = re.compile(r"-?\d{1,30}(?:\.\d{0,30})?")
 # MPSD's own first: the id its support asks for.
 REQUEST_ID_HEADERS = (
@@ -62,36 +47,27 @@ def check_base_url(base_url: object) -> str:
 
 
 def parse_http_date(text: str, *, now: float | None = None) -> float | None:
-    """Parse an HTTP-date in any of its three forms to epoch seconds, or None.
+    """Parse an HTTP-date in any of its three forms (``email.utils`` reads them) to
+    epoch seconds, or None. A missing zone is read as GMT: HTTP-dates are always UTC.
 
     ``now`` (epoch seconds) resolves the two-digit years of RFC 850 dates: a date
-    more than 50 years ahead is taken to be in the past century (RFC 9110).
+    more than 50 years ahead is taken to be in the past century (RFC 9110), where
+    ``email.utils`` would pivot on 1969.
     """
-    text = text.strip()
-    for form in _DATE_FORMS:
-        match = form.fullmatch(text)
-        if match is None:
-            continue
-        parts = match.groupdict()
-        month = _MONTHS.get(parts["b"].title())
-        if month is None:
-            return None
-        if parts.get("Y") is not None:
-            year = int(parts["Y"])
-        else:
-            this_year = datetime.fromtimestamp(now or 0.0, timezone.utc).year
-            year = this_year // 100 * 100 + int(parts["y"])
-            if year > this_year + 50:
-                year -= 100
-        try:
-            when = datetime(
-                year, month, int(parts["d"]), int(parts["H"]), int(parts["M"]), int(parts["S"]),
-                tzinfo=timezone.utc,
-            )  # fmt: skip
-        except ValueError:
-            return None
-        return when.timestamp()
-    return None
+    parts = email.utils.parsedate_tz(text)
+    if parts is None:
+        return None
+    year = parts[0]
+    if _SHORT_YEAR.search(text):
+        this_year = datetime.fromtimestamp(now or 0.0, timezone.utc).year
+        year = this_year // 100 * 100 + year % 100
+        if year > this_year + 50:
+            year -= 100
+    try:
+        when = datetime(year, *parts[1:6], tzinfo=timezone.utc)
+    except ValueError:  # email.utils does not check the calendar: 31 Feb, 25 h
+        return None
+    return when.timestamp() - (parts[9] or 0)
 
 
 def format_http_date(epoch: float | datetime) -> str:
@@ -101,10 +77,7 @@ def format_http_date(epoch: float | datetime) -> str:
         if epoch.tzinfo is None:
             raise ValueError("an HTTP-date needs a timezone-aware datetime")
         epoch = epoch.timestamp()
-    when = datetime.fromtimestamp(math.floor(epoch), timezone.utc)
-    day = _DAYS[when.weekday()]
-    month = _MONTH_NAMES[when.month - 1]
-    return f"{day}, {when.day:02d} {month} {when.year:04d} {when:%H:%M:%S} GMT"
+    return email.utils.formatdate(math.floor(epoch), usegmt=True)
 
 
 def _one_retry_after(value: str, *, date: float | None, now: float) -> float | None:
@@ -128,9 +101,10 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
     that the back-off applies. Huge ones are clamped to ``MAX_RETRY_AFTER``. When a
     header is repeated the longest wait wins: never come back earlier than asked.
     """
-    for millis in (value.strip() for value in headers.get_list("retry-after-ms")):
-        if _DELTA.fullmatch(millis) and float(millis) > 0:
-            return min(float(millis) / 1000.0, MAX_RETRY_AFTER)
+    millis = [float(v) for v in map(str.strip, headers.get_list("retry-after-ms"))
+              if _DELTA.fullmatch(v) and float(v) > 0]  # fmt: skip
+    if millis:
+        return min(max(millis) / 1000.0, MAX_RETRY_AFTER)
     values = headers.get_list("retry-after")
     if not values:
         return None

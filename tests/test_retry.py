@@ -230,13 +230,16 @@ DATE = "Sun, 06 Nov 1994 08:49:37 GMT"
         ({"Retry-After": "Sun Nov  6 08:49:43 1994", "Date": DATE}, 6.0, 6.0),
         ({"Retry-After": "Sun, 06 Nov 1994 08:49:40", "Date": DATE}, 3.0, 3.0),  # no zone
         ({"retry-after-ms": "250", "Retry-After": "9"}, 0.25, 0.25),
+        # Repeated, the longest wins: never come back earlier than asked.
+        ([("retry-after-ms", "100"), ("retry-after-ms", "5000")], 5.0, 5.0),
+        ([("Retry-After", "4"), ("Retry-After", "1")], 4.0, 4.0),
     ],
 )
 def test_retry_after_forms(
     client: Both,
     router: respx.Router,
     clock: FakeClock,
-    headers: dict[str, str],
+    headers: dict[str, str] | list[tuple[str, str]],
     low: float,
     high: float,
 ) -> None:
