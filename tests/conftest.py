@@ -4,6 +4,7 @@ the async one on asyncio and on trio."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 import respx
 
 import sessionclient as sc
+from sessionclient.emulator import DEFAULT_SCID, EMULATOR_URL, Emulator
 
 BASE = "https://sessiondirectory.example"
 SCID = "4a3e0b6c-1d2f-4e5a-9b8c-7d6e5f4a3b2c"
@@ -176,3 +178,70 @@ def router() -> respx.Router:
 def client(make_client: MakeClient, router: respx.Router) -> Both:
     """The client under test, answering through the respx router."""
     return make_client(httpx.MockTransport(router.handler))
+
+
+# --- a world: an emulator and clients of the kind under test ---------------------------
+
+_names = (f"w{n}" for n in itertools.count())
+_users = (str(2533274790000000 + n) for n in itertools.count())
+
+
+class World:
+    """An emulator and clients of the kind under test wired to it: in-process, or over
+    a real socket when ``url`` (the emulator served by uvicorn) is set."""
+
+    def __init__(
+        self, emulator: Emulator, clock: FakeClock, url: str | None, kind: str, loop: Any
+    ) -> None:
+        self.emulator, self.clock, self.url, self.kind, self.loop = emulator, clock, url, kind, loop
+        self.made: list[Both] = []
+
+    def client(self, userhash: str | None = None, **options: Any) -> Both:
+        """A client signed in as ``userhash`` (else a new user)."""
+        options.setdefault("auth", sc.XBLToken(userhash or next(_users), "t"))
+        options.setdefault("clock", self.clock)
+        if self.url is None:
+            transport = self.emulator.transport(
+                sleep=self.clock.sleep, async_sleep=self.clock.asleep
+            )
+            options.setdefault("transport", transport)
+        base = self.url or EMULATOR_URL
+        if self.kind == "sync":
+            both = Both(sc.SessionClient(base, sleep=self.clock.sleep, **options), None)
+        else:
+            both = Both(sc.AsyncSessionClient(base, sleep=self.clock.asleep, **options), self.loop)
+        self.made.append(both)
+        return both
+
+    def ref(self, template: str = "lobby") -> sc.SessionRef:
+        """A session that does not exist yet."""
+        return sc.SessionRef(DEFAULT_SCID, template, next(_names))
+
+    def lobby(self, owner: Both, template: str = "lobby", **changes: Any) -> sc.SessionRef:
+        """A session ``owner`` created (with ``changes``)."""
+        ref = self.ref(template)
+        owner.create(ref, changes or None)
+        return ref
+
+    def close(self) -> None:
+        for both in self.made:
+            both.close()
+
+    @contextlib.contextmanager
+    def separate(self, emulator: Emulator) -> Iterator[World]:
+        """The same kind of world around another emulator."""
+        with world_of(emulator, self.clock, self.kind, self.loop, socket=self.url is not None) as w:
+            yield w
+
+
+@contextlib.contextmanager
+def world_of(
+    emulator: Emulator, clock: FakeClock, kind: str, loop: Any, *, socket: bool
+) -> Iterator[World]:
+    """A world around ``emulator``, served on 127.0.0.1 when ``socket``."""
+    with emulator.serve() if socket else contextlib.nullcontext(None) as url:
+        world = World(emulator, clock, url, kind, loop)
+        try:
+            yield world
+        finally:
+            world.close()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
@@ -13,44 +12,13 @@ from typing import Any
 import pytest
 
 import sessionclient as sc
-from sessionclient.emulator import DEFAULT_SCID, EMULATOR_URL, Emulator, Fault, Template, Throttle
+from sessionclient.emulator import DEFAULT_SCID, Emulator, Fault, Template, Throttle
 
-from .conftest import Both, FakeClock
+from .conftest import FakeClock, World, world_of
 
 WALL = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 TEMPLATES = {DEFAULT_SCID: (Template.of("lobby"), Template.of("arena", large=True))}
 HOST, ANA, BEN = "1001", "1002", "1003"
-names = (f"d{n}" for n in itertools.count())
-
-
-class World:
-    """An emulator and clients of the kind under test, each signed in as a user."""
-
-    def __init__(self, emulator: Emulator, clock: FakeClock, url: str | None, kind: str,
-                 loop: asyncio.AbstractEventLoop) -> None:  # fmt: skip
-        self.emulator, self.clock, self.url, self.kind, self.loop = emulator, clock, url, kind, loop
-        self.made: list[Both] = []
-
-    def client(self, userhash: str, **options: Any) -> Both:
-        options.setdefault("auth", sc.XBLToken(userhash, "t"))
-        options.setdefault("clock", self.clock)
-        if self.url is None:
-            options.setdefault(
-                "transport",
-                self.emulator.transport(sleep=self.clock.sleep, async_sleep=self.clock.asleep),
-            )
-        base = self.url or EMULATOR_URL
-        if self.kind == "sync":
-            both = Both(sc.SessionClient(base, sleep=self.clock.sleep, **options), None)
-        else:
-            both = Both(sc.AsyncSessionClient(base, sleep=self.clock.asleep, **options), self.loop)
-        self.made.append(both)
-        return both
-
-    def lobby(self, owner: Both, template: str = "lobby", **changes: Any) -> sc.SessionRef:
-        ref = sc.SessionRef(DEFAULT_SCID, template, next(names))
-        owner.create(ref, changes or None)
-        return ref
 
 
 def _emulator(clock: FakeClock, **options: Any) -> Emulator:
@@ -62,30 +30,15 @@ def _emulator(clock: FakeClock, **options: Any) -> Emulator:
 def world(
     request: pytest.FixtureRequest, kind: str, clock: FakeClock, loop: asyncio.AbstractEventLoop
 ) -> Iterator[World]:
-    emulator = _emulator(clock)
-    if request.param == "in-process":
-        made = World(emulator, clock, None, kind, loop)
+    with world_of(_emulator(clock), clock, kind, loop, socket=request.param == "socket") as made:
         yield made
-    else:
-        with emulator.serve() as url:
-            made = World(emulator, clock, url, kind, loop)
-            try:
-                yield made
-            finally:
-                for both in made.made:
-                    both.close()
-            return
-    for both in made.made:
-        both.close()
 
 
 @pytest.fixture
 def local(kind: str, clock: FakeClock, loop: asyncio.AbstractEventLoop) -> Iterator[World]:
     """In-process only: for behaviour that the wire does not change."""
-    made = World(_emulator(clock), clock, None, kind, loop)
-    yield made
-    for both in made.made:
-        both.close()
+    with world_of(_emulator(clock), clock, kind, loop, socket=False) as made:
+        yield made
 
 
 # --- session queries ------------------------------------------------------------------

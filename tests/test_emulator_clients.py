@@ -3,7 +3,6 @@ sockets (uvicorn on 127.0.0.1): every status of the seed table it can produce.""
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import threading
 from collections.abc import Iterator
@@ -14,55 +13,11 @@ import pytest
 import sessionclient as sc
 from sessionclient.emulator import DEFAULT_SCID, EMULATOR_URL, Emulator, Fault, Template, Throttle
 
-from .conftest import Both, FakeClock
+from .conftest import FakeClock, World, world_of
 
 NEVER = sc.RetryPolicy.never()
-names = (f"s{n}" for n in itertools.count())
 users = (str(2533274790000000 + n) for n in itertools.count())
 TEMPLATES = {DEFAULT_SCID: (Template.of("lobby"), Template.of("arena", large=True))}
-
-
-class World:
-    """One emulator, and clients of the kind under test wired to it."""
-
-    def __init__(
-        self, emulator: Emulator, clock: FakeClock, url: str | None, kind: str, loop: Any
-    ) -> None:
-        self.emulator, self.clock, self.url, self.kind, self.loop = emulator, clock, url, kind, loop
-        self.made: list[Both] = []
-
-    def client(self, userhash: str | None = None, **options: Any) -> Both:
-        options.setdefault("auth", sc.XBLToken(userhash or next(users), "t"))
-        options.setdefault("clock", self.clock)
-        if self.url is None:  # in-process
-            transport = self.emulator.transport(
-                sleep=self.clock.sleep, async_sleep=self.clock.asleep
-            )
-            options.setdefault("transport", transport)
-        base = self.url or EMULATOR_URL
-        if self.kind == "sync":
-            both = Both(sc.SessionClient(base, sleep=self.clock.sleep, **options), None)
-        else:
-            both = Both(sc.AsyncSessionClient(base, sleep=self.clock.asleep, **options), self.loop)
-        self.made.append(both)
-        return both
-
-    def ref(self, template: str = "lobby") -> sc.SessionRef:
-        return sc.SessionRef(DEFAULT_SCID, template, next(names))
-
-    @contextlib.contextmanager
-    def separate(self, emulator: Emulator) -> Iterator[World]:
-        """The same kind of world around another emulator (served when this one is)."""
-        if self.url is None:
-            yield World(emulator, self.clock, None, self.kind, self.loop)
-            return
-        with emulator.serve() as url:
-            other = World(emulator, self.clock, url, self.kind, self.loop)
-            try:
-                yield other
-            finally:
-                for both in other.made:
-                    both.close()
 
 
 @pytest.fixture(scope="module")
@@ -75,16 +30,16 @@ def served() -> Iterator[tuple[Emulator, FakeClock, str]]:
 
 @pytest.fixture(params=["in-process", "socket"])
 def world(request: pytest.FixtureRequest, kind: str, loop: Any) -> Iterator[World]:
-    if request.param == "socket":
+    if request.param == "socket":  # one server for the module: starting uvicorn takes time
         emulator, clock, url = request.getfixturevalue("served")
         here = World(emulator, clock, url, kind, loop)
-    else:
-        clock = FakeClock()
-        emulator = Emulator(TEMPLATES, clock=clock, throttle=Throttle(enabled=False))
-        here = World(emulator, clock, None, kind, loop)
-    yield here
-    for both in here.made:
-        both.close()
+        yield here
+        here.close()
+        return
+    clock = FakeClock()
+    emulator = Emulator(TEMPLATES, clock=clock, throttle=Throttle(enabled=False))
+    with world_of(emulator, clock, kind, loop, socket=False) as here:
+        yield here
 
 
 def test_create_read_and_304(world: World) -> None:
