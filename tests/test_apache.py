@@ -192,7 +192,14 @@ def _cycle(client: Any, apache: Apache, name: str, path: str) -> None:
     # A cached copy: 304 for the current ETag (weak comparison), weak or not.
     current = client.get(path)
     assert current.document == {"v": 2}
-    assert client.get(path, if_none_match=current.etag) == sc.NotModified(path, current.etag)
+    cached = client.get(path, if_none_match=current.etag)
+    assert isinstance(cached, sc.NotModified)
+    assert cached.ref == path
+    # Weakly equal: read just before Apache's one-second mark, the ETag was weak, and
+    # the 304 may carry it strong (a race that failed one run in three when compared
+    # with ==).
+    assert cached.etag is not None
+    assert cached.etag.weak_match(current.etag)
 
     # Conditional delete by date: refused for a date before the update, done for its own.
     assert current.last_modified is not None

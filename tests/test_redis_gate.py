@@ -430,6 +430,7 @@ def test_processes_wait_for_a_window_one_of_them_was_given(
     assert min(finished for *_, finished in results) >= throttled_at + 0.3 - 0.05
 
 
+@pytest.mark.slow
 def test_a_fleet_keeps_to_one_pace(server: RedisServer, namespace: str) -> None:
     """Three processes, six calls each, against 3 calls per 0.3 s: with per-process
     gates each learns alone (about three times the 429s); with RedisGate the fleet

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +23,7 @@ import sessionclient as sc
 from sessionclient.emulator import Emulator, Throttle
 
 from .conftest import AUTH, BASE, REF, SCID, FakeClock, MakeClient
-from .test_sockets import Broken
+from .test_sockets import Broken, read_request
 
 REF2 = sc.SessionRef(SCID, "lobby", "game-2")
 
@@ -389,33 +390,61 @@ def test_a_providers_timeout_is_raised_as_it_is_and_not_retried(kind: str, loop:
 
 
 def test_the_default_pool_is_bounded_like_httpx() -> None:
-    active, peak, lock = [0], [0], threading.Lock()
+    """150 concurrent calls: the server holds every request it gets until 150 came or
+    none came for 0.2 s, so an unbounded pool shows as 150 at once, and the default one
+    as exactly 100 (httpx's ``max_connections``). The listen backlog fits them all."""
+    arrived, active, peak = [0], [0], [0]
+    lock, release = threading.Lock(), threading.Event()
+    last = [time.monotonic()]
 
-    def slow(sock: socket.socket, stop: threading.Event) -> None:
-        with lock:
-            active[0] += 1
-            peak[0] = max(peak[0], active[0])
-        stop.wait(0.05)
-        sock.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
-        with lock:
-            active[0] -= 1
-        sock.close()
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            sock: socket.socket = self.request
+            if not read_request(sock):
+                return
+            with lock:
+                arrived[0] += 1
+                active[0] += 1
+                peak[0] = max(peak[0], active[0])
+                last[0] = time.monotonic()
+                if arrived[0] == 150:
+                    release.set()
+            release.wait(5)
+            with lock:
+                active[0] -= 1
+            sock.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
 
-    with Broken(slow) as server:
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        request_queue_size = 256
+
+    def quiet() -> None:  # releases the held requests once no more arrive
+        while not release.wait(0.02):
+            with lock:
+                if arrived[0] and time.monotonic() - last[0] > 0.2:
+                    release.set()
+
+    with Server(("127.0.0.1", 0), Handler) as server:
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+        threading.Thread(target=quiet, daemon=True).start()
+        host, port = server.server_address[:2]
 
         async def scenario() -> list[object]:
-            async with sc.AsyncSessionClient(server.url, auth=AUTH) as client:
+            async with sc.AsyncSessionClient(f"http://{host}:{port}", auth=AUTH) as client:
                 return await asyncio.gather(*(client.get(REF) for _ in range(150)))
 
-        assert asyncio.run(scenario()) == [None] * 150
-    assert peak[0] <= 100
+        try:
+            assert asyncio.run(scenario()) == [None] * 150
+        finally:
+            server.shutdown()
+    assert peak[0] == 100
 
 
 # --- 15: update() resolves light contention with the defaults --------------------------
 
 
 @pytest.mark.parametrize("writers", [3, 8])
-@pytest.mark.parametrize("where", ["in-process", "loopback"])
+@pytest.mark.parametrize("where", ["in-process", pytest.param("loopback", marks=pytest.mark.slow)])
 def test_update_completes_every_write_under_light_contention(
     kind: str, writers: int, where: str
 ) -> None:
