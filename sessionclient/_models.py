@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -9,10 +10,20 @@ import attrs
 
 from ._etag import ETag
 from ._ref import SessionRef
-from ._views import Member, MembersInfo, SessionConstants, SessionDocument, SystemProperties
+from ._views import (
+    Member,
+    MembersInfo,
+    ReadOnly,
+    SessionConstants,
+    SessionDocument,
+    SystemProperties,
+    thawed,
+)
 
 Document = dict[str, Any]
 """A JSON object as decoded from a response body."""
+
+_COPY = """The body as decoded: a copy, which may be changed without changing this result."""
 
 
 @attrs.frozen
@@ -27,15 +38,22 @@ class Session:
 
     ref: SessionRef
     etag: ETag | None
-    document: Document = attrs.field(repr=False, hash=False)
+    _document: Document = attrs.field(repr=False, hash=False, alias="document")
     created: bool = False
     request_id: str | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def document(self) -> Document:
+        """The whole session as the service sent it: a copy, so that a change made to
+        it never reaches a later write (``update`` starts from what the server sent)."""
+        result: Document = thawed(self._document)
+        return result
 
     # The typed view is built on each access, never in __init__: a call that does not
     # read it does not pay for it. Wrong types raise MalformedResponseError when read.
 
     def _view(self) -> SessionDocument:
-        return SessionDocument(self.document, "", self.ref.path)
+        return SessionDocument(self._document, "", self.ref.path)
 
     @property
     def members(self) -> tuple[Member, ...]:
@@ -70,11 +88,11 @@ class Session:
         return self._view().members_info
 
     @property
-    def custom_properties(self) -> dict[str, Any]:
-        """``properties.custom`` of the session (an empty dict when absent)."""
-        properties = self.document.get("properties")
+    def custom_properties(self) -> Mapping[str, Any]:
+        """``properties.custom`` of the session, read-only (empty when absent)."""
+        properties = self._document.get("properties")
         custom = properties.get("custom") if isinstance(properties, dict) else None
-        return custom if isinstance(custom, dict) else {}
+        return ReadOnly(custom if isinstance(custom, dict) else {})
 
 
 @attrs.frozen
@@ -84,7 +102,8 @@ class Element:
     ref: SessionRef
     path: str
     etag: ETag | None
-    document: Document = attrs.field(repr=False, hash=False)
+    _document: Document = attrs.field(repr=False, hash=False, alias="document")
+    document = property(lambda self: thawed(self._document), doc=_COPY)
 
 
 @attrs.frozen
@@ -117,8 +136,9 @@ class Resource:
     path: str
     etag: ETag | None
     last_modified: datetime | None
-    document: Any = attrs.field(repr=False, hash=False)
+    _document: Any = attrs.field(repr=False, hash=False, alias="document")
     status: int = 200
+    document = property(lambda self: thawed(self._document), doc=_COPY)
 
 
 @attrs.frozen
@@ -127,7 +147,8 @@ class PartialContent:
 
     path: str
     etag: ETag | None
-    document: Any = attrs.field(repr=False, hash=False)
+    _document: Any = attrs.field(repr=False, hash=False, alias="document")
+    document = property(lambda self: thawed(self._document), doc=_COPY)
 
 
 @attrs.frozen
@@ -137,7 +158,8 @@ class Created:
     path: str
     location: str | None
     etag: ETag | None
-    document: Any = attrs.field(repr=False, hash=False, default=None)
+    _document: Any = attrs.field(repr=False, hash=False, default=None, alias="document")
+    document = property(lambda self: thawed(self._document), doc=_COPY)
 
 
 @attrs.frozen

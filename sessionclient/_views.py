@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 from typing import Any, ClassVar, Generic, TypeVar, overload
@@ -61,14 +61,78 @@ def parse_time(text: str) -> datetime | None:
         return None
 
 
+class ReadOnly(Mapping[str, Any]):
+    """A JSON object that cannot be changed, all the way down: an object inside reads
+    as a ``ReadOnly``, an array as a ``ReadOnlyArray``. Nothing is copied until read;
+    it equals the dict it came from."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return read_only(self._data[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __repr__(self) -> str:
+        return f"ReadOnly({thawed(self._data)!r})"
+
+
+class ReadOnlyArray(tuple[Any, ...]):
+    """A JSON array that cannot be changed: a tuple that equals the list it came from."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, list):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return tuple.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = tuple.__hash__
+
+
+def read_only(value: Any) -> Any:
+    """JSON data as something that cannot be changed (see ``ReadOnly``)."""
+    if isinstance(value, dict):
+        return ReadOnly(value)
+    if isinstance(value, list):
+        return ReadOnlyArray(read_only(item) for item in value)
+    return value
+
+
+def thawed(value: Any) -> Any:
+    """A copy of JSON data as plain dicts and lists, which its holder may change
+    without changing what it came from."""
+    if isinstance(value, Mapping):
+        return {key: thawed(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [thawed(item) for item in value]
+    return value
+
+
 @attrs.frozen(repr=False)
 class View:
     """Base of the typed views: ``document`` is the JSON object read; ``where`` its
     place in the response (for messages) and ``url`` where the response came from."""
 
-    document: Mapping[str, Any] = attrs.field(hash=False)
+    _document: Mapping[str, Any] = attrs.field(hash=False, alias="document")
     where: str = attrs.field(default="", eq=False)
     url: str = attrs.field(default="", eq=False)
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The whole JSON object: a copy, which may be changed without changing this."""
+        result: dict[str, Any] = thawed(self._document)
+        return result
 
     _shown: ClassVar[tuple[str, ...]] = ()
 
@@ -94,7 +158,7 @@ class View:
     def _raw(self, *keys: str) -> Any:
         """The value at ``keys`` below the document, None when any step is absent; an
         intermediate step that is not an object is malformed."""
-        node: Any = self.document
+        node: Any = self._document
         for depth, key in enumerate(keys):
             if node is None:
                 return None
@@ -141,15 +205,15 @@ class View:
         value = self._raw(*keys)
         if value is None:
             return _EMPTY
-        if isinstance(value, dict):
-            return MappingProxyType(value)
+        if isinstance(value, Mapping):
+            return ReadOnly(value)
         raise self._wrong(keys, value, "an object")
 
     def _strings(self, *keys: str) -> tuple[str, ...]:
         value = self._raw(*keys)
         if value is None:
             return ()
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
             return tuple(value)
         raise self._wrong(keys, value, "an array of strings")
 
@@ -157,7 +221,7 @@ class View:
         value = self._raw(*keys)
         if value is None:
             return ()
-        if isinstance(value, list) and all(
+        if isinstance(value, list | tuple) and all(
             isinstance(i, int) and not isinstance(i, bool) for i in value
         ):
             return tuple(value)
@@ -416,7 +480,7 @@ class SessionDocument(View):
         found = self._object("members")
         members = []
         for key, value in found.items():
-            if not isinstance(value, dict):
+            if not isinstance(value, Mapping):
                 raise self._wrong(("members", key), value, "an object")
             members.append(Member(value, self._path("members", key), self.url))
         members.sort(key=lambda m: m.index)

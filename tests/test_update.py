@@ -11,8 +11,9 @@ import respx
 
 import sessionclient as sc
 from sessionclient._flows import applied
+from sessionclient.emulator import Emulator
 
-from .conftest import REF, Both
+from .conftest import REF, Both, FakeClock, world_of
 
 
 def doc(counter: int) -> dict[str, Any]:
@@ -251,3 +252,28 @@ def test_after_a_conflict_the_flow_backs_off_by_its_own_round_trip() -> None:
     assert isinstance(again, Call)
     assert again.headers == (("If-Match", '"b"'),)
     assert json.loads(again.body or b"") == {"properties": {"custom": {"counter": 6}}}
+
+
+# --- issue 25, item 2: what a result hands out cannot change what it is ----------------
+
+
+def test_a_local_change_never_reaches_the_next_write(kind: str, loop: Any) -> None:
+    """Reported: the server at 1, the caller set 99 in its copy, ``update(s, +1)``
+    wrote 100. Every mapping a result hands out is read-only or a copy."""
+    clock = FakeClock()
+    with world_of(Emulator(clock=clock), clock, kind, loop, socket=False) as world:
+        client = world.client()
+        ref = world.ref()
+        session = client.create(ref, {"properties": {"custom": {"n": 1}}})
+        assert isinstance(session, sc.Session)
+        with pytest.raises(TypeError):
+            session.custom_properties["n"] = 99  # type: ignore[index]
+        with pytest.raises(TypeError):
+            session.constants.custom["x"] = 1  # type: ignore[index]
+        session.document["properties"]["custom"]["n"] = 99  # a copy: allowed, and lost
+        assert session.document["properties"]["custom"]["n"] == 1
+        written = client.update(session, lambda s: {"properties": {"custom": {
+            "n": (s.custom_properties["n"] if s else 0) + 1}}})  # fmt: skip
+        assert isinstance(written, sc.Session)
+        assert written.custom_properties == {"n": 2}
+        assert session.custom_properties == {"n": 1}
