@@ -9,16 +9,21 @@ from __future__ import annotations
 
 import os
 
-from _setup import connect, emulator, session_ref
+if __package__:  # python -m examples.cleanup_test_account
+    from ._setup import connect, emulator, session_ref
+else:  # python examples/cleanup_test_account.py
+    from _setup import connect, emulator, session_ref  # type: ignore[no-redef]
 
+import sessionclient as sc
 from sessionclient.emulator import Emulator
 
 TEST_ACCOUNT = os.environ.get("SESSIONCLIENT_XUID", "2814000000000001")
 FRIEND = "2814000000000002"
 
 
-def scatter(directory: Emulator) -> None:
-    """What a test run leaves behind: sessions alone, shared, private, reserved."""
+def scatter(directory: Emulator | None) -> list[sc.SessionRef]:
+    """What a test run leaves behind: sessions alone, shared, private, reserved. Returns
+    the friend's sessions, which the friend leaves at the end."""
     with connect(TEST_ACCOUNT, directory) as account, connect(FRIEND, directory) as friend:
         account.create(session_ref("cleanup-solo"))
         account.create(session_ref("cleanup-private"),
@@ -31,12 +36,13 @@ def scatter(directory: Emulator) -> None:
         friend.create(reserved)
         friend.put(reserved, {"members": {"reserve_1": {
             "constants": {"system": {"xuid": TEST_ACCOUNT}}}}})  # fmt: skip
+    return [shared, reserved]
 
 
 def main() -> None:
     directory = emulator()
-    if directory is not None:
-        scatter(directory)
+    emulated = "SESSIONCLIENT_TOKEN" not in os.environ  # in-process, or served
+    friends = scatter(directory) if emulated else []
     scid = session_ref("any").scid
     with connect(TEST_ACCOUNT, directory) as account:
         found = account.query(
@@ -55,6 +61,9 @@ def main() -> None:
         )
         print(f"what was left: {len(left)} session(s)")
         assert not left
+    with connect(FRIEND, directory) as friend:  # the scattering's other half
+        for ref in friends:
+            friend.leave(ref)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from _setup import connect, emulator, session_ref
+if __package__:  # python -m examples.handle_throttling
+    from ._setup import connect, emulator, session_ref
+else:  # python examples/handle_throttling.py
+    from _setup import connect, emulator, session_ref  # type: ignore[no-redef]
 
 import sessionclient as sc
 from sessionclient.emulator import Throttle
@@ -29,6 +32,8 @@ def main() -> None:
                 client.get(ref)
         except sc.TooManyRequestsError as throttled:
             print(f"throttled; try again in {throttled.retry_after:.3f} s ({throttled.explain()})")
+    with connect("1001", directory) as client:
+        client.delete(ref)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from _setup import connect, emulator, session_ref
+if __package__:  # python -m examples.quickstart
+    from ._setup import connect, emulator, session_ref
+else:  # python examples/quickstart.py
+    from _setup import connect, emulator, session_ref  # type: ignore[no-redef]
 
 import sessionclient as sc
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from _setup import connect, emulator, session_ref
+if __package__:  # python -m examples.resolve_conflicts
+    from ._setup import connect, emulator, session_ref
+else:  # python examples/resolve_conflicts.py
+    from _setup import connect, emulator, session_ref  # type: ignore[no-redef]
 
 import sessionclient as sc
 
