@@ -28,21 +28,24 @@ DEBUG_HEADER = "x-xbl-debug"
 
 def check_base_url(base_url: object) -> str:
     """Validate a client's ``base_url``: an absolute http(s) URL with a host and no
-    credentials; raise ``ValueError`` naming the argument (never httpx's own error)."""
+    credentials; raise ``ValueError`` quoting the value refused (its credentials left
+    out), never httpx's own error."""
+    shown = repr(base_url)[:120]
     if not isinstance(base_url, str) or not base_url.lower().startswith(("https://", "http://")):
-        raise ValueError("base_url must be an http(s) URL")
+        raise ValueError(f"base_url must be an http(s) URL, not {shown}")
     try:
         url = httpx.URL(base_url)
         port = url.port
     except (httpx.InvalidURL, ValueError) as exc:
-        raise ValueError(f"base_url is not a valid URL ({exc})") from None
+        raise ValueError(f"base_url {shown} is not a valid URL ({exc})") from None
     if url.userinfo:
         # It would be repeated in every error message and repr: use auth= instead.
-        raise ValueError("base_url must not carry credentials; pass them as auth=")
+        bare = str(url.copy_with(username=None, password=None))[:120]
+        raise ValueError(f"base_url {bare!r} must not carry credentials; pass them as auth=")
     if not url.host:
-        raise ValueError("base_url has no host")
+        raise ValueError(f"base_url {shown} has no host")
     if port is not None and not 0 < port < 65536:
-        raise ValueError(f"base_url has an invalid port ({port})")
+        raise ValueError(f"base_url {shown} has an invalid port ({port})")
     return base_url
 
 

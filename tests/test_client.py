@@ -257,3 +257,15 @@ def test_a_resource_client_refuses_a_bad_transport_too() -> None:
         sc.ResourceClient(BASE, profile="contacts", transport=object())  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="transport"):
         sc.AsyncResourceClient(BASE, profile="tasks", transport=...)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("base_url", "quoted"),
+    [("ftp://example.test", "'ftp://example.test'"), ("http://", "'http://'"),
+     ("https://user:hunter2@example.test/x", "'https://example.test/x'")],
+)  # fmt: skip
+def test_a_bad_base_url_is_quoted_without_its_credentials(base_url: str, quoted: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        sc.SessionClient(base_url)
+    assert quoted in str(refused.value)
+    assert "hunter2" not in str(refused.value)
