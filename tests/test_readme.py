@@ -1,11 +1,14 @@
-"""Every snippet of the README runs as written, and its Python type-checks.
+"""Every snippet of the README and of the documentation site (``docs/``) runs as
+written, and its Python type-checks.
 
 Each fenced ``python`` block runs on its own (a reader pastes it into a fresh file),
 after ``PREAMBLE``: the names a reader supplies. Calls to the real service
 (``https://sessiondirectory.xboxlive.com``) are answered by a fresh in-process emulator,
-so a block written for the real service runs unchanged. Functions named ``test_*`` that
-a block defines are called with the pytest plugin's fixtures. All blocks, preamble
-included, go through one ``mypy --strict`` run.
+so a block written for the real service runs unchanged. A block that defines ``test_*``
+functions is a test file: it runs under pytest in a subprocess, with the plugin's
+fixtures, as a reader's test suite would. All blocks, preamble included, go through one
+``mypy --strict`` run. The README's first block runs without the preamble: a reader
+meets it first.
 
 Each ``sh`` block that calls ``sessionclient`` runs under ``bash -eu`` in an empty
 directory, against ``sessionclient emulator`` served on a free port, which stands in for
@@ -17,8 +20,6 @@ preceded by ``<!-- no-run: why -->``. New blocks are picked up without touching 
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import os
 import re
 import subprocess
@@ -36,6 +37,7 @@ from sessionclient.emulator import Emulator
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 BIN = Path(sys.executable).parent
 
 PREAMBLE = """\
@@ -52,6 +54,7 @@ _CALLS_CLI = re.compile(r"(?m)(?:^|[|&;(]\s*|\$\(\s*)(?:\S*/)?sessionclient\s")
 
 
 class Block(NamedTuple):
+    page: str
     line: int
     lang: str
     code: str
@@ -59,12 +62,14 @@ class Block(NamedTuple):
 
 
 def blocks() -> list[Block]:
-    text = README.read_text(encoding="utf-8")
     found = []
-    for match in _FENCE.finditer(text):
-        line = text.count("\n", 0, match.start("lang")) + 1
-        why = match["why"].strip(" :") if match["mark"] else None
-        found.append(Block(line, match["lang"], match["code"], why))
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        name = page.relative_to(ROOT).as_posix()
+        for match in _FENCE.finditer(text):
+            line = text.count("\n", 0, match.start("lang")) + 1
+            why = match["why"].strip(" :") if match["mark"] else None
+            found.append(Block(name, line, match["lang"], match["code"], why))
     return found
 
 
@@ -78,15 +83,34 @@ def cli_blocks() -> list[Block]:
 
 
 def ids(block: Block) -> str:
-    return f"README.md:{block.line}"
+    return f"{block.page}:{block.line}"
 
 
-def test_the_readme_has_runnable_blocks_and_few_exceptions() -> None:
+def test_the_docs_have_runnable_blocks_and_few_exceptions() -> None:
     assert len(python_blocks()) >= 5
     assert cli_blocks()
     marked = [b for b in blocks() if b.no_run is not None]
     assert all(b.no_run for b in marked), "say why a block cannot run: <!-- no-run: why -->"
     assert len(marked) <= 2, [ids(b) for b in marked]
+
+
+def test_the_readme_is_short_and_starts_with_its_two_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert text.count("\n") <= 200
+    commands = [b for b in blocks() if b.page == "README.md" and b.lang == "sh"][:2]
+    assert "sessionclient demo" in commands[0].code
+    assert "pytest" in commands[1].code
+    first_python = next(b for b in python_blocks() if b.page == "README.md")
+    assert first_python.line > commands[1].line
+
+
+def test_the_readmes_first_example_runs_as_pasted() -> None:
+    """No preamble, no service: a reader's first paste runs against the emulator."""
+    first = next(b for b in python_blocks() if b.page == "README.md")
+    done = subprocess.run(
+        [sys.executable, "-c", first.code], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
 
 
 # --- Python -----------------------------------------------------------------------------
@@ -119,35 +143,30 @@ def _reset_tracing() -> None:
         trace._TRACER_PROVIDER_SET_ONCE._done = False  # type: ignore[attr-defined]
 
 
-def fixtures() -> dict[str, Any]:
-    """The pytest plugin's fixtures, for the ``test_*`` functions a block defines."""
-    emulator = Emulator(time_scale=0.01)
-    return {
-        "session_emulator": emulator,
-        "session_client": emulator.client(),
-        "async_session_client": emulator.async_client(),
-    }
+_DEFINES_TESTS = re.compile(r"(?m)^(?:async )?def test_")
 
 
 @pytest.mark.parametrize("block", python_blocks(), ids=ids)
-def test_python_block_runs(block: Block, service: Emulator) -> None:
+def test_python_block_runs(block: Block, service: Emulator, tmp_path: Path) -> None:
+    if _DEFINES_TESTS.search(block.code):
+        test_file = tmp_path / f"test_{Path(block.page).stem}_{block.line}.py"
+        test_file.write_text(block.code, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test_file)],
+            capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert " passed" in done.stdout
+        return
     namespace: dict[str, Any] = {"__name__": "readme"}
     source = PREAMBLE + block.code
-    exec(compile(source, f"README.md:{block.line}", "exec"), namespace)
-    for name, function in list(namespace.items()):
-        if name.startswith("test_") and inspect.isfunction(function):
-            given = fixtures()
-            arguments = {p: given[p] for p in inspect.signature(function).parameters}
-            result = function(**arguments)
-            if inspect.iscoroutine(result):
-                asyncio.run(result)
-            given["session_client"].close()
+    exec(compile(source, ids(block), "exec"), namespace)
 
 
 def test_python_blocks_pass_mypy_strict(tmp_path: Path) -> None:
     files = []
     for block in python_blocks():
-        path = tmp_path / f"readme_line_{block.line}.py"
+        path = tmp_path / f"{Path(block.page).stem}_line_{block.line}.py"
         path.write_text(PREAMBLE + block.code, encoding="utf-8")
         files.append(str(path))
     done = subprocess.run(
@@ -187,4 +206,4 @@ def test_cli_block_runs(block: Block, tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.communicate(timeout=20)
-    assert done.returncode == 0, f"README.md:{block.line}\n{done.stdout}\n{done.stderr}"
+    assert done.returncode == 0, f"{ids(block)}\n{done.stdout}\n{done.stderr}"
