@@ -265,7 +265,7 @@ def test_a_resource_client_refuses_a_bad_transport_too() -> None:
      ("https://user:hunter2@example.test/x", "'https://example.test/x'")],
 )  # fmt: skip
 def test_a_bad_base_url_is_quoted_without_its_credentials(base_url: str, quoted: str) -> None:
-    with pytest.raises(ValueError) as refused:
+    with pytest.raises(ValueError, match="base_url") as refused:
         sc.SessionClient(base_url)
     assert quoted in str(refused.value)
     assert "hunter2" not in str(refused.value)
