@@ -324,7 +324,8 @@ class AsyncSessionClient(AsyncClient):
         ``max_attempts`` conflicting writes, when given); then it raises
         ``PreconditionFailedError`` with the latest session. A retried write that may
         have landed is accepted when the session already holds every value the delta
-        set (``members.me`` excepted); see the README for the limits of that rule."""
+        set (``members.me`` excepted); the manual's Conflicts page says where that rule
+        cannot tell."""
         flow = flows.update(target, mutate, create=create, max_attempts=max_attempts)
         return await self._operate("update", flow, retry)
 

@@ -1,7 +1,7 @@
 """The ``sessionclient`` command: script sessions, explain statuses, run the emulator
 and the demo.
 
-Exit codes (also in the README and in ``--help``):
+Exit codes (also in the manual's Command line page and in ``--help``):
 
 == ==========================================================
 0  success

@@ -263,16 +263,25 @@ def parse_json(body: bytes) -> Any:
 _MESSAGE_KEYS = ("message", "Message", "errorMessage", "error_description", "error", "title")
 
 
+# The elements that start or end a line of a page's text.
+_BLOCK = re.compile(r"</?(?:title|h[1-6]|p|li|div|br|tr|td|dt|dd|pre|address)\b[^>]*>", re.I)
+
+
 def _page_text(body: bytes, status: int) -> str:
-    """The words of an HTML error page, without the status line it repeats (in its
-    title and heading) that the error prints already."""
-    text = excerpt(body, 200, html=True)
-    reason = reason_phrase(status)
-    if reason:
-        lead = re.compile(rf"(?:{status}\s*)?{re.escape(reason)}\b[\s:.,-]*", re.IGNORECASE)
-        while match := lead.match(text):
-            text = text[match.end() :]
-    return text
+    """The words of an HTML error page: its lines, without those that only repeat the
+    status (its title and heading, "Error response", "Error code: 404"), which the
+    error prints already, and without a line said twice."""
+    reason = re.escape(reason_phrase(status) or "-")
+    generic = re.compile(
+        rf"(?:(?:http\s*)?(?:error(?:\s+(?:response|code))?|{status}|{reason})[\s:.,!-]*)+",
+        re.IGNORECASE,
+    )
+    lines: list[str] = []
+    for part in _BLOCK.split(body[:8192].decode("utf-8", "replace")):
+        line = excerpt(part.encode(), 200, html=True)
+        if line and not generic.fullmatch(line) and line not in lines:
+            lines.append(line)
+    return excerpt(" ".join(lines).encode(), 200)
 
 
 def _message(body: bytes, media: Media, html: bool = False, status: int = 0) -> tuple[str, Any]:

@@ -341,7 +341,8 @@ class RedisGate:
     Build it with ``RedisGate.from_url("redis://host:6379/0", namespace="mygame")`` and
     pass it as ``gate=`` to any client. Clients share a bucket when they call the same
     host as the same identity (the Xbox Live user hash, or a hash of the
-    ``Authorization`` value; see the README); the token itself is never stored.
+    ``Authorization`` value; see the manual's Retries and throttling page); the token
+    itself is never stored.
 
     When Redis does not answer within ``budget`` seconds, or fails, each decision is
     made in the process (an in-process gate that saw this process's windows), a

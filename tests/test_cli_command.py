@@ -318,8 +318,8 @@ def normalized(text: str) -> str:
     return " ".join(text.split())
 
 
-def test_the_exit_codes_in_help_are_the_readmes() -> None:
-    readme = normalized((ROOT / "README.md").read_text())
+def test_the_exit_codes_in_help_are_the_manuals() -> None:
+    readme = normalized((ROOT / "docs" / "cli.md").read_text())
     codes = re.search(r"Exit codes: (0 success.*?8 transport error)\.", readme)
     assert codes is not None
     assert codes.group(1) in normalized(run("--help").out)

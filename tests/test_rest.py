@@ -287,9 +287,9 @@ def test_the_cli_refuses_a_bad_base_url_in_one_line() -> None:
     assert "base_url" in err.getvalue() or "base-url" in err.getvalue()
 
 
-def test_the_readme_custom_profile_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    blocks = [b.split("```", 1)[0] for b in readme.split("```python\n")[1:]]
+def test_the_docs_custom_profile_runs_as_written(capsys: pytest.CaptureFixture[str]) -> None:
+    page = (Path(__file__).parent.parent / "docs" / "rest.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in page.split("```python\n")[1:]]
     (block,) = [b for b in blocks if "sc.Profile(" in b]
-    exec(compile(block, "README.md", "exec"), {})
+    exec(compile(block, "docs/rest.md", "exec"), {})
     assert "If-Match" in capsys.readouterr().out
