@@ -320,13 +320,14 @@ def _needed(headers: httpx.Headers) -> dict[bytes, str]:
 
 
 def _session_ref(call: Call[Any], location: str | None) -> SessionRef | None:
-    """The session a reply is about: the one ``Content-Location`` names (a handle or an
-    alias resolves to it), else the one the call named."""
-    ref = call.ref
-    if location and (ref is None or location != ref.path):
-        with contextlib.suppress(ValueError):
-            ref = SessionRef.from_url(location)
-    return ref
+    """The session a reply is about: the one the call named, whatever the response
+    says (a ``Content-Location`` naming another session must never retarget a later
+    write); for a call through a handle, the one ``Content-Location`` names."""
+    if call.ref is not None or not location:
+        return call.ref
+    with contextlib.suppress(ValueError):
+        return SessionRef.from_url(location)
+    return None
 
 
 def _context(call: Call[Any], status: int, headers: httpx.Headers, url: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+import sessionclient as sc
 from sessionclient._cli import main
 from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
 
@@ -73,3 +74,48 @@ def test_the_cli_refuses_an_empty_element_and_leaves_the_session(command: str) -
         assert code == 2, err
         assert "element" in err
         assert cli("get", target, *common)[0] == 0  # still there
+
+
+# --- 2. Content-Location cannot retarget a session the request named -----------------
+
+ELSEWHERE = sc.SessionRef("0b9a8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d", "other", "victim")
+
+
+def test_a_foreign_content_location_never_retargets_update(make_client: MakeClient) -> None:
+    requests: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        requests.append(request)
+        status = 200 if request.method == "GET" else 201
+        headers = {"ETag": f'"e{len(requests)}"', "Content-Location": ELSEWHERE.path}
+        return httpx.Response(status, json=SESSION_DOC, headers=headers)
+
+    client = make_client(httpx.MockTransport(answer))
+    read = client.get(REF)
+    assert read.ref == REF
+    written = client.update(read, lambda current: {"properties": {"custom": {"n": 1}}})
+    assert written.ref == REF
+    assert [r.url.path for r in requests] == [REF.path, REF.path]
+
+
+def test_a_412_session_keeps_the_named_ref(make_client: MakeClient) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"ETag": '"e9"', "Content-Location": ELSEWHERE.path}
+        return httpx.Response(412, json=SESSION_DOC, headers=headers)
+
+    client = make_client(httpx.MockTransport(answer))
+    with pytest.raises(sc.PreconditionFailedError) as caught:
+        client.put(REF, {}, if_match='"e1"', retry=sc.RetryPolicy(max_attempts=1))
+    assert caught.value.session is not None
+    assert caught.value.session.ref == REF
+
+
+def test_a_handle_read_still_takes_its_ref_from_content_location(
+    make_client: MakeClient,
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"ETag": '"e1"', "Content-Location": ELSEWHERE.path}
+        return httpx.Response(200, json=SESSION_DOC, headers=headers)
+
+    client = make_client(httpx.MockTransport(answer))
+    assert client.get_by_handle("h1").ref == ELSEWHERE
