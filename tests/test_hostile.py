@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sessionclient as sc
 from sessionclient._cli import main
@@ -119,3 +121,28 @@ def test_a_handle_read_still_takes_its_ref_from_content_location(
 
     client = make_client(httpx.MockTransport(answer))
     assert client.get_by_handle("h1").ref == ELSEWHERE
+
+
+# --- 3. member keys are parsed strictly ------------------------------------------------
+
+
+def _member(xuid: str) -> dict[str, Any]:
+    return {"constants": {"system": {"xuid": xuid}}}
+
+
+@pytest.mark.parametrize("key", ["x.5", "a.b.5", "05", "+5", " 5", "5 ", "\uff15", "5.0", "-5"])
+def test_a_member_key_that_is_not_an_index_never_reads_as_one(key: str) -> None:
+    session = sc.Session(REF, None, {"members": {key: _member("111"), "7": _member("222")}})
+    with pytest.raises(sc.MalformedResponseError, match="not an index"):
+        session.member("111")
+
+
+@given(st.text(max_size=12))
+def test_a_member_index_is_its_key_or_nothing(key: str) -> None:
+    session = sc.Session(REF, None, {"members": {key: _member("111")}})
+    try:
+        index = session.members[0].index
+    except sc.MalformedResponseError:
+        assert not (key.isascii() and key.isdigit() and str(int(key)) == key)
+    else:
+        assert str(index) == key
