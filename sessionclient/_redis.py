@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +63,8 @@ COOLOFF = 5.0
 """Seconds the gate stays in the process after Redis failed, before it tries again."""
 LEASE = 2.0
 """Seconds past its wait within which a waiter must ask again to keep its place."""
+IDENTITY_KEY_ENV = "SESSIONCLIENT_IDENTITY_KEY"
+"""Where ``RedisGate`` finds the fleet's identity key when none is given."""
 RECENT = 300.0
 """Seconds the record of recent successes is kept after the last one (MPSD's longest
 window: no estimate looks further back)."""
@@ -351,9 +354,19 @@ class RedisGate:
     ``RedisGate(client)`` takes a redis-py client you built; it keeps its own timeouts
     and retries, so give it short ones (``from_url`` does).
 
+    ``identity_key`` (default: ``$SESSIONCLIENT_IDENTITY_KEY``) is a secret the whole
+    fleet shares: identities are hashed with it (HMAC-SHA256) before they name a key
+    in Redis. Without it, a user hash is hashed with a fixed key (it names, it does not
+    authenticate), and a whole ``Authorization`` value with a random key of the
+    process, so clients that call with the same non-Xbox credential share a bucket
+    only in one process.
+
     ``clock`` is for tests: a clock every process shares, read instead of Redis's
     ``TIME`` for the shared state and instead of ``time.monotonic`` for the cool-off.
     """
+
+    identity_key: bytes | None
+    """The fleet's key for hashing identities, or None."""
 
     def __init__(
         self,
@@ -362,7 +375,15 @@ class RedisGate:
         namespace: str = "sessionclient",
         cooloff: float = COOLOFF,
         clock: Callable[[], float] | None = None,
+        identity_key: str | bytes | None = None,
     ) -> None:
+        if identity_key is None:
+            identity_key = os.environ.get(IDENTITY_KEY_ENV) or None
+        if isinstance(identity_key, str):
+            identity_key = identity_key.encode()
+        if identity_key is not None and (not isinstance(identity_key, bytes) or not identity_key):
+            raise ValueError("identity_key must be a non-empty str or bytes")
+        self.identity_key = identity_key
         if not isinstance(namespace, str) or not namespace:
             raise ValueError("namespace must be a non-empty str")
         if isinstance(cooloff, bool) or not isinstance(cooloff, int | float) or cooloff < 0:
@@ -390,13 +411,14 @@ class RedisGate:
         budget: float = BUDGET,
         cooloff: float = COOLOFF,
         clock: Callable[[], float] | None = None,
+        identity_key: str | bytes | None = None,
         **redis_options: Any,
     ) -> RedisGate:
         """A gate on the Redis at ``url`` (``redis://[[user]:password@]host:port/db``,
         ``rediss://`` for TLS, ``unix://``): a redis-py client whose connect and read
         timeouts are ``budget`` seconds and which does not retry by itself (the gate
         falls back instead). ``redis_options`` go to ``redis.Redis.from_url``. Nothing
-        connects until the first call."""
+        connects until the first call. ``identity_key``: see the class."""
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -415,7 +437,7 @@ class RedisGate:
             **redis_options,
         }
         return cls(redis.Redis.from_url(url, **options), namespace=namespace,
-                   cooloff=cooloff, clock=clock)  # fmt: skip
+                   cooloff=cooloff, clock=clock, identity_key=identity_key)  # fmt: skip
 
     def close(self) -> None:
         """Close the connections to Redis."""

@@ -4,7 +4,13 @@ test reproduces one finding; over real sockets where the defect crosses the wire
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import hashlib
 import io
+import logging
+import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,10 +19,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sessionclient as sc
+from sessionclient._backend import identity
 from sessionclient._cli import main
 from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
 
-from .conftest import REF, SCID, MakeClient
+from .conftest import BASE, REF, SCID, FakeClock, MakeClient
+from .redis_server import REDIS_SERVER, RedisServer
 
 SESSION_DOC = {"members": {"0": {}}, "properties": {"custom": {}}}
 
@@ -146,3 +154,89 @@ def test_a_member_index_is_its_key_or_nothing(key: str) -> None:
         assert not (key.isascii() and key.isdigit() and str(int(key)) == key)
     else:
         assert str(index) == key
+
+
+# --- 4. what reaches Redis: no credential material, no query string -------------------
+
+BASIC = "Basic " + base64.b64encode(b"admin:hunter2").decode()
+
+
+def _unsalted(value: str) -> str:
+    """What the identity was before: a plain SHA-256 anyone can recompute."""
+    return hashlib.sha256(f"value:{value}".encode()).hexdigest()[:16]
+
+
+def test_an_authorization_value_is_never_hashed_without_a_secret() -> None:
+    # A dictionary of four words recovers the password when the hash is plain.
+    words = ["admin:admin", "admin:password", "admin:hunter2", "root:toor"]
+    found = {_unsalted("Basic " + base64.b64encode(w.encode()).decode()) for w in words}
+    assert identity(BASIC).lstrip("#") not in found
+    assert identity(BASIC) != identity(BASIC, b"a deployment secret")
+    assert identity(BASIC, b"a deployment secret") == identity(BASIC, b"a deployment secret")
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    pytest.importorskip("redis")
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server is not installed")
+    running = RedisServer().start()
+    yield running.url
+    running.stop()
+
+
+def _stored(url: str, namespace: str) -> bytes:
+    import redis
+
+    store = redis.Redis.from_url(url)
+    try:
+        found = b""
+        for key in store.keys(f"{namespace}:*"):
+            found += key + b"\n"
+            if store.type(key) == b"hash":
+                found += b"".join(k + v for k, v in store.hgetall(key).items())
+            elif store.type(key) == b"zset":
+                found += b"".join(store.zrange(key, 0, -1))
+        return found
+    finally:
+        store.close()
+
+
+def test_redis_keeps_no_credential_hash_and_no_query_string(
+    redis_url: str, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    namespace = f"hostile-{uuid.uuid4().hex[:8]}"
+    gate = sc.RedisGate.from_url(redis_url, namespace=namespace, clock=clock)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503, headers={"Retry-After": "30"}, text="busy")
+
+    resource = sc.ResourceClient(
+        BASE, auth=BASIC, transport=httpx.MockTransport(answer), clock=clock,
+        sleep=clock.sleep, gate=gate, retry=sc.RetryPolicy(max_attempts=1),
+    )  # fmt: skip
+    caplog.set_level(logging.DEBUG, logger="sessionclient")
+    with resource, contextlib.closing(gate):
+        with pytest.raises(sc.ServiceUnavailableError):
+            resource.get("/things/1", params={"api_key": "k3y-in-the-query"})
+        with pytest.raises(sc.ServiceUnavailableError) as refused:
+            resource.get(
+                "/things/2", params={"api_key": "k3y-in-the-query"},
+                retry=sc.RetryPolicy(throttle="fail"),
+            )  # fmt: skip
+    stored = _stored(redis_url, namespace)
+    assert stored  # the window is there
+    assert b"k3y-in-the-query" not in stored
+    assert _unsalted(BASIC).encode() not in stored
+    assert "k3y-in-the-query" not in refused.value.message
+    assert all("k3y-in-the-query" not in r.getMessage() for r in caplog.records)
+
+
+def test_a_deployment_key_lets_a_fleet_share_a_credential_bucket(redis_url: str) -> None:
+    def bucket(key: str | None) -> str:
+        gate = sc.RedisGate.from_url(redis_url, identity_key=key)
+        with contextlib.closing(gate), sc.ResourceClient(BASE, auth=BASIC, gate=gate) as client:
+            return client._settings.bucket
+
+    assert bucket("fleet-secret") == bucket("fleet-secret") != bucket("another-secret")
+    assert bucket(None) != bucket("fleet-secret")
