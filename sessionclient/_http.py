@@ -140,6 +140,20 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
     return max(waits) if waits else None
 
 
+def redact_query(url: str) -> str:
+    """``url`` (or a path) with every query value replaced by ``REDACTED`` and the
+    fragment dropped, for log lines, spans and shared state: a query may carry a
+    credential (``api_key=``, ``sig=``). Keys are kept, as OpenTelemetry advises for
+    ``url.full``; a component without ``=`` is all value."""
+    head, mark, query = url.partition("?")
+    if not mark:
+        return head.partition("#")[0]
+    query = query.partition("#")[0]
+    parts = [f"{key}=REDACTED" if eq else "REDACTED"
+             for key, eq, _ in (part.partition("=") for part in query.split("&"))]  # fmt: skip
+    return f"{head}?{'&'.join(parts)}"
+
+
 def request_id(headers: httpx.Headers) -> str | None:
     """The server's request or correlation id, when it sent one."""
     for name in REQUEST_ID_HEADERS:

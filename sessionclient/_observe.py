@@ -22,6 +22,7 @@ from typing import Any
 
 from ._core import Call
 from ._exceptions import Attempt, SessionClientError, TransportError
+from ._http import redact_query
 from ._retry import Decision, RetryPolicy
 from ._version import __version__
 
@@ -224,7 +225,7 @@ class Watch:
             status, request_id = error.status, error.request_id or request_id
         elapsed = self.clock() - self.started
         if log.isEnabledFor(logging.DEBUG):
-            method, path = (call.method, call.path) if call is not None else ("", "")
+            method, path = (call.method, redact_query(call.path)) if call is not None else ("", "")
             ended = f"{outcome} {status}" if exc is not None and status else outcome
             log.debug(
                 "%s %s %s: %s, %d attempt%s in %.3f s (waited %.3f s)%s",
@@ -280,7 +281,7 @@ def held(call: Call[Any], before: float, seconds: float, watch: Watch | None) ->
         log.warning(
             "%s %s held %.3f s at the cool-down gate: the service asked this client "
             "to slow down",
-            call.method, call.path, before + seconds,
+            call.method, redact_query(call.path), before + seconds,
         )  # fmt: skip
     if watch is not None:
         watch.wait(GATE, seconds)
@@ -288,6 +289,6 @@ def held(call: Call[Any], before: float, seconds: float, watch: Watch | None) ->
 
 def refused(call: Call[Any], url: str, error: SessionClientError, watch: Watch | None) -> None:
     """The gate refused to send ``call``: a WARNING, and an event for the watch."""
-    log.warning("%s %s not sent: %s", call.method, call.path, error.message)
+    log.warning("%s %s not sent: %s", call.method, redact_query(call.path), error.message)
     if watch is not None:
         watch.refused(call, url, error)
