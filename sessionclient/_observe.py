@@ -131,7 +131,7 @@ class Watch:
 
     def refused(self, call: Call[Any], url: str, error: SessionClientError) -> None:
         """The gate refused to send (the service is cooling down)."""
-        self.last, self.url = call, url
+        self.last, self.url = call, redact_query(url)
         if self.span is not None:
             self.span.add_event(
                 "sessionclient.gate.refused",
@@ -173,6 +173,8 @@ class Watch:
         error: SessionClientError | None,
         sent_at: float,
     ) -> None:
+        # url.full without query values (OpenTelemetry: they may be credentials).
+        url = redact_query(url)
         self.last, self.url, self.status, self.request_id = call, url, status, request_id
         self.attempts += 1
         if self.span is None:
