@@ -128,9 +128,11 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
     that the back-off applies. Huge ones are clamped to ``MAX_RETRY_AFTER``. When a
     header is repeated the longest wait wins: never come back earlier than asked.
     """
-    for millis in (value.strip() for value in headers.get_list("retry-after-ms")):
-        if _DELTA.fullmatch(millis) and float(millis) > 0:
-            return min(float(millis) / 1000.0, MAX_RETRY_AFTER)
+    millis = [float(v) for v in (value.strip() for value in
+              headers.get_list("retry-after-ms", split_commas=True))
+              if _DELTA.fullmatch(v) and float(v) > 0]  # fmt: skip
+    if millis:
+        return min(max(millis) / 1000.0, MAX_RETRY_AFTER)
     values = headers.get_list("retry-after")
     if not values:
         return None

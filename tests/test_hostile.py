@@ -240,3 +240,20 @@ def test_a_deployment_key_lets_a_fleet_share_a_credential_bucket(redis_url: str)
 
     assert bucket("fleet-secret") == bucket("fleet-secret") != bucket("another-secret")
     assert bucket(None) != bucket("fleet-secret")
+
+
+# --- 11. several retry-after-ms headers: the longest wins -----------------------------
+
+
+@pytest.mark.parametrize(
+    "values", [("100", "5000"), ("5000", "100"), ("100, 5000",), ("x", "5000", "-1")]
+)
+def test_the_longest_retry_after_ms_wins(make_client: MakeClient, values: tuple[str, ...]) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = [(b"retry-after-ms", v.encode()) for v in values]
+        return httpx.Response(429, headers=headers, json={"message": "slow down"})
+
+    client = make_client(httpx.MockTransport(answer), retry=sc.RetryPolicy(max_attempts=1))
+    with pytest.raises(sc.TooManyRequestsError) as caught:
+        client.get(REF)
+    assert caught.value.retry_after == 5.0
