@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, TextIO
 import httpx
 
 from ._auth import XBLToken
+from ._core import parse_json
 from ._exceptions import (
     AmbiguousWriteError,
     ClientError,
@@ -271,7 +272,8 @@ def _body(source: str, stdin: TextIO) -> Any:
             f"{option}: the body is empty; give a JSON object ('{{}}' changes nothing)"
         )
     try:
-        return json.loads(text)
+        # The SDK's own parser: no NaN, and a nesting depth every walk can take.
+        return parse_json(text.encode("utf-8", "surrogatepass"))
     except ValueError as exc:
         raise UsageError(f"{option}: not JSON ({exc})") from None
 

@@ -249,15 +249,40 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one decoder, not one per call
 
 
+MAX_JSON_DEPTH = 100
+"""The deepest JSON accepted: every walk over a document (redaction, views, printing)
+stays far from Python's recursion limit."""
+
+
 def parse_json(body: bytes) -> Any:
-    """Decode a UTF-8 JSON body or raise ``ValueError`` (never RecursionError or NaN)."""
+    """Decode a UTF-8 JSON body or raise ``ValueError`` (never RecursionError or NaN,
+    never a document nested deeper than ``MAX_JSON_DEPTH``)."""
     try:
         # RFC 8259: UTF-8; a BOM may be ignored (checked by hand: the utf-8-sig codec
         # costs more than the check).
         text = (body[3:] if body[:3] == b"\xef\xbb\xbf" else body).decode()
-        return _DECODER.decode(text)
+        value = _DECODER.decode(text)
     except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        value = None
+    else:
+        # Counting brackets is cheap; only a body with enough of them is walked.
+        if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH or _within(value):
+            return value
+    raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _within(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests at most ``limit`` arrays and objects (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        if children and depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 _MESSAGE_KEYS = ("message", "Message", "errorMessage", "error_description", "error", "title")

@@ -257,3 +257,67 @@ def test_the_longest_retry_after_ms_wins(make_client: MakeClient, values: tuple[
     with pytest.raises(sc.TooManyRequestsError) as caught:
         client.get(REF)
     assert caught.value.retry_after == 5.0
+
+
+# --- 7. deeply nested JSON and filters --------------------------------------------------
+
+DEEP = b'{"message":' * 500 + b'"x"' + b"}" * 500
+DEEP_LIST = b"[" * 500 + b"]" * 500
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, sc.BadRequestError),
+        (412, sc.PreconditionFailedError),
+        (429, sc.TooManyRequestsError),
+        (503, sc.ServiceUnavailableError),
+    ],
+)
+@pytest.mark.parametrize("body", [DEEP, DEEP_LIST])
+def test_deep_json_in_an_error_body_stays_typed(
+    make_client: MakeClient, status: int, error: type[Exception], body: bytes
+) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        headers = {"Content-Type": "application/json", "Retry-After": "1"}
+        return httpx.Response(status, headers=headers, content=body)
+
+    client = make_client(httpx.MockTransport(answer), retry=sc.RetryPolicy(max_attempts=1))
+    with pytest.raises(error) as caught:
+        client.put(REF, {}, if_match='"e1"')
+    assert str(caught.value)
+
+
+def test_a_deep_session_document_is_malformed(make_client: MakeClient) -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = b'{"properties":' + DEEP + b"}"
+        return httpx.Response(200, headers={"Content-Type": "application/json"}, content=body)
+
+    client = make_client(httpx.MockTransport(answer))
+    with pytest.raises(sc.MalformedResponseError, match="nested"):
+        client.get(REF)
+
+
+def test_the_cli_refuses_deep_json_on_stdin() -> None:
+    target = f"{DEFAULT_SCID}/lobby/deep"
+    code, _, err = cli(
+        "put", target, "--body", "-", "--no-auth", "--base-url", "http://127.0.0.1:9",
+        stdin="[" * 100_000 + "]" * 100_000,
+    )  # fmt: skip
+    assert code == 2
+    assert "nested" in err
+
+
+def test_the_emulator_answers_a_deep_filter_with_400() -> None:
+    from sessionclient.emulator._filter import parse_filter
+
+    with pytest.raises(ValueError, match="nested"):
+        parse_filter("(" * 1000 + "Strings/x eq 'a'" + ")" * 1000)
+    emulator = Emulator(throttle=Throttle(enabled=False))
+    with (
+        sc.SessionClient(
+            BASE, auth=sc.XBLToken("1", "t"), transport=emulator.transport()
+        ) as client,
+        pytest.raises(sc.BadRequestError),
+    ):
+        client.search(SCID, "lobby", filter="(" * 1000 + "Strings/x eq 'a'" + ")" * 1000)
