@@ -324,7 +324,10 @@ def _kind(name: str, status: int) -> type[StatusError]:
 
 def _closure(fields: Sequence[object]) -> Closure:
     name, status, method, url = (_text(field) for field in fields)
-    return Closure(_kind(name, int(status)), int(status), method, url)
+    code = int(status)
+    if not 100 <= code <= 599:
+        raise ValueError(f"the gate's script answered a status of {code}")
+    return Closure(_kind(name, code), code, method[:20], url[:2000])
 
 
 def _where(client: redis.Redis) -> str:
@@ -549,8 +552,9 @@ class RedisGate:
             return self._local.admit(key, now, ticket, deadline)
         member = "" if ticket is None else ticket.member
         left = "inf" if deadline == math.inf else repr(deadline - now)
+        limit = min(deadline - now, _gate.MAX_HOLD)  # the script never answers more
         verdict: Verdict | None = self._run(
-            "admit", key, lambda answer: _verdict(key, answer), member, left, repr(LEASE)
+            "admit", key, lambda answer: _verdict(key, answer, limit), member, left, repr(LEASE)
         )
         if verdict is None:
             return self._local.admit(key, now, None, deadline)
@@ -583,24 +587,34 @@ def _none(answer: object) -> bool:
     return True
 
 
-def _verdict(key: str, answer: Sequence[object]) -> Verdict:
+def _seconds(value: object, limit: float = _gate.MAX_HOLD) -> float:
+    """A duration the script answered, checked like any server input: a finite number
+    from 0 to ``limit``; anything else is a failure (the gate decides in the process)."""
+    seconds = float(_text(value))
+    if not (0 <= seconds <= limit and math.isfinite(seconds)):  # NaN fails too
+        raise ValueError(f"the gate's script answered a duration of {seconds!r} s")
+    return seconds
+
+
+def _verdict(key: str, answer: Sequence[object], limit: float) -> Verdict:
     what = _text(answer[0])
-    if what == "go":
+    if what == "go" and len(answer) == 1:
         return GO
-    if what == "wait":
+    if what == "wait" and len(answer) == 3:
         member = _text(answer[2])
         return Verdict(
-            float(_text(answer[1])), _RedisTicket(key, int(member.split(":")[-1]), member)
+            _seconds(answer[1], limit), _RedisTicket(key, int(member.split(":")[-1]), member)
         )
-    if what == "refused":
-        return Verdict(float(_text(answer[1])), None, refused=True)
-    raise ValueError(f"unexpected answer {what!r} from the gate's script")
+    if what == "refused" and len(answer) == 2:
+        # How far the slot lies past the deadline: any finite length, never negative.
+        return Verdict(_seconds(answer[1], math.inf), None, refused=True)
+    raise ValueError(f"unexpected answer {what[:20]!r} from the gate's script")
 
 
 def _window(answer: Sequence[object]) -> tuple[tuple[float, Closure] | None]:
     if not answer:
         return (None,)
-    return ((float(_text(answer[0])), _closure(answer[1:5])),)
+    return ((_seconds(answer[0]), _closure(answer[1:5])),)
 
 
 def _maybe_closure(answer: Sequence[object]) -> tuple[Closure | None]:
@@ -608,4 +622,4 @@ def _maybe_closure(answer: Sequence[object]) -> tuple[Closure | None]:
 
 
 def _spacing(answer: Sequence[object]) -> tuple[float | None]:
-    return (float(_text(answer[0])) if answer else None,)
+    return (_seconds(answer[0]) if answer else None,)

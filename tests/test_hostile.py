@@ -321,3 +321,55 @@ def test_the_emulator_answers_a_deep_filter_with_400() -> None:
         pytest.raises(sc.BadRequestError),
     ):
         client.search(SCID, "lobby", filter="(" * 1000 + "Strings/x eq 'a'" + ")" * 1000)
+
+
+# --- 8. what Redis answers is validated like any server input ---------------------------
+
+
+class _Pool:
+    connection_kwargs = {"host": "fake", "port": 6379, "db": 0}  # noqa: RUF012
+
+
+class LyingRedis:
+    """A redis-py client stand-in whose gate script answers ``admit`` with ``answer``
+    (and everything else with nothing)."""
+
+    connection_pool = _Pool()
+
+    def __init__(self, answer: list[bytes]) -> None:
+        self.answer = answer
+
+    def register_script(self, source: str) -> Any:
+        def run(keys: list[str], args: list[str]) -> Any:
+            return self.answer if args[0] == "admit" else []
+
+        return run
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("wait", [b"nan", b"-1", b"30", b"1e300", b"inf", b"x"])
+def test_a_wait_from_redis_is_checked(
+    make_client: MakeClient, clock: FakeClock, wait: bytes
+) -> None:
+    gate = sc.RedisGate(LyingRedis([b"wait", wait, b"g:1"]), clock=clock)  # type: ignore[arg-type]
+    client = make_client(
+        httpx.MockTransport(lambda request: httpx.Response(204)),
+        gate=gate, retry=sc.RetryPolicy(deadline=2.0),
+    )  # fmt: skip
+    started = clock.now
+    assert client.get(REF) is None  # decided in the process instead: the gate is open
+    assert clock.now - started <= 2.0
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [[b"refused", b"nan"], [b"refused", b"-5"], [b"refused", b"inf"], [b"go", b"extra"], [b"wait"]],
+)
+def test_any_other_bad_verdict_falls_back(
+    make_client: MakeClient, clock: FakeClock, answer: list[bytes]
+) -> None:
+    gate = sc.RedisGate(LyingRedis(answer), clock=clock)  # type: ignore[arg-type]
+    client = make_client(httpx.MockTransport(lambda request: httpx.Response(204)), gate=gate)
+    assert client.get(REF) is None
