@@ -40,6 +40,7 @@ reaches the caller.
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import os
@@ -63,6 +64,9 @@ COOLOFF = 5.0
 """Seconds the gate stays in the process after Redis failed, before it tries again."""
 LEASE = 2.0
 """Seconds past its wait within which a waiter must ask again to keep its place."""
+LOCAL_KEYS = 1024
+"""Buckets the in-process fallback remembers at most (the least recently used go
+first); one idle for ``RECENT`` seconds goes too."""
 IDENTITY_KEY_ENV = "SESSIONCLIENT_IDENTITY_KEY"
 """Where ``RedisGate`` finds the fleet's identity key when none is given."""
 RECENT = 300.0
@@ -400,6 +404,7 @@ class RedisGate:
         self._clock = clock
         self._timer = clock or time.monotonic
         self._local = Gate()
+        self._seen: collections.OrderedDict[str, float] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._down_until: float | None = None  # None: Redis answers
         self._probing = False
@@ -504,10 +509,25 @@ class RedisGate:
             self._probing = False
         log.warning("the Redis gate at %s answers again; cool-downs are shared", self._where)
 
+    def _touch(self, key: str) -> None:
+        """Note that ``key`` is in use; forget, in the process, the buckets least
+        recently used past ``LOCAL_KEYS``, and those idle for ``RECENT`` seconds."""
+        now = self._timer()
+        with self._lock:
+            seen = self._seen
+            seen[key] = now
+            seen.move_to_end(key)
+            gone = []
+            while len(seen) > LOCAL_KEYS or next(iter(seen.values())) < now - RECENT:
+                gone.append(seen.popitem(last=False)[0])
+        for old in gone:
+            self._local.forget(old)
+
     # --- the gate (see GateBackend) ------------------------------------------------
 
     def passed(self, key: str, now: float, sent_at: float) -> None:
         """A response that was not throttled (see ``Gate.passed``)."""
+        self._touch(key)
         self._local.passed(key, now, sent_at)
         self._run(
             "passed", key, _none, repr(now - sent_at), repr(_gate.PROBE_STEP),
@@ -527,6 +547,7 @@ class RedisGate:
     ) -> None:
         """The service throttled a call: close ``key`` for the whole fleet (see
         ``Gate.hold``)."""
+        self._touch(key)
         self._local.hold(
             key, now, retry_after, sent_at=sent_at, rate=rate, closure=closure, cap=cap
         )

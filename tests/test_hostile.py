@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import io
 import logging
+import tracemalloc
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -373,3 +374,21 @@ def test_any_other_bad_verdict_falls_back(
     gate = sc.RedisGate(LyingRedis(answer), clock=clock)  # type: ignore[arg-type]
     client = make_client(httpx.MockTransport(lambda request: httpx.Response(204)), gate=gate)
     assert client.get(REF) is None
+
+
+# --- 10. RedisGate's in-process state is bounded ----------------------------------------
+
+
+def test_the_redis_gates_local_state_does_not_grow_per_identity(clock: FakeClock) -> None:
+    gate = sc.RedisGate(LyingRedis([b"go"]), clock=clock)  # type: ignore[arg-type]
+    gate.passed("warm-up", clock(), clock())
+    tracemalloc.start()
+    try:
+        before = tracemalloc.take_snapshot()
+        for n in range(20_000):
+            gate.passed(f"host#{n:016x}", clock(), clock())
+            clock.now += 0.001
+        grown = sum(s.size_diff for s in tracemalloc.take_snapshot().compare_to(before, "filename"))
+    finally:
+        tracemalloc.stop()
+    assert grown < 3 * 2**20, f"{grown / 2**20:.1f} MiB for 20,000 identities"
