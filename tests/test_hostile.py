@@ -8,6 +8,7 @@ import base64
 import contextlib
 import hashlib
 import io
+import json
 import logging
 import tracemalloc
 import uuid
@@ -26,6 +27,7 @@ from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
 
 from .conftest import BASE, REF, SCID, FakeClock, MakeClient
 from .redis_server import REDIS_SERVER, RedisServer
+from .wire import Scripted, response
 
 SESSION_DOC = {"members": {"0": {}}, "properties": {"custom": {}}}
 
@@ -392,3 +394,34 @@ def test_the_redis_gates_local_state_does_not_grow_per_identity(clock: FakeClock
     finally:
         tracemalloc.stop()
     assert grown < 3 * 2**20, f"{grown / 2**20:.1f} MiB for 20,000 identities"
+
+
+# --- 9. the command line ----------------------------------------------------------------
+
+SESSION_ARG = f"{DEFAULT_SCID}/lobby/cli"
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1", "http://user:pa55word@[::1", "http://user:pa55word@127.0.0.1:9"]
+)
+@pytest.mark.parametrize("auth", [("--no-auth",), ("--token", "XBL3.0 x=1;t0ken")])
+def test_the_cli_refuses_a_bad_url_in_one_line_without_its_password(
+    url: str, auth: tuple[str, ...]
+) -> None:
+    code, out, err = cli("get", SESSION_ARG, "--base-url", url, *auth)
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "pa55word" not in err + out
+
+
+def test_the_cli_prints_a_session_holding_a_lone_surrogate() -> None:
+    body = b'{"members": {}, "properties": {"custom": {"x": "\\ud800"}}}'
+    ok = response("200 OK", [("Content-Type", "application/json"), ("ETag", '"e1"')], body)
+    raw = io.BytesIO()
+    stdout, stderr = io.TextIOWrapper(raw, encoding="utf-8"), io.StringIO()  # as a terminal's
+    with Scripted([ok]) as server:
+        argv = ["get", SESSION_ARG, "--base-url", server.url, "--no-auth"]
+        code = main(argv, stdin=io.StringIO(), stdout=stdout, stderr=stderr)
+    stdout.flush()
+    assert code == 0, stderr.getvalue()
+    assert json.loads(raw.getvalue())["session"]["properties"]["custom"]["x"] == "\ud800"
