@@ -20,6 +20,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import attrs
 import httpx
 
+from . import _redact
 from ._etag import ETag
 from ._exceptions import (
     MalformedResponseError,
@@ -577,10 +578,20 @@ def transport_error(call: Call[Any], url: str, exc: httpx.HTTPError) -> Transpor
         )  # fmt: skip
     sent = not isinstance(exc, _UNSENT)
     what = "no complete response" if sent else "could not connect"
-    detail = excerpt(transport_detail(exc).encode(), 300) or "no detail"
+    # A server may echo the credential in what the parser then quotes (a malformed
+    # header): it is redacted here and in the chained error, whatever its scheme.
+    secrets = _redact.request_secrets(exc)
+    detail = _redact.text(excerpt(transport_detail(exc).encode(), 300), secrets) or "no detail"
     error = TransportError(
         f"{what} ({type(exc).__name__}: {detail})", sent=sent, method=call.method, url=url
     )
+    words = str(exc)
+    clean = _redact.text(words, secrets)
+    if clean != words:
+        try:
+            exc = type(exc)(clean)
+        except TypeError:  # a subclass that wants more than a message
+            exc = httpx.TransportError(clean)
     error.__cause__ = exc
     return error
 

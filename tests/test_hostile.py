@@ -27,7 +27,7 @@ from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
 
 from .conftest import BASE, REF, SCID, FakeClock, MakeClient
 from .redis_server import REDIS_SERVER, RedisServer
-from .wire import Scripted, response
+from .wire import Scripted, header, response
 
 SESSION_DOC = {"members": {"0": {}}, "properties": {"custom": {}}}
 
@@ -425,3 +425,33 @@ def test_the_cli_prints_a_session_holding_a_lone_surrogate() -> None:
     stdout.flush()
     assert code == 0, stderr.getvalue()
     assert json.loads(raw.getvalue())["session"]["properties"]["custom"]["x"] == "\ud800"
+
+
+# --- 6. a token echoed in a malformed header -------------------------------------------
+
+BEARER_SECRET = "sk-live-echoed-0123456789"
+
+
+@pytest.mark.parametrize(
+    "auth", [f"Bearer {BEARER_SECRET}", sc.XBLToken("2533274790395904", BEARER_SECRET)]
+)
+def test_a_token_echoed_in_a_malformed_header_is_redacted(
+    make_client: MakeClient, auth: Any
+) -> None:
+    def echo(head: bytes) -> bytes:
+        sent = header(head, "authorization") or b""
+        return b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n" + sent + b"\r\n\r\n"
+
+    with Scripted([echo]) as server:
+        client = make_client(base_url=server.url, auth=auth, retry=sc.RetryPolicy(max_attempts=1))
+        with pytest.raises(sc.TransportError) as caught:
+            client.get(REF)
+    chain: list[BaseException] = []
+    error: BaseException | None = caught.value
+    while error is not None:
+        chain.append(error)
+        error = error.__cause__ or error.__context__
+    assert len(chain) >= 1
+    for each in chain:
+        assert BEARER_SECRET not in str(each)
+        assert BEARER_SECRET not in repr(each.args)
