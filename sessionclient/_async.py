@@ -30,7 +30,7 @@ from ._etag import ETag
 from ._exceptions import SessionClientError
 from ._models import Accepted, Element, NotModified, Resource, Session
 from ._profiles import MPSD, Profile
-from ._ref import SessionRef
+from ._ref import SessionRef, check_element
 from ._resource import (
     Moment,
     ResourceResult,
@@ -272,7 +272,7 @@ class AsyncSessionClient(AsyncClient):
         """Read one element (``members/me``, ``members/3``, ``servers/x``,
         ``properties``): ``None`` when the session exists but the element does not."""
         call: Call[Element | NotModified | None]
-        call = plan("GET", ref, element, if_none_match=if_none_match)
+        call = plan("GET", ref, check_element(element), if_none_match=if_none_match)
         return await self._operate("get_element", call, retry)
 
     async def put_element(
@@ -288,7 +288,12 @@ class AsyncSessionClient(AsyncClient):
         """Write one element: the whole ``Session`` after the write, or ``None`` when
         neither the session nor the element exists any more."""
         call: Call[Session | Accepted | None] = plan(
-            "PUT", ref, element, changes=changes, if_match=if_match, if_none_match=if_none_match
+            "PUT",
+            ref,
+            check_element(element),
+            changes=changes,
+            if_match=if_match,
+            if_none_match=if_none_match,
         )
         return await self._operate("put_element", call, retry)
 
@@ -302,7 +307,9 @@ class AsyncSessionClient(AsyncClient):
     ) -> Session | Accepted | None:
         """Remove one element: the ``Session`` after it, or ``None`` when neither the
         session nor the element exists any more."""
-        call: Call[Session | Accepted | None] = plan("DELETE", ref, element, if_match=if_match)
+        call: Call[Session | Accepted | None] = plan(
+            "DELETE", ref, check_element(element), if_match=if_match
+        )
         return await self._operate("delete_element", call, retry)
 
     # --- conflicts and common verbs -------------------------------------------------

@@ -2,14 +2,16 @@
 in-process ``Gate``, ``RedisGate``), and the throttle bucket's identity.
 
 A gate shared by several clients (``RedisGate``: a whole fleet's) must not mix two
-users' cool-downs, so a client's bucket is its host *and* its identity: a short hash
-of who it calls as, never the credential itself.
+users' cool-downs, so a client's bucket is its host *and* its identity: a short keyed
+hash of who it calls as, never the credential itself.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
+import secrets
 from typing import Protocol, runtime_checkable
 
 from ._gate import Closure, Ticket, Verdict
@@ -59,27 +61,51 @@ class GateBackend(Protocol):
 
 
 _XBL3 = re.compile(r"XBL3\.0 x=([^;]+);.*", re.DOTALL)
+_PROCESS_KEY = secrets.token_bytes(32)
+"""Hashes credential material when no deployment key is given: stable in this
+process, unknowable outside it."""
+_NAME_KEY = b"sessionclient identity"
+"""Hashes an identity that is a name, not a secret (a user hash): the same in every
+process, so that a fleet shares its buckets without configuration."""
 
 
-def identity(auth: object) -> str:
-    """The part of a bucket's key that says who calls: ``#`` and 16 hex digits of a
-    SHA-256, or '' when the client's identity is unknown (then it shares its host's
-    bucket with every such client: slower, never faster, than the service allows).
+def identity(auth: object, key: bytes | None = None) -> str:
+    """The part of a bucket's key that says who calls: ``#`` and 16 hex digits of an
+    HMAC-SHA256, or '' when the client's identity is unknown (then it shares its
+    host's bucket with every such client: slower, never faster, than the service
+    allows).
 
     - an Xbox Live value (``XBL3.0 x=<userhash>;<token>``, or an ``XBLToken``): the
       user hash, since MPSD throttles per user, and workers of one user that each hold
       their own token must share one cool-down;
-    - any other fixed ``Authorization`` value: the whole value;
+    - any other fixed ``Authorization`` value: the whole value. It is credential
+      material, so it is keyed with ``key`` (a deployment's secret, ``RedisGate``'s
+      ``identity_key``) or, without one, with a random key of this process: a stored
+      hash can never be tested against guessed passwords;
     - a token provider or an ``httpx.Auth``: its ``identity`` attribute (a str) if it
       has one, else its ``userhash`` (as for a fixed Xbox Live value).
+
+    Names (user hashes, ``identity`` attributes) are keyed with ``key`` when given,
+    else with a fixed key, so that processes agree without configuration.
     """
     if isinstance(auth, str):
         match = _XBL3.fullmatch(auth)
         who = f"xbl:{match.group(1)}" if match else f"value:{auth}"
+        secret = match is None
     elif isinstance(getattr(auth, "identity", None), str):
-        who = f"id:{auth.identity}"  # type: ignore[attr-defined]
+        who, secret = f"id:{auth.identity}", False  # type: ignore[attr-defined]
     elif isinstance(getattr(auth, "userhash", None), str):
-        who = f"xbl:{auth.userhash}"  # type: ignore[attr-defined]
+        who, secret = f"xbl:{auth.userhash}", False  # type: ignore[attr-defined]
     else:
         return ""
-    return "#" + hashlib.sha256(who.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    if key is None:
+        key = _PROCESS_KEY if secret else _NAME_KEY
+    digest = hmac.new(key, who.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return "#" + digest.hexdigest()[:16]
+
+
+def identity_key(gate: object) -> bytes | None:
+    """The key a gate shared between processes hashes identities with (its
+    ``identity_key``), or None."""
+    key = getattr(gate, "identity_key", None)
+    return key if isinstance(key, bytes) else None

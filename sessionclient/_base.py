@@ -14,7 +14,7 @@ import attrs
 import httpx
 
 from ._auth import TokenProvider, to_auth
-from ._backend import GateBackend, identity
+from ._backend import GateBackend, identity, identity_key
 from ._core import check_header
 from ._engine import Settings
 from ._gate import Gate
@@ -164,7 +164,7 @@ class BaseClient:
             base_url, profile, options.retry or RetryPolicy(), options.timeout,
             options.max_body_size, options.clock,
             gate=options.gate if options.gate is not None else Gate(),
-            bucket=httpx.URL(base_url).host + identity(options.auth),
+            bucket=httpx.URL(base_url).host + identity(options.auth, identity_key(options.gate)),
         )  # fmt: skip
         flow, fixed = to_auth(options.auth)
         merged = {

@@ -67,7 +67,7 @@ def _add_get(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _run_get(args: argparse.Namespace, io: IO) -> int:
     ref = _session_ref(args.session)
     with _client(args) as client:
-        if args.element:
+        if args.element is not None:  # "" is refused, never the session
             result: object = client.get_element(ref, args.element, if_none_match=args.if_none_match)
         else:
             result = client.get(ref, if_none_match=args.if_none_match)
@@ -99,7 +99,7 @@ def _run_put(args: argparse.Namespace, io: IO) -> int:
     if_none_match = ANY if args.create_only else args.if_none_match
     conditions = {"if_match": args.if_match, "if_none_match": if_none_match}
     with _client(args) as client:
-        if args.element:
+        if args.element is not None:  # "" is refused, never the session
             result: object = client.put_element(ref, args.element, changes, **conditions)
         else:
             result = client.put(ref, changes, **conditions)
@@ -115,7 +115,7 @@ def _add_delete(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 def _run_delete(args: argparse.Namespace, io: IO) -> int:
     ref = _session_ref(args.session)
     with _client(args) as client:
-        if args.element:
+        if args.element is not None:  # "" is refused, never the session
             result: object = client.delete_element(ref, args.element, if_match=args.if_match)
         else:
             client.delete(ref, if_match=args.if_match)

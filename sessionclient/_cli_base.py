@@ -13,6 +13,7 @@ from typing import Any, NamedTuple, TextIO
 import httpx
 
 from ._auth import XBLToken
+from ._core import parse_json
 from ._exceptions import (
     AmbiguousWriteError,
     ClientError,
@@ -26,6 +27,7 @@ from ._exceptions import (
 )
 from ._explain import language
 from ._flows import DEFAULT_BASE_URL
+from ._http import check_base_url
 from ._models import Accepted, Element, NotModified, Session
 from ._ref import SessionRef
 from ._retry import RetryPolicy
@@ -191,6 +193,14 @@ def _client(args: argparse.Namespace) -> SessionClient:
     """The client the shared options describe; refuses a call without a token."""
     base_url = args.base_url or os.environ.get("SESSIONCLIENT_BASE_URL") or DEFAULT_BASE_URL
     auth: str | XBLToken | None = args.token or os.environ.get("SESSIONCLIENT_TOKEN")
+    try:
+        check_base_url(base_url)
+    except ValueError:
+        # Not the parser's words: they may quote the URL, and its password.
+        raise UsageError(
+            "--base-url (or SESSIONCLIENT_BASE_URL) is not an http(s) URL with a host, "
+            "a valid port and no credentials"
+        ) from None
     if args.no_auth:
         host = httpx.URL(base_url).host
         if not _loopback(host):
@@ -250,7 +260,12 @@ def _str(value: object) -> str | None:
 
 
 def _print_json(value: Any, out: TextIO) -> None:
-    print(json.dumps(to_json(value), indent=2, ensure_ascii=False), file=out)
+    text = json.dumps(to_json(value), indent=2, ensure_ascii=False)
+    try:
+        text.encode(getattr(out, "encoding", None) or "utf-8")
+    except (UnicodeEncodeError, LookupError):  # a lone surrogate, or an ASCII terminal
+        text = json.dumps(to_json(value), indent=2)
+    print(text, file=out)
 
 
 def _body(source: str, stdin: TextIO) -> Any:
@@ -271,7 +286,8 @@ def _body(source: str, stdin: TextIO) -> Any:
             f"{option}: the body is empty; give a JSON object ('{{}}' changes nothing)"
         )
     try:
-        return json.loads(text)
+        # The SDK's own parser: no NaN, and a nesting depth every walk can take.
+        return parse_json(text.encode("utf-8", "surrogatepass"))
     except ValueError as exc:
         raise UsageError(f"{option}: not JSON ({exc})") from None
 

@@ -20,6 +20,7 @@ from typing import Any, Generic, NamedTuple, TypeVar
 import attrs
 import httpx
 
+from . import _redact
 from ._etag import ETag
 from ._exceptions import (
     MalformedResponseError,
@@ -249,15 +250,40 @@ def _reject_constant(name: str) -> Any:
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)  # one decoder, not one per call
 
 
+MAX_JSON_DEPTH = 100
+"""The deepest JSON accepted: every walk over a document (redaction, views, printing)
+stays far from Python's recursion limit."""
+
+
 def parse_json(body: bytes) -> Any:
-    """Decode a UTF-8 JSON body or raise ``ValueError`` (never RecursionError or NaN)."""
+    """Decode a UTF-8 JSON body or raise ``ValueError`` (never RecursionError or NaN,
+    never a document nested deeper than ``MAX_JSON_DEPTH``)."""
     try:
         # RFC 8259: UTF-8; a BOM may be ignored (checked by hand: the utf-8-sig codec
         # costs more than the check).
         text = (body[3:] if body[:3] == b"\xef\xbb\xbf" else body).decode()
-        return _DECODER.decode(text)
+        value = _DECODER.decode(text)
     except RecursionError:
-        raise ValueError("JSON nested too deeply") from None
+        value = None
+    else:
+        # Counting brackets is cheap; only a body with enough of them is walked.
+        if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH or _within(value):
+            return value
+    raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def _within(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` nests at most ``limit`` arrays and objects (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = (
+            node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        )
+        if children and depth > limit:
+            return False
+        stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 _MESSAGE_KEYS = ("message", "Message", "errorMessage", "error_description", "error", "title")
@@ -329,13 +355,14 @@ def _needed(headers: httpx.Headers) -> dict[bytes, str]:
 
 
 def _session_ref(call: Call[Any], location: str | None) -> SessionRef | None:
-    """The session a reply is about: the one ``Content-Location`` names (a handle or an
-    alias resolves to it), else the one the call named."""
-    ref = call.ref
-    if location and (ref is None or location != ref.path):
-        with contextlib.suppress(ValueError):
-            ref = SessionRef.from_url(location)
-    return ref
+    """The session a reply is about: the one the call named, whatever the response
+    says (a ``Content-Location`` naming another session must never retarget a later
+    write); for a call through a handle, the one ``Content-Location`` names."""
+    if call.ref is not None or not location:
+        return call.ref
+    with contextlib.suppress(ValueError):
+        return SessionRef.from_url(location)
+    return None
 
 
 def _context(call: Call[Any], status: int, headers: httpx.Headers, url: str) -> dict[str, Any]:
@@ -560,10 +587,20 @@ def transport_error(call: Call[Any], url: str, exc: httpx.HTTPError) -> Transpor
         )  # fmt: skip
     sent = not isinstance(exc, _UNSENT)
     what = "no complete response" if sent else "could not connect"
-    detail = excerpt(transport_detail(exc).encode(), 300) or "no detail"
+    # A server may echo the credential in what the parser then quotes (a malformed
+    # header): it is redacted here and in the chained error, whatever its scheme.
+    secrets = _redact.request_secrets(exc)
+    detail = _redact.text(excerpt(transport_detail(exc).encode(), 300), secrets) or "no detail"
     error = TransportError(
         f"{what} ({type(exc).__name__}: {detail})", sent=sent, method=call.method, url=url
     )
+    words = str(exc)
+    clean = _redact.text(words, secrets)
+    if clean != words:
+        try:
+            exc = type(exc)(clean)
+        except TypeError:  # a subclass that wants more than a message
+            exc = httpx.TransportError(clean)
     error.__cause__ = exc
     return error
 

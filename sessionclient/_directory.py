@@ -403,4 +403,6 @@ def templates(scid: str) -> Call[list[str]]:
 
 def template(scid: str, name: str) -> Call[dict[str, Any]]:
     """A session template: its ``contractVersion`` and ``constants``."""
+    if name is None:  # would read the service configuration instead
+        raise ValueError("a template name is required")
     return _read_call(_config_path(scid, name), Target.TEMPLATE, {Kind.DOCUMENT: _template})

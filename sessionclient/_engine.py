@@ -37,6 +37,7 @@ from ._exceptions import (
     TransportError,
 )
 from ._gate import Closure, Gate, report_rate
+from ._http import redact_query
 from ._profiles import Profile
 from ._retry import Cause, Decision, RetryPolicy, cause_of
 
@@ -330,7 +331,8 @@ class Operation:
         if cause is Cause.THROTTLED:
             if policy.throttle != "off" and error.retry_after is not None:
                 status = error.status if error.status is not None else 429
-                closure = Closure(type(error), status, error.method, error.url)  # type: ignore[arg-type]
+                url = redact_query(error.url or "")  # the gate's state may be shared (Redis)
+                closure = Closure(type(error), status, error.method, url)  # type: ignore[arg-type]
                 settings.gate.hold(
                     key, now, error.retry_after, sent_at=sent_at,
                     rate=report_rate(error.details), closure=closure,
@@ -426,7 +428,7 @@ class Operation:
         """An error raised before sending: it carries the attempts made so far."""
         error.attempts = len(history)
         error.history = tuple(history)
-        log.debug("%s %s not sent: %s", call.method, call.path, error.message)
+        log.debug("%s %s not sent: %s", call.method, redact_query(call.path), error.message)
         return error
 
     def _record(
@@ -450,13 +452,14 @@ class Operation:
         if decision.retry:
             log.info(
                 "retrying %s %s after %s in %.3f s (attempt %d of %d)",
-                call.method, call.path, cause, decision.wait, attempt.number + 1,
+                call.method, redact_query(call.path), cause, decision.wait, attempt.number + 1,
                 self.policy.max_attempts,
             )  # fmt: skip
             if self.policy.on_retry is not None:
                 self.policy.on_retry(attempt)
         else:
-            log.debug("%s %s failed: %s (%s)", call.method, call.path, cause, decision.reason)
+            path = redact_query(call.path)
+            log.debug("%s %s failed: %s (%s)", call.method, path, cause, decision.reason)
 
 
 def _ambiguous(error: PreconditionFailedError) -> AmbiguousWriteError:

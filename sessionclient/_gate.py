@@ -129,6 +129,15 @@ class Gate:
         # Recent successes per bucket: the first estimate of a rate nobody reported.
         self._recent: dict[str, collections.deque[float]] = {}
 
+    def forget(self, key: str) -> None:
+        """Drop what the gate keeps for ``key``, unless callers wait in its queue (a
+        gate that sees many identities bounds its memory this way)."""
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None or not bucket.queue:
+                self._buckets.pop(key, None)
+                self._recent.pop(key, None)
+
     # --- what the service said -----------------------------------------------------
 
     def passed(self, key: str, now: float, sent_at: float) -> None:

@@ -104,7 +104,8 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
     that the back-off applies. Huge ones are clamped to ``MAX_RETRY_AFTER``. When a
     header is repeated the longest wait wins: never come back earlier than asked.
     """
-    millis = [float(v) for v in map(str.strip, headers.get_list("retry-after-ms"))
+    millis = [float(v) for v in (value.strip() for value in
+              headers.get_list("retry-after-ms", split_commas=True))
               if _DELTA.fullmatch(v) and float(v) > 0]  # fmt: skip
     if millis:
         return min(max(millis) / 1000.0, MAX_RETRY_AFTER)
@@ -115,6 +116,20 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
     date = parse_http_date(date_header, now=now) if date_header else None
     waits = [w for v in values if (w := _one_retry_after(v, date=date, now=now))]
     return max(waits) if waits else None
+
+
+def redact_query(url: str) -> str:
+    """``url`` (or a path) with every query value replaced by ``REDACTED`` and the
+    fragment dropped, for log lines, spans and shared state: a query may carry a
+    credential (``api_key=``, ``sig=``). Keys are kept, as OpenTelemetry advises for
+    ``url.full``; a component without ``=`` is all value."""
+    head, mark, query = url.partition("?")
+    if not mark:
+        return head.partition("#")[0]
+    query = query.partition("#")[0]
+    parts = [f"{key}=REDACTED" if eq else "REDACTED"
+             for key, eq, _ in (part.partition("=") for part in query.split("&"))]  # fmt: skip
+    return f"{head}?{'&'.join(parts)}"
 
 
 def request_id(headers: httpx.Headers) -> str | None:

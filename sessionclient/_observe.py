@@ -22,6 +22,7 @@ from typing import Any
 
 from ._core import Call
 from ._exceptions import Attempt, SessionClientError, TransportError
+from ._http import redact_query
 from ._retry import Decision, RetryPolicy
 from ._version import __version__
 
@@ -130,7 +131,7 @@ class Watch:
 
     def refused(self, call: Call[Any], url: str, error: SessionClientError) -> None:
         """The gate refused to send (the service is cooling down)."""
-        self.last, self.url = call, url
+        self.last, self.url = call, redact_query(url)
         if self.span is not None:
             self.span.add_event(
                 "sessionclient.gate.refused",
@@ -172,6 +173,8 @@ class Watch:
         error: SessionClientError | None,
         sent_at: float,
     ) -> None:
+        # url.full without query values (OpenTelemetry: they may be credentials).
+        url = redact_query(url)
         self.last, self.url, self.status, self.request_id = call, url, status, request_id
         self.attempts += 1
         if self.span is None:
@@ -224,7 +227,7 @@ class Watch:
             status, request_id = error.status, error.request_id or request_id
         elapsed = self.clock() - self.started
         if log.isEnabledFor(logging.DEBUG):
-            method, path = (call.method, call.path) if call is not None else ("", "")
+            method, path = (call.method, redact_query(call.path)) if call is not None else ("", "")
             ended = f"{outcome} {status}" if exc is not None and status else outcome
             log.debug(
                 "%s %s %s: %s, %d attempt%s in %.3f s (waited %.3f s)%s",
@@ -280,7 +283,7 @@ def held(call: Call[Any], before: float, seconds: float, watch: Watch | None) ->
         log.warning(
             "%s %s held %.3f s at the cool-down gate: the service asked this client "
             "to slow down",
-            call.method, call.path, before + seconds,
+            call.method, redact_query(call.path), before + seconds,
         )  # fmt: skip
     if watch is not None:
         watch.wait(GATE, seconds)
@@ -288,6 +291,6 @@ def held(call: Call[Any], before: float, seconds: float, watch: Watch | None) ->
 
 def refused(call: Call[Any], url: str, error: SessionClientError, watch: Watch | None) -> None:
     """The gate refused to send ``call``: a WARNING, and an event for the watch."""
-    log.warning("%s %s not sent: %s", call.method, call.path, error.message)
+    log.warning("%s %s not sent: %s", call.method, redact_query(call.path), error.message)
     if watch is not None:
         watch.refused(call, url, error)

@@ -50,6 +50,20 @@ def sent_secrets(response: httpx.Response) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def request_secrets(exc: httpx.HTTPError) -> tuple[str, ...]:
+    """The credentials of the request an httpx error is about (none when it has no
+    request)."""
+    try:
+        request = exc.request
+    except RuntimeError:  # raised without one
+        return ()
+    found: list[str] = []
+    for name, value in request.headers.raw:
+        if name.lower() in _AUTH_HEADERS:
+            found += secrets_of(value.decode("latin-1"))
+    return tuple(dict.fromkeys(found))
+
+
 def text(value: str, secrets: Iterable[str]) -> str:
     """``value`` with every secret, and every XBL3.0 token, replaced."""
     for secret in sorted(secrets, key=len, reverse=True):  # the whole value first

@@ -40,8 +40,10 @@ reaches the caller.
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -62,6 +64,11 @@ COOLOFF = 5.0
 """Seconds the gate stays in the process after Redis failed, before it tries again."""
 LEASE = 2.0
 """Seconds past its wait within which a waiter must ask again to keep its place."""
+LOCAL_KEYS = 1024
+"""Buckets the in-process fallback remembers at most (the least recently used go
+first); one idle for ``RECENT`` seconds goes too."""
+IDENTITY_KEY_ENV = "SESSIONCLIENT_IDENTITY_KEY"
+"""Where ``RedisGate`` finds the fleet's identity key when none is given."""
 RECENT = 300.0
 """Seconds the record of recent successes is kept after the last one (MPSD's longest
 window: no estimate looks further back)."""
@@ -321,7 +328,10 @@ def _kind(name: str, status: int) -> type[StatusError]:
 
 def _closure(fields: Sequence[object]) -> Closure:
     name, status, method, url = (_text(field) for field in fields)
-    return Closure(_kind(name, int(status)), int(status), method, url)
+    code = int(status)
+    if not 100 <= code <= 599:
+        raise ValueError(f"the gate's script answered a status of {code}")
+    return Closure(_kind(name, code), code, method[:20], url[:2000])
 
 
 def _where(client: redis.Redis) -> str:
@@ -352,9 +362,19 @@ class RedisGate:
     ``RedisGate(client)`` takes a redis-py client you built; it keeps its own timeouts
     and retries, so give it short ones (``from_url`` does).
 
+    ``identity_key`` (default: ``$SESSIONCLIENT_IDENTITY_KEY``) is a secret the whole
+    fleet shares: identities are hashed with it (HMAC-SHA256) before they name a key
+    in Redis. Without it, a user hash is hashed with a fixed key (it names, it does not
+    authenticate), and a whole ``Authorization`` value with a random key of the
+    process, so clients that call with the same non-Xbox credential share a bucket
+    only in one process.
+
     ``clock`` is for tests: a clock every process shares, read instead of Redis's
     ``TIME`` for the shared state and instead of ``time.monotonic`` for the cool-off.
     """
+
+    identity_key: bytes | None
+    """The fleet's key for hashing identities, or None."""
 
     def __init__(
         self,
@@ -363,7 +383,15 @@ class RedisGate:
         namespace: str = "sessionclient",
         cooloff: float = COOLOFF,
         clock: Callable[[], float] | None = None,
+        identity_key: str | bytes | None = None,
     ) -> None:
+        if identity_key is None:
+            identity_key = os.environ.get(IDENTITY_KEY_ENV) or None
+        if isinstance(identity_key, str):
+            identity_key = identity_key.encode()
+        if identity_key is not None and (not isinstance(identity_key, bytes) or not identity_key):
+            raise ValueError("identity_key must be a non-empty str or bytes")
+        self.identity_key = identity_key
         if not isinstance(namespace, str) or not namespace:
             raise ValueError("namespace must be a non-empty str")
         if isinstance(cooloff, bool) or not isinstance(cooloff, int | float) or cooloff < 0:
@@ -377,6 +405,7 @@ class RedisGate:
         self._clock = clock
         self._timer = clock or time.monotonic
         self._local = Gate()
+        self._seen: collections.OrderedDict[str, float] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._down_until: float | None = None  # None: Redis answers
         self._probing = False
@@ -391,13 +420,14 @@ class RedisGate:
         budget: float = BUDGET,
         cooloff: float = COOLOFF,
         clock: Callable[[], float] | None = None,
+        identity_key: str | bytes | None = None,
         **redis_options: Any,
     ) -> RedisGate:
         """A gate on the Redis at ``url`` (``redis://[[user]:password@]host:port/db``,
         ``rediss://`` for TLS, ``unix://``): a redis-py client whose connect and read
         timeouts are ``budget`` seconds and which does not retry by itself (the gate
         falls back instead). ``redis_options`` go to ``redis.Redis.from_url``. Nothing
-        connects until the first call."""
+        connects until the first call. ``identity_key``: see the class."""
         try:
             import redis
             from redis.backoff import NoBackoff
@@ -416,7 +446,7 @@ class RedisGate:
             **redis_options,
         }
         return cls(redis.Redis.from_url(url, **options), namespace=namespace,
-                   cooloff=cooloff, clock=clock)  # fmt: skip
+                   cooloff=cooloff, clock=clock, identity_key=identity_key)  # fmt: skip
 
     def close(self) -> None:
         """Close the connections to Redis."""
@@ -480,10 +510,25 @@ class RedisGate:
             self._probing = False
         log.warning("the Redis gate at %s answers again; cool-downs are shared", self._where)
 
+    def _touch(self, key: str) -> None:
+        """Note that ``key`` is in use; forget, in the process, the buckets least
+        recently used past ``LOCAL_KEYS``, and those idle for ``RECENT`` seconds."""
+        now = self._timer()
+        with self._lock:
+            seen = self._seen
+            seen[key] = now
+            seen.move_to_end(key)
+            gone = []
+            while len(seen) > LOCAL_KEYS or next(iter(seen.values())) < now - RECENT:
+                gone.append(seen.popitem(last=False)[0])
+        for old in gone:
+            self._local.forget(old)
+
     # --- the gate (see GateBackend) ------------------------------------------------
 
     def passed(self, key: str, now: float, sent_at: float) -> None:
         """A response that was not throttled (see ``Gate.passed``)."""
+        self._touch(key)
         self._local.passed(key, now, sent_at)
         self._run(
             "passed", key, _none, repr(now - sent_at), repr(_gate.PROBE_STEP),
@@ -503,6 +548,7 @@ class RedisGate:
     ) -> None:
         """The service throttled a call: close ``key`` for the whole fleet (see
         ``Gate.hold``)."""
+        self._touch(key)
         self._local.hold(
             key, now, retry_after, sent_at=sent_at, rate=rate, closure=closure, cap=cap
         )
@@ -528,8 +574,9 @@ class RedisGate:
             return self._local.admit(key, now, ticket, deadline)
         member = "" if ticket is None else ticket.member
         left = "inf" if deadline == math.inf else repr(deadline - now)
+        limit = min(deadline - now, _gate.MAX_HOLD)  # the script never answers more
         verdict: Verdict | None = self._run(
-            "admit", key, lambda answer: _verdict(key, answer), member, left, repr(LEASE)
+            "admit", key, lambda answer: _verdict(key, answer, limit), member, left, repr(LEASE)
         )
         if verdict is None:
             return self._local.admit(key, now, None, deadline)
@@ -562,24 +609,34 @@ def _none(answer: object) -> bool:
     return True
 
 
-def _verdict(key: str, answer: Sequence[object]) -> Verdict:
+def _seconds(value: object, limit: float = _gate.MAX_HOLD) -> float:
+    """A duration the script answered, checked like any server input: a finite number
+    from 0 to ``limit``; anything else is a failure (the gate decides in the process)."""
+    seconds = float(_text(value))
+    if not (0 <= seconds <= limit and math.isfinite(seconds)):  # NaN fails too
+        raise ValueError(f"the gate's script answered a duration of {seconds!r} s")
+    return seconds
+
+
+def _verdict(key: str, answer: Sequence[object], limit: float) -> Verdict:
     what = _text(answer[0])
-    if what == "go":
+    if what == "go" and len(answer) == 1:
         return GO
-    if what == "wait":
+    if what == "wait" and len(answer) == 3:
         member = _text(answer[2])
         return Verdict(
-            float(_text(answer[1])), _RedisTicket(key, int(member.split(":")[-1]), member)
+            _seconds(answer[1], limit), _RedisTicket(key, int(member.split(":")[-1]), member)
         )
-    if what == "refused":
-        return Verdict(float(_text(answer[1])), None, refused=True)
-    raise ValueError(f"unexpected answer {what!r} from the gate's script")
+    if what == "refused" and len(answer) == 2:
+        # How far the slot lies past the deadline: any finite length, never negative.
+        return Verdict(_seconds(answer[1], math.inf), None, refused=True)
+    raise ValueError(f"unexpected answer {what[:20]!r} from the gate's script")
 
 
 def _window(answer: Sequence[object]) -> tuple[tuple[float, Closure] | None]:
     if not answer:
         return (None,)
-    return ((float(_text(answer[0])), _closure(answer[1:5])),)
+    return ((_seconds(answer[0]), _closure(answer[1:5])),)
 
 
 def _maybe_closure(answer: Sequence[object]) -> tuple[Closure | None]:
@@ -587,4 +644,4 @@ def _maybe_closure(answer: Sequence[object]) -> tuple[Closure | None]:
 
 
 def _spacing(answer: Sequence[object]) -> tuple[float | None]:
-    return (float(_text(answer[0])) if answer else None,)
+    return (_seconds(answer[0]) if answer else None,)

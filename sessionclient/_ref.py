@@ -89,7 +89,12 @@ class SessionRef:
 
 def check_element(element: object) -> str:
     """Validate an element path: ``members/me``, ``members/{index}``, ``servers/{name}``
-    or ``properties``; return it unchanged or raise ``ValueError``."""
+    or ``properties``; return it unchanged or raise ``ValueError`` (also for None: a
+    missing element must never fall back to the whole session)."""
+    if element is None:
+        raise ValueError(
+            "an element is required; to act on the whole session, use the session call"
+        )
     if not isinstance(element, str):
         raise TypeError(f"element must be a str, not {type(element).__name__}")
     kind, _, rest = element.partition("/")

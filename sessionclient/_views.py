@@ -347,16 +347,20 @@ class Member(View):
     holds only the caller's own member."""
 
     _shown: ClassVar[tuple[str, ...]] = ("index", "xuid", "gamertag")
+    _key: str | None = attrs.field(default=None, eq=False, kw_only=True)
+    """The member's key in ``members``, as the document spells it (kept whole: a key
+    such as ``"x.5"`` must not read as index 5)."""
 
     @property
     def index(self) -> int:
         """The member's index (its key in ``members``; never reused)."""
-        key = self.where.rpartition(".")[2]
-        if _INDEX.fullmatch(key):
+        key = self._key
+        if key is not None and _INDEX.fullmatch(key):
             return int(key)
         value = self._int("constants", "system", "index")
         if value is None:
-            raise MalformedResponseError(f"member key {key!r} is not an index", url=self.url)
+            shown = "(unknown)" if key is None else repr(key[:60])
+            raise MalformedResponseError(f"member key {shown} is not an index", url=self.url)
         return value
 
     xuid = string("constants.system.xuid")
@@ -482,7 +486,7 @@ class SessionDocument(View):
         for key, value in found.items():
             if not isinstance(value, Mapping):
                 raise self._wrong(("members", key), value, "an object")
-            members.append(Member(value, self._path("members", key), self.url))
+            members.append(Member(value, self._path("members", key), self.url, key=key))
         members.sort(key=lambda m: m.index)
         return tuple(members)
 

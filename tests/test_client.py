@@ -189,14 +189,14 @@ def test_html_error_page_gives_a_readable_message(client: Both, router: respx.Ro
     assert caught.value.message == "nginx"  # the status line is printed once, not twice
 
 
-def test_content_location_names_the_session(client: Both, router: respx.Router) -> None:
+def test_content_location_cannot_rename_a_named_session(client: Both, router: respx.Router) -> None:
     other = sc.SessionRef(REF.scid, "lobby", "resolved")
     router.get(REF.path).respond(
         200, json={}, headers={"Content-Location": other.path, "ETag": '"e"'}
     )
     session = client.get(REF)
     assert session is not None
-    assert session.ref == other
+    assert session.ref == REF  # issue 24.2: the session asked for, never another one
 
 
 def test_missing_etag_on_a_200_leaves_etag_none(client: Both, router: respx.Router) -> None:

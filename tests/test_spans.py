@@ -343,3 +343,25 @@ def test_the_package_works_without_opentelemetry() -> None:
     assert out["attempts"] == [[1, 201, 0.0]]
     assert out["otel"] == []
     assert any(line.startswith("create PUT /serviceconfigs/") for line in out["log"])
+
+
+def test_query_values_never_reach_a_span(
+    make_client: Any, router: respx.Router, spans: InMemorySpanExporter
+) -> None:
+    """Issue 24.5: OpenTelemetry's semantic conventions ask that ``url.full`` not carry
+    credentials; query values (``sig``, ``access_token``) are replaced, keys kept."""
+    router.get("/blobs/1").mock(
+        side_effect=[
+            httpx.Response(503, headers={"Retry-After": "1"}, text="busy"),
+            httpx.Response(200, json={"ok": True}),
+        ]
+    )
+    client = make_client(httpx.MockTransport(router.handler), resource=True)
+    client.get("/blobs/1", params={"sig": "s1gnature-value", "access_token": "acc3ss-value"})
+    call, attempts = finished(spans)
+    assert len(attempts) == 2
+    redacted = f"{BASE}/blobs/1?sig=REDACTED&access_token=REDACTED"
+    assert {dict(s.attributes or {})["url.full"] for s in (call, *attempts)} == {redacted}
+    text = everything(spans)
+    assert "s1gnature-value" not in text
+    assert "acc3ss-value" not in text

@@ -100,10 +100,15 @@ def _comparison(kind: str, name: str, op: str, literal: Any) -> Predicate:
     return test
 
 
+MAX_NESTING = 32
+"""The most parentheses a filter may nest."""
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = _tokens(text)
         self.position = 0
+        self.depth = 0
 
     def peek(self) -> tuple[str, str] | None:
         return self.tokens[self.position] if self.position < len(self.tokens) else None
@@ -137,7 +142,11 @@ class _Parser:
     def factor(self) -> Predicate:
         kind, text = self.take()
         if (kind, text) == ("paren", "("):
+            self.depth += 1
+            if self.depth > MAX_NESTING:  # the parser recurses once per parenthesis
+                raise ValueError(f"the filter is nested deeper than {MAX_NESTING} parentheses")
             inner = self.expression()
+            self.depth -= 1
             if self.take() != ("paren", ")"):
                 raise ValueError("a parenthesis is not closed")
             return inner
