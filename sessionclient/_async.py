@@ -33,8 +33,10 @@ from ._profiles import MPSD, Profile
 from ._ref import SessionRef, check_element
 from ._resource import (
     Moment,
+    ReadResult,
     ResourceResult,
     Started,
+    WriteResult,
     plan_resource,
     poll_task,
     profile_of,
@@ -563,6 +565,8 @@ class AsyncResourceClient(AsyncClient):
         path: str,
         *,
         json: Any = None,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         if_match: ETag | str | None = None,
@@ -571,13 +575,16 @@ class AsyncResourceClient(AsyncClient):
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
     ) -> ResourceResult | AsyncTask:
-        """Send ``method`` to ``path`` with a JSON body, query parameters, extra
-        headers and the conditions RFC 9110 allows for the method (checked before
-        anything is sent; see ``plan_resource``)."""
+        """Send ``method`` to ``path`` with a body (``json``, or ``content``: bytes or
+        text, with ``content_type``), query parameters, extra headers and the conditions
+        RFC 9110 allows for the method (checked before anything is sent; see
+        ``plan_resource``)."""
         call = plan_resource(
             method.upper(),
             path,
             json=json,
+            content=content,
+            content_type=content_type,
             params=params,
             headers=headers,
             if_match=if_match,
@@ -600,10 +607,10 @@ class AsyncResourceClient(AsyncClient):
         if_modified_since: Moment | None = None,
         delta_sync: bool = False,
         retry: RetryPolicy | None = None,
-    ) -> ResourceResult | AsyncTask:
+    ) -> ReadResult | AsyncTask:
         """GET ``path``. ``delta_sync=True`` sends ``DeltaSync: Basic`` (Contacts: the
         changes only, answered with 206)."""
-        return await self.request(
+        done = await self.request(
             "GET",
             path,
             params=params,
@@ -612,40 +619,59 @@ class AsyncResourceClient(AsyncClient):
             headers={"DeltaSync": "Basic"} if delta_sync else None,
             retry=retry,
         )
+        return cast("ReadResult | AsyncTask", done)  # a GET's shape has no Created
 
     async def post(
         self,
         path: str,
         json: Any = None,
         *,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
         params: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
-    ) -> ResourceResult | AsyncTask:
-        """POST a JSON body to ``path`` (never retried once it may have arrived)."""
-        return await self.request("POST", path, json=json, params=params, retry=retry)
+    ) -> WriteResult | AsyncTask:
+        """POST a body (``json``, or ``content`` with ``content_type``) to ``path``
+        (never retried once it may have arrived)."""
+        done = await self.request(
+            "POST",
+            path,
+            json=json,
+            content=content,
+            content_type=content_type,
+            params=params,
+            retry=retry,
+        )
+        return cast("WriteResult | AsyncTask", done)  # a write's shape: no 206, no 304
 
     async def put(
         self,
         path: str,
-        json: Any,
+        json: Any = None,
         *,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
         if_match: ETag | str | None = None,
         if_none_match: ETag | str | None = None,
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
-    ) -> ResourceResult | AsyncTask:
-        """PUT a JSON body to ``path``: only if unchanged (``if_match`` an ETag, or
-        ``if_unmodified_since`` a date), only if it exists (``if_match=ANY``) or only if
-        it does not (``if_none_match=ANY``: create only). A guarded PUT is safe to retry."""
-        return await self.request(
+    ) -> WriteResult | AsyncTask:
+        """PUT a body (``json``, or ``content`` with ``content_type``) to ``path``: only
+        if unchanged (``if_match`` an ETag, or ``if_unmodified_since`` a date), only if
+        it exists (``if_match=ANY``) or only if it does not (``if_none_match=ANY``:
+        create only). A guarded PUT is safe to retry."""
+        done = await self.request(
             "PUT",
             path,
             json=json,
+            content=content,
+            content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
             if_unmodified_since=if_unmodified_since,
             retry=retry,
         )
+        return cast("WriteResult | AsyncTask", done)
 
     async def delete(
         self,
@@ -654,12 +680,13 @@ class AsyncResourceClient(AsyncClient):
         if_match: ETag | str | None = None,
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
-    ) -> ResourceResult | AsyncTask:
+    ) -> WriteResult | AsyncTask:
         """DELETE ``path``, optionally only if unchanged (``if_match`` an ETag, or
         ``if_unmodified_since`` a date)."""
-        return await self.request(
+        done = await self.request(
             "DELETE", path, if_match=if_match, if_unmodified_since=if_unmodified_since, retry=retry
         )
+        return cast("WriteResult | AsyncTask", done)
 
 
 @attrs.frozen

@@ -114,6 +114,11 @@ class NotModified:
     ref: SessionRef | str
     etag: ETag | None
 
+    @property
+    def path(self) -> str:
+        """The path: a resource's, or the session's (as every resource result names it)."""
+        return self.ref if isinstance(self.ref, str) else self.ref.path
+
 
 @attrs.frozen
 class Accepted:
@@ -122,6 +127,11 @@ class Accepted:
 
     ref: SessionRef | str
     message: str = ""
+
+    @property
+    def path(self) -> str:
+        """The path: a resource's, or the session's (as every resource result names it)."""
+        return self.ref if isinstance(self.ref, str) else self.ref.path
 
 
 @attrs.frozen

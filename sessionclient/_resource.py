@@ -77,6 +77,8 @@ def plan_resource(
     path: str,
     *,
     json: Any = None,
+    content: bytes | str | None = None,
+    content_type: str | None = None,
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
     if_match: ETag | str | None = None,
@@ -84,7 +86,11 @@ def plan_resource(
     if_modified_since: Moment | None = None,
     if_unmodified_since: Moment | None = None,
 ) -> Call[ResourceResult | Started]:
-    """Plan a request to a resource; every argument is checked before anything exists."""
+    """Plan a request to a resource; every argument is checked before anything exists.
+
+    The body is ``json`` (encoded, ``application/json``) or ``content``: bytes
+    (``application/octet-stream``) or text (UTF-8, ``text/plain; charset=utf-8``);
+    ``content_type`` names another type for either."""
     full = check_path(path)
     if params:
         full += "?" + urlencode(dict(params))
@@ -102,13 +108,18 @@ def plan_resource(
         dated.append(("If-Unmodified-Since", _date(if_unmodified_since, "if_unmodified_since")))
     for name, value in (headers or {}).items():
         check_header(name, value)
-    body = None if json is None else encode_json(json, what="json", object_only=False)
-    typed = [("Content-Type", "application/json")] if body is not None else []
+    body, kind = _body(json, content)
+    if content_type is not None:
+        check_header("Content-Type", content_type)
+        if body is None:
+            raise ValueError("content_type names the type of a body: give json or content")
+        kind = content_type
+    typed = [("Content-Type", kind)] if body is not None else []
     return Call(
         method,
         full,
         Target.RESOURCE,
-        RESOURCE,
+        READ_RESOURCE if method in ("GET", "HEAD") else WRITE_RESOURCE,
         headers=(*extra, *dated, *typed, *(headers or {}).items()),
         body=body,
         # A PUT or DELETE guarded by an ETag or a date cannot apply twice: the repeat
@@ -116,6 +127,21 @@ def plan_resource(
         safe=method in SAFE_METHODS
         or (method in ("PUT", "DELETE") and (guarded or if_unmodified_since is not None)),
     )
+
+
+def _body(json: Any, content: bytes | str | None) -> tuple[bytes | None, str]:
+    """A request's body and its default content type."""
+    if content is None:
+        if json is None:
+            return None, ""
+        return encode_json(json, what="json", object_only=False), "application/json"
+    if json is not None:
+        raise ValueError("give json or content, not both")
+    if isinstance(content, str):
+        return content.encode("utf-8"), "text/plain; charset=utf-8"
+    if isinstance(content, bytes | bytearray | memoryview):
+        return bytes(content), "application/octet-stream"
+    raise TypeError(f"content takes bytes or str, not {type(content).__name__}")
 
 
 def _last_modified(reply: Reply) -> datetime | None:
@@ -126,6 +152,10 @@ def _last_modified(reply: Reply) -> datetime | None:
 
 ResourceResult = Resource | Created | PartialContent | NotModified | NoContent | Accepted
 """What a resource call returns (a 202 with a task returns a ``Task`` instead)."""
+ReadResult = Resource | PartialContent | NotModified | NoContent | Accepted
+"""What a GET returns (or a ``Task``)."""
+WriteResult = Resource | Created | NoContent | Accepted
+"""What a PUT, POST or DELETE returns (or a ``Task``)."""
 
 
 @attrs.frozen
@@ -163,11 +193,16 @@ def _no_content(call: Call[Any], reply: Reply) -> NoContent:
     return NoContent(call.path)
 
 
-RESOURCE: Shape = {
-    Kind.DOCUMENT: _resource, Kind.CREATED: _created, Kind.PARTIAL: _partial,
-    Kind.NOT_MODIFIED: _not_modified, Kind.ACCEPTED: _accepted, Kind.NO_CONTENT: _no_content,
+READ_RESOURCE: Shape = {
+    Kind.DOCUMENT: _resource, Kind.PARTIAL: _partial, Kind.NOT_MODIFIED: _not_modified,
+    Kind.NO_CONTENT: _no_content, Kind.ACCEPTED: _accepted,
 }  # fmt: skip
-"""What a resource call's reply becomes, by the kind of its row."""
+"""What a GET's reply becomes, by the kind of its row (a 201 is no answer to a GET)."""
+WRITE_RESOURCE: Shape = {
+    Kind.DOCUMENT: _resource, Kind.CREATED: _created, Kind.NO_CONTENT: _no_content,
+    Kind.ACCEPTED: _accepted,
+}  # fmt: skip
+"""What a write's reply becomes (a 206 or a 304 is no answer to a write)."""
 
 
 # --- tasks ----------------------------------------------------------------------------

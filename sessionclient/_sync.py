@@ -25,8 +25,10 @@ from ._profiles import MPSD, Profile
 from ._ref import SessionRef, check_element
 from ._resource import (
     Moment,
+    ReadResult,
     ResourceResult,
     Started,
+    WriteResult,
     plan_resource,
     poll_task,
     profile_of,
@@ -520,6 +522,8 @@ class ResourceClient(SyncClient):
         path: str,
         *,
         json: Any = None,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
         params: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         if_match: ETag | str | None = None,
@@ -528,13 +532,16 @@ class ResourceClient(SyncClient):
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
     ) -> ResourceResult | Task:
-        """Send ``method`` to ``path`` with a JSON body, query parameters, extra
-        headers and the conditions RFC 9110 allows for the method (checked before
-        anything is sent; see ``plan_resource``)."""
+        """Send ``method`` to ``path`` with a body (``json``, or ``content``: bytes or
+        text, with ``content_type``), query parameters, extra headers and the conditions
+        RFC 9110 allows for the method (checked before anything is sent; see
+        ``plan_resource``)."""
         call = plan_resource(
             method.upper(),
             path,
             json=json,
+            content=content,
+            content_type=content_type,
             params=params,
             headers=headers,
             if_match=if_match,
@@ -557,10 +564,10 @@ class ResourceClient(SyncClient):
         if_modified_since: Moment | None = None,
         delta_sync: bool = False,
         retry: RetryPolicy | None = None,
-    ) -> ResourceResult | Task:
+    ) -> ReadResult | Task:
         """GET ``path``. ``delta_sync=True`` sends ``DeltaSync: Basic`` (Contacts: the
         changes only, answered with 206)."""
-        return self.request(
+        done = self.request(
             "GET",
             path,
             params=params,
@@ -569,40 +576,59 @@ class ResourceClient(SyncClient):
             headers={"DeltaSync": "Basic"} if delta_sync else None,
             retry=retry,
         )
+        return cast("ReadResult | Task", done)  # a GET's shape has no Created
 
     def post(
         self,
         path: str,
         json: Any = None,
         *,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
         params: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
-    ) -> ResourceResult | Task:
-        """POST a JSON body to ``path`` (never retried once it may have arrived)."""
-        return self.request("POST", path, json=json, params=params, retry=retry)
+    ) -> WriteResult | Task:
+        """POST a body (``json``, or ``content`` with ``content_type``) to ``path``
+        (never retried once it may have arrived)."""
+        done = self.request(
+            "POST",
+            path,
+            json=json,
+            content=content,
+            content_type=content_type,
+            params=params,
+            retry=retry,
+        )
+        return cast("WriteResult | Task", done)  # a write's shape: no 206, no 304
 
     def put(
         self,
         path: str,
-        json: Any,
+        json: Any = None,
         *,
+        content: bytes | str | None = None,
+        content_type: str | None = None,
         if_match: ETag | str | None = None,
         if_none_match: ETag | str | None = None,
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
-    ) -> ResourceResult | Task:
-        """PUT a JSON body to ``path``: only if unchanged (``if_match`` an ETag, or
-        ``if_unmodified_since`` a date), only if it exists (``if_match=ANY``) or only if
-        it does not (``if_none_match=ANY``: create only). A guarded PUT is safe to retry."""
-        return self.request(
+    ) -> WriteResult | Task:
+        """PUT a body (``json``, or ``content`` with ``content_type``) to ``path``: only
+        if unchanged (``if_match`` an ETag, or ``if_unmodified_since`` a date), only if
+        it exists (``if_match=ANY``) or only if it does not (``if_none_match=ANY``:
+        create only). A guarded PUT is safe to retry."""
+        done = self.request(
             "PUT",
             path,
             json=json,
+            content=content,
+            content_type=content_type,
             if_match=if_match,
             if_none_match=if_none_match,
             if_unmodified_since=if_unmodified_since,
             retry=retry,
         )
+        return cast("WriteResult | Task", done)
 
     def delete(
         self,
@@ -611,12 +637,13 @@ class ResourceClient(SyncClient):
         if_match: ETag | str | None = None,
         if_unmodified_since: Moment | None = None,
         retry: RetryPolicy | None = None,
-    ) -> ResourceResult | Task:
+    ) -> WriteResult | Task:
         """DELETE ``path``, optionally only if unchanged (``if_match`` an ETag, or
         ``if_unmodified_since`` a date)."""
-        return self.request(
+        done = self.request(
             "DELETE", path, if_match=if_match, if_unmodified_since=if_unmodified_since, retry=retry
         )
+        return cast("WriteResult | Task", done)
 
 
 @attrs.frozen

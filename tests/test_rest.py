@@ -293,3 +293,75 @@ def test_the_docs_custom_profile_runs_as_written(capsys: pytest.CaptureFixture[s
     (block,) = [b for b in blocks if "sc.Profile(" in b]
     exec(compile(block, "docs/rest.md", "exec"), {})
     assert "If-Match" in capsys.readouterr().out
+
+
+# --- issue 25, item 6: bodies other than JSON, results typed by method, one name ------
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "body", "content_type"),
+    [
+        ("put", {"content": b"\x00\x01png"}, b"\x00\x01png", "application/octet-stream"),
+        ("put", {"content": "héllo"}, "héllo".encode(), "text/plain; charset=utf-8"),
+        ("post", {"content": "<a/>", "content_type": "application/xml"}, b"<a/>",
+         "application/xml"),
+        ("post", {"json": {"a": 1}, "content_type": "application/merge-patch+json"},
+         b'{"a":1}', "application/merge-patch+json"),
+    ],
+)  # fmt: skip
+def test_a_body_is_bytes_text_or_json_with_its_type(
+    rest: Any, router: respx.Router, method: str, kwargs: dict[str, Any], body: bytes,
+    content_type: str,
+) -> None:  # fmt: skip
+    route = router.route().respond(204)
+    assert getattr(rest, method)("/x", **kwargs) == sc.NoContent("/x")
+    sent = route.calls.last.request
+    assert sent.content == body
+    assert sent.headers["content-type"] == content_type
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"json": {"a": 1}, "content": b"x"}, {"content": 3}, {"content_type": "text/plain"},
+     {"content": b"x", "content_type": "text/plain\r\nX-Evil: 1"}],
+)  # fmt: skip
+def test_a_body_that_cannot_be_sent_is_refused_before_sending(
+    rest: Any, router: respx.Router, kwargs: dict[str, Any]
+) -> None:
+    route = router.route().respond(204)
+    with pytest.raises((TypeError, ValueError)):
+        rest.post("/x", **kwargs)
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "answer"),
+    [("get", httpx.Response(201)), ("put", httpx.Response(304)),
+     ("delete", httpx.Response(206, json=[1]))],
+)  # fmt: skip
+def test_a_status_that_cannot_answer_the_method_is_malformed(
+    rest: Any, router: respx.Router, method: str, answer: httpx.Response
+) -> None:
+    """A result is typed by its method (a GET never returns ``Created``), and holds."""
+    router.route().mock(return_value=answer)
+    args = ({"a": 1},) if method == "put" else ()
+    with pytest.raises(sc.MalformedResponseError, match="not a valid answer"):
+        getattr(rest, method)("/x", *args)
+
+
+def test_every_resource_result_names_its_path() -> None:
+    etag = sc.ETag('"a"')
+    for result in (sc.Resource("/x", etag, None, 1), sc.Created("/x", None, etag),
+                   sc.NotModified("/x", etag), sc.Accepted("/x"), sc.NoContent("/x"),
+                   sc.PartialContent("/x", etag, [])):  # fmt: skip
+        assert result.path == "/x"
+    assert sc.NotModified(REF, etag).path == REF.path
+
+
+def test_get_and_put_are_typed_by_what_they_can_return() -> None:
+    get = str(inspect.signature(sc.ResourceClient.get).return_annotation)
+    put = str(inspect.signature(sc.ResourceClient.put).return_annotation)
+    assert "ReadResult" in get
+    assert "WriteResult" in put
+    assert sc.Created not in sc._resource.ReadResult.__args__
+    assert sc.NotModified not in sc._resource.WriteResult.__args__
