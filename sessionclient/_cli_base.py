@@ -54,6 +54,13 @@ NO_AUTH_USERHASH = "2533274790395904"
 (the emulator's default user) stands in for one."""
 
 
+SESSION_HELP = (
+    "the session: SCID/TEMPLATE/NAME, its path (/serviceconfigs/SCID/sessiontemplates/"
+    "TEMPLATE/sessions/NAME) or its URL, whose host is the one called (--base-url, if "
+    "set, must name the same)"
+)
+
+
 class UsageError(Exception):
     """A mistake in the command line: one line on stderr, exit 2."""
 
@@ -175,8 +182,7 @@ def _session_command(
     command = sub.add_parser(name, help=help, description=help, parents=[_service()])
     command.add_argument(
         "session",
-        help="the session: SCID/TEMPLATE/NAME, or its path or URL (…/serviceconfigs/SCID/"
-        "sessiontemplates/TEMPLATE/sessions/NAME)",
+        help=SESSION_HELP,
     )
     command.add_argument(
         "--element",
@@ -188,8 +194,9 @@ def _session_command(
 
 
 def _client(args: argparse.Namespace) -> SessionClient:
-    """The client the shared options describe; refuses a call without a token."""
-    base_url = args.base_url or os.environ.get("SESSIONCLIENT_BASE_URL") or DEFAULT_BASE_URL
+    """The client the shared options describe; refuses a call without a token, or one
+    whose session URL names another service than the base URL (see ``_base_url``)."""
+    base_url = _base_url(args)
     auth: str | XBLToken | None = args.token or os.environ.get("SESSIONCLIENT_TOKEN")
     if args.no_auth:
         host = httpx.URL(base_url).host
@@ -206,6 +213,46 @@ def _client(args: argparse.Namespace) -> SessionClient:
         )
     policy = RetryPolicy(max_attempts=args.max_attempts, deadline=args.deadline)
     return SessionClient(base_url, auth=auth, retry=policy)
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    """Where the calls go: a session given as a URL names its own scheme, host and port,
+    which ``--base-url`` or ``$SESSIONCLIENT_BASE_URL``, when set, must not contradict
+    (the token goes only where the user pointed)."""
+    given = args.base_url or os.environ.get("SESSIONCLIENT_BASE_URL") or None
+    session: str | None = getattr(args, "session", None)
+    if not session or "://" not in session:
+        return given or DEFAULT_BASE_URL
+    origin = _origin(session)
+    if origin is None:
+        raise UsageError("a session URL is http:// or https://, with a host")
+    if httpx.URL(session).userinfo:
+        raise UsageError("the session URL holds a user name or password: give the token "
+                         "with --token or SESSIONCLIENT_TOKEN")  # fmt: skip
+    if given is None:
+        return origin
+    base = _origin(given, path=True)
+    if base != origin:
+        option = "--base-url" if args.base_url else "$SESSIONCLIENT_BASE_URL"
+        raise UsageError(
+            f"the session URL is on {origin}, but {option} is {base or 'no http(s) URL'}: "
+            "give the session as SCID/TEMPLATE/NAME or its path, or make them agree"
+        )
+    return given
+
+
+def _origin(url: str, path: bool = False) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, and its path if asked (never a user,
+    password, query or fragment); None for another URL."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return None
+    kept = parsed.copy_with(userinfo=b"", path=parsed.path if path else "/", query=None,
+                            fragment=None)  # fmt: skip
+    return str(kept).rstrip("/")
 
 
 def _loopback(host: str) -> bool:

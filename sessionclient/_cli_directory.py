@@ -13,7 +13,7 @@ from . import _cli_base as cli
 from ._exceptions import SessionClientError
 from ._views import View
 
-SESSION_HELP = "the session: SCID/TEMPLATE/NAME, or its path or URL"
+SESSION_HELP = cli.SESSION_HELP
 
 
 def _json(result: object) -> Any:

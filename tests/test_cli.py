@@ -14,10 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 import sessionclient as sc
 from sessionclient._cli import main
 from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
+
+from . import wire
 
 TOKEN = "XBL3.0 x=2533274790395904;cli-s3cr3t"
 
@@ -189,3 +192,91 @@ def test_python_dash_m_and_console_script_agree() -> None:
         done = subprocess.run([*command, "explain", "204"], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("204 (get-session):")
+
+
+# --- a session given as a URL: the token goes only where the user pointed (issue 25.1) ---
+
+PATH = f"/serviceconfigs/{DEFAULT_SCID}/sessiontemplates/lobby/sessions/u1"
+DEFAULT_HOST = "sessiondirectory.xboxlive.com"
+
+
+@pytest.fixture
+def default_host() -> Iterator[respx.Route]:
+    """Catches every request to the default service; the others go out for real."""
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route(host=DEFAULT_HOST).respond(404)
+        router.route().pass_through()
+        yield route
+
+
+@pytest.mark.parametrize(
+    ("session_url", "base", "where", "code"),
+    [
+        ("{a}" + PATH, None, "a", 3),  # the URL alone: its host
+        ("{a}" + PATH, "--base-url={a}/", "a", 3),  # the same origin, said twice
+        ("{a}" + PATH, "env={a}", "a", 3),
+        ("{a}" + PATH, "--base-url={b}", None, 2),  # another port
+        ("{a}" + PATH, "env={b}", None, 2),
+        ("{a}" + PATH, "--base-url={a}/prefix", None, 2),  # the base would add a path
+        ("{a}" + PATH, f"env=https://{DEFAULT_HOST}", None, 2),
+        ("{a_https}" + PATH, "--base-url={a}", None, 2),  # another scheme
+        ("{a}" + PATH.replace("/serviceconfigs", "/serviceConfigs"), None, "a", 3),
+        (PATH, "--base-url={b}", "b", 3),  # a path: the base URL's host
+        (
+            f"https://{DEFAULT_HOST.upper()}:443" + PATH,
+            f"--base-url=https://{DEFAULT_HOST}",
+            "default",
+            3,
+        ),  # the same origin, spelt otherwise
+    ],
+)
+def test_a_session_url_names_where_the_token_goes(
+    default_host: respx.Route, session_url: str, base: str | None, where: str | None, code: int
+) -> None:
+    with wire.Scripted() as a, wire.Scripted() as b:
+        a.play(wire.response("404 Not Found"))
+        b.play(wire.response("404 Not Found"))
+        names = {"a": a.url, "b": b.url, "a_https": a.url.replace("http:", "https:")}
+        argv = ["get", session_url.format(**names), "--token", TOKEN, "--max-attempts", "1"]
+        env = {"SESSIONCLIENT_BASE_URL": ""}
+        if base and base.startswith("env="):
+            env["SESSIONCLIENT_BASE_URL"] = base[4:].format(**names)
+        elif base:
+            argv.append(base.format(**names))
+        done = cli(*argv, env=env)
+        assert done.code == code, done.err
+        heads = {"a": a.heads, "b": b.heads}
+    if where in heads:
+        [head] = heads[where]
+        assert head.startswith(f"GET {PATH} ".encode())
+        assert wire.header(head, "authorization") == TOKEN.encode()
+    assert all(not h for name, h in heads.items() if name != where), heads
+    if where == "default":
+        [call] = default_host.calls
+        assert call.request.url.path == PATH
+        assert call.request.headers["authorization"] == TOKEN
+    else:
+        assert not default_host.called
+    if code == 2:
+        assert len(done.err.strip().splitlines()) == 1
+        assert "session URL" in done.err
+        assert "cli-s3cr3t" not in done.err
+
+
+def test_a_session_url_with_a_password_is_refused_unsent(default_host: respx.Route) -> None:
+    with wire.Scripted() as a:
+        done = cli("get", a.url.replace("//", "//user:pa55@") + PATH, "--token", TOKEN)
+        assert a.heads == []
+    assert done.code == 2
+    assert "pa55" not in done.err
+    assert not default_host.called
+
+
+def test_put_to_a_session_url_writes_on_that_emulator(url: str) -> None:
+    """The issue's own command: a URL on the served emulator, no --base-url."""
+    done = cli("put", url + PATH.replace("u1", "by-url"), "--body", "-", "--token", TOKEN,
+               stdin="{}", env={"SESSIONCLIENT_BASE_URL": ""})  # fmt: skip
+    assert done.code == 0, done.err
+    assert done.json()["created"] is True
+    again = cli("get", session("by-url"), "--base-url", url, "--token", TOKEN)
+    assert again.json()["etag"] == done.json()["etag"]
