@@ -8,7 +8,7 @@ import ipaddress
 import json
 import os
 from collections.abc import Callable
-from typing import Any, NamedTuple, TextIO
+from typing import Any, NamedTuple, NoReturn, TextIO
 
 import httpx
 
@@ -63,6 +63,34 @@ SESSION_HELP = (
 
 class UsageError(Exception):
     """A mistake in the command line: one line on stderr, exit 2."""
+
+
+class ParserError(UsageError):
+    """argparse refused the command line; ``usage`` is that of the (sub)command concerned."""
+
+    def __init__(self, prog: str, message: str, usage: str) -> None:
+        super().__init__(f"{prog}: {message}")
+        self.text = f"{usage}{prog}: error: {message}"
+        """As argparse prints it: the usage, then the error."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser that raises its errors, for ``main`` to report (as JSON under
+    ``--json``), instead of printing them and exiting; its subparsers are Parsers too."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise ``ParserError``: the message, prefixed with this (sub)command's name."""
+        raise ParserError(self.prog, message, self.format_usage())
+
+
+def chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost subcommand's parser that ``args`` went through (``activity get`` ...)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return chosen(action.choices[name], args)
+    return parser
 
 
 class IO(NamedTuple):
@@ -134,7 +162,7 @@ def _common() -> argparse.ArgumentParser:
         action="store_true",
         default=argparse.SUPPRESS,  # keep a --json given before the subcommand
         help="report errors as JSON on stderr (and print the session a 403/412 carries "
-        "on stdout); before or after the subcommand",
+        "on stdout); before or after the subcommand (default: off)",
     )
     return common
 
@@ -157,7 +185,7 @@ def _service() -> argparse.ArgumentParser:
         "--no-auth",
         action="store_true",
         help="no token: for an emulator on this machine (a loopback --base-url), which "
-        f"takes any; signs in as user {NO_AUTH_USERHASH}",
+        f"takes any; signs in as user {NO_AUTH_USERHASH} (default: off)",
     )
     service.add_argument(
         "--max-attempts",
@@ -172,6 +200,12 @@ def _service() -> argparse.ArgumentParser:
         type=_positive(float),
         default=30.0,
         help="seconds for the whole call, retries included (default: %(default)s)",
+    )
+    service.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress line while a call waits on the service (default: off: a wait "
+        "longer than a second shows on stderr, when it is a terminal and without --json)",
     )
     return service
 
