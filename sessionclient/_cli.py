@@ -48,6 +48,7 @@ from ._cli_base import (
     _status,
     chosen,
     exit_code,
+    progress,
 )
 from ._etag import ANY
 from ._exceptions import (
@@ -316,6 +317,7 @@ def main(
         else:
             print(error.text, file=io.stderr)
         return USAGE
+    args.progress = progress(args, io.stderr)
     try:
         return COMMANDS[args.command][1](args, io)
     except SessionClientError as error:

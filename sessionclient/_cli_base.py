@@ -7,6 +7,7 @@ import argparse
 import ipaddress
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple, NoReturn, TextIO
 
@@ -15,6 +16,7 @@ import httpx
 from ._auth import XBLToken
 from ._exceptions import (
     AmbiguousWriteError,
+    Attempt,
     ClientError,
     ConflictError,
     NotFoundError,
@@ -23,6 +25,7 @@ from ._exceptions import (
     SessionClientError,
     TooManyRequestsError,
     TransportError,
+    reason_phrase,
 )
 from ._explain import language
 from ._flows import DEFAULT_BASE_URL
@@ -246,7 +249,13 @@ def _client(args: argparse.Namespace) -> SessionClient:
             "(--no-auth for an emulator on this machine)"
         )
     policy = RetryPolicy(max_attempts=args.max_attempts, deadline=args.deadline)
-    return SessionClient(base_url, auth=auth, retry=policy)
+    progress: Progress | None = getattr(args, "progress", None)
+    if progress is None:
+        return SessionClient(base_url, auth=auth, retry=policy)
+    policy = policy.evolve(on_retry=progress.retrying)
+    return SessionClient(
+        base_url, auth=auth, retry=policy, clock=progress.clock, sleep=progress.sleep
+    )
 
 
 def _base_url(args: argparse.Namespace) -> str:
@@ -287,6 +296,58 @@ def _origin(url: str, path: bool = False) -> str | None:
     kept = parsed.copy_with(userinfo=b"", path=parsed.path if path else "/", query=None,
                             fragment=None)  # fmt: skip
     return str(kept).rstrip("/")
+
+
+class Progress:
+    """The client's sleep: a wait longer than a second shows on ``stream`` (when given)
+    as one line, rewritten in place, that says what the call waits for and how many
+    seconds are left; it is erased when the wait ends. The policy's ``on_retry`` hook
+    (``retrying``) says what the next wait is for; any other wait is a cool-down the
+    service asked for (the gate's)."""
+
+    def __init__(
+        self,
+        stream: TextIO | None,
+        attempts: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self.stream, self.attempts, self.clock, self._sleep = stream, attempts, clock, sleep
+        self._why = ""
+
+    def retrying(self, attempt: Attempt) -> None:
+        """What the next wait is for: attempt ``number + 1``, after what ended this one."""
+        cause = attempt.cause
+        if isinstance(cause, int):
+            cause = f"{cause} {reason_phrase(cause)}".rstrip()
+        self._why = f"{cause}; attempt {attempt.number + 1} of {self.attempts} in"
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, on the line when there is one and they pass a second."""
+        why, self._why = self._why or "the service asked to slow down; sending in", ""
+        if self.stream is None or seconds <= 1:
+            self._sleep(seconds)
+            return
+        end, width = self.clock() + seconds, 0
+        while (left := end - self.clock()) > 0:
+            shown = max(1, round(left))
+            line = f"sessionclient: {why} {shown} s"
+            self.stream.write(f"\r{line.ljust(width)}")
+            self.stream.flush()
+            width = max(width, len(line))
+            self._sleep(left - shown + 1)  # until the next whole second is shown
+        self.stream.write(f"\r{' ' * width}\r")
+        self.stream.flush()
+
+
+def progress(args: argparse.Namespace, stderr: TextIO) -> Progress | None:
+    """The sleep of a command that calls the service (None for the others): shown on
+    ``stderr`` when it is a terminal, unless ``--quiet`` or ``--json``."""
+    attempts: int | None = getattr(args, "max_attempts", None)
+    if attempts is None:
+        return None
+    quiet = args.quiet or args.json or not stderr.isatty()
+    return Progress(None if quiet else stderr, attempts)
 
 
 def _loopback(host: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -17,10 +18,12 @@ import pytest
 import respx
 
 import sessionclient as sc
+from sessionclient import _cli_base
 from sessionclient._cli import main
 from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
 
 from . import wire
+from .conftest import FakeClock
 
 TOKEN = "XBL3.0 x=2533274790395904;cli-s3cr3t"
 
@@ -280,3 +283,67 @@ def test_put_to_a_session_url_writes_on_that_emulator(url: str) -> None:
     assert done.json()["created"] is True
     again = cli("get", session("by-url"), "--base-url", url, "--token", TOKEN)
     assert again.json()["etag"] == done.json()["etag"]
+
+
+# --- a wait on the service shows on a terminal (issue 25.5) --------------------------
+
+
+class Terminal(io.StringIO):
+    """stderr as a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def throttled_get(
+    monkeypatch: pytest.MonkeyPatch, *flags: str, stderr: io.StringIO, retry_after: str = "3"
+) -> tuple[int, FakeClock, list[bytes]]:
+    """``get`` answered 429 (Retry-After), then 204 (no such session), on a fake clock."""
+    clock = FakeClock()
+    fake = functools.partial(_cli_base.Progress, clock=clock, sleep=clock.sleep)
+    monkeypatch.setattr(_cli_base, "Progress", fake)
+    with wire.Scripted() as server:
+        server.play(wire.response("429 Too Many Requests", [("Retry-After", retry_after)]),
+                    wire.response("204 No Content"))  # fmt: skip
+        argv = ["get", session("slow"), "--base-url", server.url, "--token", TOKEN, *flags]
+        code = main(argv, stdin=io.StringIO(), stdout=io.StringIO(), stderr=stderr)
+        return code, clock, server.heads
+
+
+def test_a_throttled_wait_counts_down_in_place_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stderr = Terminal()
+    code, clock, heads = throttled_get(monkeypatch, stderr=stderr)
+    assert (code, len(heads)) == (3, 2)  # retried once, after the wait
+    assert 3 < sum(clock.sleeps) < 3.1
+    shown = stderr.getvalue()
+    assert shown.startswith("\r")
+    assert shown.endswith("\r")  # the line is erased
+    lines = [line.rstrip() for line in shown.split("\r")[1:-1]]
+    why = "sessionclient: 429 Too Many Requests; attempt 2 of 5 in"
+    assert lines[:-1] == [f"{why} 3 s", f"{why} 2 s", f"{why} 1 s"]
+    assert lines[-1] == ""
+    assert "\n" not in shown
+
+
+@pytest.mark.parametrize(
+    ("flags", "stderr"),
+    [((), io.StringIO()), (("--quiet",), Terminal()), (("--json",), Terminal())],
+    ids=["not-a-terminal", "quiet", "json"],
+)
+def test_a_throttled_wait_is_silent(
+    monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], stderr: io.StringIO
+) -> None:
+    code, clock, heads = throttled_get(monkeypatch, *flags, stderr=stderr)
+    assert (code, len(heads)) == (3, 2)
+    assert sum(clock.sleeps) > 3  # it did wait
+    assert stderr.getvalue() == ""
+
+
+def test_a_wait_of_a_second_or_less_is_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    stderr = Terminal()
+    code, clock, _ = throttled_get(monkeypatch, stderr=stderr, retry_after="0.5")
+    assert code == 3
+    assert 0.5 < sum(clock.sleeps) < 1
+    assert stderr.getvalue() == ""
