@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -290,6 +291,8 @@ def _report(error: BaseException, args: argparse.Namespace, io: IO) -> None:
         print(json.dumps(report, ensure_ascii=False), file=io.stderr)
     else:
         hint = "; --json prints it on stdout" if session is not None else ""
+        if isinstance(error, SessionClientError) and error.retry_after is not None:
+            hint += f"; retry in {math.ceil(error.retry_after)} s, as the service asked"
         print(f"sessionclient: {error}{hint}", file=io.stderr)
 
 

@@ -347,3 +347,14 @@ def test_a_wait_of_a_second_or_less_is_silent(monkeypatch: pytest.MonkeyPatch) -
     assert code == 3
     assert 0.5 < sum(clock.sleeps) < 1
     assert stderr.getvalue() == ""
+
+
+@pytest.mark.parametrize("status", ["429 Too Many Requests", "503 Service Unavailable"])
+def test_the_plain_throttling_error_says_when_to_retry(status: str) -> None:
+    with wire.Scripted() as server:
+        server.play(wire.response(status, [("Retry-After", "120")]))
+        done = cli("get", session("x"), "--base-url", server.url, "--token", TOKEN)
+    assert done.code == 5
+    [line] = done.err.splitlines()
+    assert line.startswith(f"sessionclient: {status} on GET ")
+    assert line.endswith("; retry in 120 s, as the service asked")
