@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
@@ -33,6 +34,8 @@ from ._cli_base import (
     IO,
     OK,
     USAGE,
+    Parser,
+    ParserError,
     UsageError,
     _body,
     _client,
@@ -44,7 +47,9 @@ from ._cli_base import (
     _session_command,
     _session_ref,
     _status,
+    chosen,
     exit_code,
+    progress,
 )
 from ._etag import ANY
 from ._exceptions import (
@@ -60,7 +65,8 @@ def _add_get(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     get.add_argument(
         "--if-none-match",
         metavar="ETAG",
-        help="answer {'notModified': true} if the session still has this ETag",
+        help="answer {'notModified': true} if the session still has this ETag "
+        "(default: none: always the session)",
     )
 
 
@@ -85,11 +91,15 @@ def _add_put(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     conditions = put.add_mutually_exclusive_group()
     conditions.add_argument(
-        "--if-match", metavar="ETAG", help="write only this version ('*': only if it exists)"
+        "--if-match",
+        metavar="ETAG",
+        help="write only this version ('*': only if it exists) (default: any version)",
     )
-    conditions.add_argument("--if-none-match", metavar="ETAG", help="'*': create only")
     conditions.add_argument(
-        "--create-only", action="store_true", help="same as --if-none-match '*'"
+        "--if-none-match", metavar="ETAG", help="'*': create only (default: none)"
+    )
+    conditions.add_argument(
+        "--create-only", action="store_true", help="same as --if-none-match '*' (default: off)"
     )
 
 
@@ -109,7 +119,9 @@ def _run_put(args: argparse.Namespace, io: IO) -> int:
 
 def _add_delete(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     delete = _session_command(sub, "delete", "delete a session or element")
-    delete.add_argument("--if-match", metavar="ETAG", help="delete only this version")
+    delete.add_argument(
+        "--if-match", metavar="ETAG", help="delete only this version (default: any version)"
+    )
 
 
 def _run_delete(args: argparse.Namespace, io: IO) -> int:
@@ -242,7 +254,7 @@ _directory_commands()
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="sessionclient",
         description="Script multiplayer sessions (Xbox Live MPSD), explain statuses, and run "
         "the offline emulator. Options such as --json go before or after the subcommand.",
@@ -251,10 +263,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="report errors as JSON on stderr (also after the subcommand; see its --help)",
+        help="report errors as JSON on stderr (also after the subcommand; see its --help) "
+        "(default: off)",
     )
     parser.add_argument("--version", action="version", version=f"sessionclient {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub: argparse._SubParsersAction[Any] = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND"
+    )  # its parsers are Parsers (argparse makes them of the parent's class)
     for add, _ in COMMANDS.values():
         add(sub)
     return parser
@@ -276,6 +291,8 @@ def _report(error: BaseException, args: argparse.Namespace, io: IO) -> None:
         print(json.dumps(report, ensure_ascii=False), file=io.stderr)
     else:
         hint = "; --json prints it on stdout" if session is not None else ""
+        if isinstance(error, SessionClientError) and error.retry_after is not None:
+            hint += f"; retry in {math.ceil(error.retry_after)} s, as the service asked"
         print(f"sessionclient: {error}{hint}", file=io.stderr)
 
 
@@ -288,10 +305,22 @@ def main(
 ) -> int:
     """Run the command line; returns the exit code."""
     io = IO(stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser()
     try:
-        args = _parser().parse_args(argv)
-    except SystemExit as exit_:
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # argparse would blame the top level; name the subcommand's usage
+            chosen(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
+    except SystemExit as exit_:  # --help, --version
         return int(exit_.code or 0)
+    except ParserError as error:
+        options = argv[: argv.index("--")] if "--" in argv else argv
+        if "--json" in options:
+            print(json.dumps({"error": "usage", "message": str(error)}), file=io.stderr)
+        else:
+            print(error.text, file=io.stderr)
+        return USAGE
+    args.progress = progress(args, io.stderr)
     try:
         return COMMANDS[args.command][1](args, io)
     except SessionClientError as error:

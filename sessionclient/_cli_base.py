@@ -7,8 +7,9 @@ import argparse
 import ipaddress
 import json
 import os
+import time
 from collections.abc import Callable
-from typing import Any, NamedTuple, TextIO
+from typing import Any, NamedTuple, NoReturn, TextIO
 
 import httpx
 
@@ -16,6 +17,7 @@ from ._auth import XBLToken
 from ._core import parse_json
 from ._exceptions import (
     AmbiguousWriteError,
+    Attempt,
     ClientError,
     ConflictError,
     NotFoundError,
@@ -24,6 +26,7 @@ from ._exceptions import (
     SessionClientError,
     TooManyRequestsError,
     TransportError,
+    reason_phrase,
 )
 from ._explain import language
 from ._flows import DEFAULT_BASE_URL
@@ -56,8 +59,43 @@ NO_AUTH_USERHASH = "2533274790395904"
 (the emulator's default user) stands in for one."""
 
 
+SESSION_HELP = (
+    "the session: SCID/TEMPLATE/NAME, its path (/serviceconfigs/SCID/sessiontemplates/"
+    "TEMPLATE/sessions/NAME) or its URL, whose host is the one called (--base-url, if "
+    "set, must name the same)"
+)
+
+
 class UsageError(Exception):
     """A mistake in the command line: one line on stderr, exit 2."""
+
+
+class ParserError(UsageError):
+    """argparse refused the command line; ``usage`` is that of the (sub)command concerned."""
+
+    def __init__(self, prog: str, message: str, usage: str) -> None:
+        super().__init__(f"{prog}: {message}")
+        self.text = f"{usage}{prog}: error: {message}"
+        """As argparse prints it: the usage, then the error."""
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser that raises its errors, for ``main`` to report (as JSON under
+    ``--json``), instead of printing them and exiting; its subparsers are Parsers too."""
+
+    def error(self, message: str) -> NoReturn:
+        """Raise ``ParserError``: the message, prefixed with this (sub)command's name."""
+        raise ParserError(self.prog, message, self.format_usage())
+
+
+def chosen(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The innermost subcommand's parser that ``args`` went through (``activity get`` ...)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return chosen(action.choices[name], args)
+    return parser
 
 
 class IO(NamedTuple):
@@ -129,7 +167,7 @@ def _common() -> argparse.ArgumentParser:
         action="store_true",
         default=argparse.SUPPRESS,  # keep a --json given before the subcommand
         help="report errors as JSON on stderr (and print the session a 403/412 carries "
-        "on stdout); before or after the subcommand",
+        "on stdout); before or after the subcommand (default: off)",
     )
     return common
 
@@ -152,7 +190,7 @@ def _service() -> argparse.ArgumentParser:
         "--no-auth",
         action="store_true",
         help="no token: for an emulator on this machine (a loopback --base-url), which "
-        f"takes any; signs in as user {NO_AUTH_USERHASH}",
+        f"takes any; signs in as user {NO_AUTH_USERHASH} (default: off)",
     )
     service.add_argument(
         "--max-attempts",
@@ -168,6 +206,12 @@ def _service() -> argparse.ArgumentParser:
         default=30.0,
         help="seconds for the whole call, retries included (default: %(default)s)",
     )
+    service.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress line while a call waits on the service (default: off: a wait "
+        "longer than a second shows on stderr, when it is a terminal and without --json)",
+    )
     return service
 
 
@@ -177,8 +221,7 @@ def _session_command(
     command = sub.add_parser(name, help=help, description=help, parents=[_service()])
     command.add_argument(
         "session",
-        help="the session: SCID/TEMPLATE/NAME, or its path or URL (…/serviceconfigs/SCID/"
-        "sessiontemplates/TEMPLATE/sessions/NAME)",
+        help=SESSION_HELP,
     )
     command.add_argument(
         "--element",
@@ -190,8 +233,9 @@ def _session_command(
 
 
 def _client(args: argparse.Namespace) -> SessionClient:
-    """The client the shared options describe; refuses a call without a token."""
-    base_url = args.base_url or os.environ.get("SESSIONCLIENT_BASE_URL") or DEFAULT_BASE_URL
+    """The client the shared options describe; refuses a call without a token, or one
+    whose session URL names another service than the base URL (see ``_base_url``)."""
+    base_url = _base_url(args)
     auth: str | XBLToken | None = args.token or os.environ.get("SESSIONCLIENT_TOKEN")
     try:
         check_base_url(base_url)
@@ -215,7 +259,105 @@ def _client(args: argparse.Namespace) -> SessionClient:
             "(--no-auth for an emulator on this machine)"
         )
     policy = RetryPolicy(max_attempts=args.max_attempts, deadline=args.deadline)
-    return SessionClient(base_url, auth=auth, retry=policy)
+    progress: Progress | None = getattr(args, "progress", None)
+    if progress is None:
+        return SessionClient(base_url, auth=auth, retry=policy)
+    policy = policy.evolve(on_retry=progress.retrying)
+    return SessionClient(
+        base_url, auth=auth, retry=policy, clock=progress.clock, sleep=progress.sleep
+    )
+
+
+def _base_url(args: argparse.Namespace) -> str:
+    """Where the calls go: a session given as a URL names its own scheme, host and port,
+    which ``--base-url`` or ``$SESSIONCLIENT_BASE_URL``, when set, must not contradict
+    (the token goes only where the user pointed)."""
+    given = args.base_url or os.environ.get("SESSIONCLIENT_BASE_URL") or None
+    session: str | None = getattr(args, "session", None)
+    if not session or "://" not in session:
+        return given or DEFAULT_BASE_URL
+    origin = _origin(session)
+    if origin is None:
+        raise UsageError("a session URL is http:// or https://, with a host")
+    if httpx.URL(session).userinfo:
+        raise UsageError("the session URL holds a user name or password: give the token "
+                         "with --token or SESSIONCLIENT_TOKEN")  # fmt: skip
+    if given is None:
+        return origin
+    base = _origin(given, path=True)
+    if base != origin:
+        option = "--base-url" if args.base_url else "$SESSIONCLIENT_BASE_URL"
+        raise UsageError(
+            f"the session URL is on {origin}, but {option} is {base or 'no http(s) URL'}: "
+            "give the session as SCID/TEMPLATE/NAME or its path, or make them agree"
+        )
+    return given
+
+
+def _origin(url: str, path: bool = False) -> str | None:
+    """``scheme://host[:port]`` of an http(s) URL, and its path if asked (never a user,
+    password, query or fragment); None for another URL."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return None
+    kept = parsed.copy_with(userinfo=b"", path=parsed.path if path else "/", query=None,
+                            fragment=None)  # fmt: skip
+    return str(kept).rstrip("/")
+
+
+class Progress:
+    """The client's sleep: a wait longer than a second shows on ``stream`` (when given)
+    as one line, rewritten in place, that says what the call waits for and how many
+    seconds are left; it is erased when the wait ends. The policy's ``on_retry`` hook
+    (``retrying``) says what the next wait is for; any other wait is a cool-down the
+    service asked for (the gate's)."""
+
+    def __init__(
+        self,
+        stream: TextIO | None,
+        attempts: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], object] = time.sleep,
+    ) -> None:
+        self.stream, self.attempts, self.clock, self._sleep = stream, attempts, clock, sleep
+        self._why = ""
+
+    def retrying(self, attempt: Attempt) -> None:
+        """What the next wait is for: attempt ``number + 1``, after what ended this one."""
+        cause = attempt.cause
+        if isinstance(cause, int):
+            cause = f"{cause} {reason_phrase(cause)}".rstrip()
+        self._why = f"{cause}; attempt {attempt.number + 1} of {self.attempts} in"
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, on the line when there is one and they pass a second."""
+        why, self._why = self._why or "the service asked to slow down; sending in", ""
+        if self.stream is None or seconds <= 1:
+            self._sleep(seconds)
+            return
+        end, width = self.clock() + seconds, 0
+        while (left := end - self.clock()) > 0:
+            shown = max(1, round(left))
+            line = f"sessionclient: {why} {shown} s"
+            self.stream.write(f"\r{line.ljust(width)}")
+            self.stream.flush()
+            width = max(width, len(line))
+            self._sleep(left - shown + 1)  # until the next whole second is shown
+        self.stream.write(f"\r{' ' * width}\r")
+        self.stream.flush()
+
+
+def progress(args: argparse.Namespace, stderr: TextIO) -> Progress | None:
+    """The sleep of a command that calls the service (None for the others): shown on
+    ``stderr`` when it is a terminal, unless ``--quiet`` or ``--json``."""
+    attempts: int | None = getattr(args, "max_attempts", None)
+    if attempts is None:
+        return None
+    quiet = args.quiet or args.json or not stderr.isatty()
+    return Progress(None if quiet else stderr, attempts)
 
 
 def _loopback(host: str) -> bool:

@@ -13,7 +13,7 @@ from . import _cli_base as cli
 from ._exceptions import SessionClientError
 from ._views import View
 
-SESSION_HELP = "the session: SCID/TEMPLATE/NAME, or its path or URL"
+SESSION_HELP = cli.SESSION_HELP
 
 
 def _json(result: object) -> Any:
@@ -31,17 +31,22 @@ def _print(result: object, io: cli.IO) -> int:
 
 def _add_ls(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls = sub.add_parser(
-        "ls", help="list the sessions of users, or with a keyword", parents=[cli._service()]
-    )
+        "ls", parents=[cli._service()], help="list the sessions of users, or with a keyword",
+        description="List the sessions of one or more users (--xuid), or those tagged with "
+        "a keyword (--keyword), in one service configuration: one JSON array of session "
+        "references with their members' state. A filter is required.",
+    )  # fmt: skip
     ls.add_argument("scid", help="service configuration id")
-    ls.add_argument("--xuid", action="append", help="a user (repeat for several)")
+    ls.add_argument("--xuid", action="append", help="a user; repeat for several (default: none)")
     ls.add_argument("--template", help="only this template (default: every template)")
-    ls.add_argument("--keyword", help="sessions with this keyword")
-    ls.add_argument("--take", type=int, help="at most this many results, 0-100")
+    ls.add_argument("--keyword", help="sessions with this keyword (default: none)")
+    ls.add_argument(
+        "--take", type=int, help="at most this many results, 0-100 (default: the service's)"
+    )
     for flag, words in (("--inactive", "also where the user is not active"),
                         ("--reservations", "also reservations not taken yet"),
                         ("--private", "also private sessions (your own xuid)")):  # fmt: skip
-        ls.add_argument(flag, action="store_true", help=words)
+        ls.add_argument(flag, action="store_true", help=f"{words} (default: off)")
 
 
 def _run_ls(args: argparse.Namespace, io: cli.IO) -> int:
@@ -56,10 +61,17 @@ def _run_ls(args: argparse.Namespace, io: cli.IO) -> int:
 
 
 def _add_invite(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    invite = sub.add_parser("invite", help="invite users to a session", parents=[cli._service()])
+    invite = sub.add_parser(
+        "invite", parents=[cli._service()], help="invite users to a session",
+        description="Invite users to a session you are a member of: one invite handle "
+        "per user, printed as a JSON array (the handles made before a failure are "
+        "printed too).",
+    )  # fmt: skip
     invite.add_argument("session", help=SESSION_HELP)
-    invite.add_argument("--xuid", action="append", required=True, help="repeat for several")
-    invite.add_argument("--context-string", help="shown with the invite")
+    invite.add_argument(
+        "--xuid", action="append", required=True, help="a user to invite (required; repeat)"
+    )
+    invite.add_argument("--context-string", help="shown with the invite (default: none)")
 
 
 def _run_invite(args: argparse.Namespace, io: cli.IO) -> int:
@@ -75,16 +87,28 @@ def _run_invite(args: argparse.Namespace, io: cli.IO) -> int:
 
 
 def _add_activity(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    activity = sub.add_parser("activity", help="set your activity, or read your friends'")
+    activity = sub.add_parser(
+        "activity", parents=[cli._common()], help="set your activity, or read your friends'",
+        description="Your activity is the session you are playing in, which your friends "
+        "can see and join: 'set' makes a session yours, 'get' reads what users play.",
+    )  # fmt: skip
     which = activity.add_subparsers(
         dest="activity", required=True, metavar="set|get", help="what to do"
     )
+    text = "make a session your activity"
     which.add_parser(
-        "set", help="make a session your activity", parents=[cli._service()]
-    ).add_argument("session", help=SESSION_HELP)
-    get = which.add_parser("get", help="what these users are playing", parents=[cli._service()])
+        "set", parents=[cli._service()], help=text,
+        description=f"{text[0].upper()}{text[1:]} (you must be a member): prints its "
+        "activity handle.",
+    ).add_argument("session", help=SESSION_HELP)  # fmt: skip
+    text = "what these users are playing"
+    get = which.add_parser(
+        "get", parents=[cli._service()], help=text,
+        description="The activities of these users in a service configuration: what they "
+        "are playing, as a JSON array.",
+    )  # fmt: skip
     get.add_argument("scid", help="service configuration id")
-    get.add_argument("--xuid", action="append", required=True, help="repeat for several")
+    get.add_argument("--xuid", action="append", required=True, help="a user (required; repeat)")
 
 
 def _run_activity(args: argparse.Namespace, io: cli.IO) -> int:
@@ -98,8 +122,10 @@ def _run_activity(args: argparse.Namespace, io: cli.IO) -> int:
 
 def _add_search(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     search = sub.add_parser(
-        "search", help="find sessions by their search handles", parents=[cli._service()]
-    )
+        "search", parents=[cli._service()], help="find sessions by their search handles",
+        description="Find the sessions of a template by their search handles' tags, "
+        "strings and numbers, with an OData filter: a JSON array of search handles.",
+    )  # fmt: skip
     search.add_argument("where", metavar="SCID/TEMPLATE", help="where to search")
     search.add_argument("--filter", help="e.g. \"Strings/map eq 'harbor'\" (default: none)")
     search.add_argument("--order-by", help="e.g. 'Numbers/skill desc' (default: none)")
@@ -116,8 +142,10 @@ def _run_search(args: argparse.Namespace, io: cli.IO) -> int:
 
 def _add_templates(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     templates = sub.add_parser(
-        "templates", help="list the session templates", parents=[cli._service()]
-    )
+        "templates", parents=[cli._service()], help="list the session templates",
+        description="The names of a service configuration's session templates, as a JSON "
+        "array.",
+    )  # fmt: skip
     templates.add_argument("scid", help="service configuration id")
 
 

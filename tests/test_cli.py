@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -14,10 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 
 import sessionclient as sc
+from sessionclient import _cli_base
 from sessionclient._cli import main
 from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
+
+from . import wire
+from .conftest import FakeClock
 
 TOKEN = "XBL3.0 x=2533274790395904;cli-s3cr3t"
 
@@ -189,3 +195,166 @@ def test_python_dash_m_and_console_script_agree() -> None:
         done = subprocess.run([*command, "explain", "204"], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith("204 (get-session):")
+
+
+# --- a session given as a URL: the token goes only where the user pointed (issue 25.1) ---
+
+PATH = f"/serviceconfigs/{DEFAULT_SCID}/sessiontemplates/lobby/sessions/u1"
+DEFAULT_HOST = "sessiondirectory.xboxlive.com"
+
+
+@pytest.fixture
+def default_host() -> Iterator[respx.Route]:
+    """Catches every request to the default service; the others go out for real."""
+    with respx.mock(assert_all_called=False) as router:
+        route = router.route(host=DEFAULT_HOST).respond(404)
+        router.route().pass_through()
+        yield route
+
+
+@pytest.mark.parametrize(
+    ("session_url", "base", "where", "code"),
+    [
+        ("{a}" + PATH, None, "a", 3),  # the URL alone: its host
+        ("{a}" + PATH, "--base-url={a}/", "a", 3),  # the same origin, said twice
+        ("{a}" + PATH, "env={a}", "a", 3),
+        ("{a}" + PATH, "--base-url={b}", None, 2),  # another port
+        ("{a}" + PATH, "env={b}", None, 2),
+        ("{a}" + PATH, "--base-url={a}/prefix", None, 2),  # the base would add a path
+        ("{a}" + PATH, f"env=https://{DEFAULT_HOST}", None, 2),
+        ("{a_https}" + PATH, "--base-url={a}", None, 2),  # another scheme
+        ("{a}" + PATH.replace("/serviceconfigs", "/serviceConfigs"), None, "a", 3),
+        (PATH, "--base-url={b}", "b", 3),  # a path: the base URL's host
+        (
+            f"https://{DEFAULT_HOST.upper()}:443" + PATH,
+            f"--base-url=https://{DEFAULT_HOST}",
+            "default",
+            3,
+        ),  # the same origin, spelt otherwise
+    ],
+)
+def test_a_session_url_names_where_the_token_goes(
+    default_host: respx.Route, session_url: str, base: str | None, where: str | None, code: int
+) -> None:
+    with wire.Scripted() as a, wire.Scripted() as b:
+        a.play(wire.response("404 Not Found"))
+        b.play(wire.response("404 Not Found"))
+        names = {"a": a.url, "b": b.url, "a_https": a.url.replace("http:", "https:")}
+        argv = ["get", session_url.format(**names), "--token", TOKEN, "--max-attempts", "1"]
+        env = {"SESSIONCLIENT_BASE_URL": ""}
+        if base and base.startswith("env="):
+            env["SESSIONCLIENT_BASE_URL"] = base[4:].format(**names)
+        elif base:
+            argv.append(base.format(**names))
+        done = cli(*argv, env=env)
+        assert done.code == code, done.err
+        heads = {"a": a.heads, "b": b.heads}
+    if where in heads:
+        [head] = heads[where]
+        assert head.startswith(f"GET {PATH} ".encode())
+        assert wire.header(head, "authorization") == TOKEN.encode()
+    assert all(not h for name, h in heads.items() if name != where), heads
+    if where == "default":
+        [call] = default_host.calls
+        assert call.request.url.path == PATH
+        assert call.request.headers["authorization"] == TOKEN
+    else:
+        assert not default_host.called
+    if code == 2:
+        assert len(done.err.strip().splitlines()) == 1
+        assert "session URL" in done.err
+        assert "cli-s3cr3t" not in done.err
+
+
+def test_a_session_url_with_a_password_is_refused_unsent(default_host: respx.Route) -> None:
+    with wire.Scripted() as a:
+        done = cli("get", a.url.replace("//", "//user:pa55@") + PATH, "--token", TOKEN)
+        assert a.heads == []
+    assert done.code == 2
+    assert "pa55" not in done.err
+    assert not default_host.called
+
+
+def test_put_to_a_session_url_writes_on_that_emulator(url: str) -> None:
+    """The issue's own command: a URL on the served emulator, no --base-url."""
+    done = cli("put", url + PATH.replace("u1", "by-url"), "--body", "-", "--token", TOKEN,
+               stdin="{}", env={"SESSIONCLIENT_BASE_URL": ""})  # fmt: skip
+    assert done.code == 0, done.err
+    assert done.json()["created"] is True
+    again = cli("get", session("by-url"), "--base-url", url, "--token", TOKEN)
+    assert again.json()["etag"] == done.json()["etag"]
+
+
+# --- a wait on the service shows on a terminal (issue 25.5) --------------------------
+
+
+class Terminal(io.StringIO):
+    """stderr as a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def throttled_get(
+    monkeypatch: pytest.MonkeyPatch, *flags: str, stderr: io.StringIO, retry_after: str = "3"
+) -> tuple[int, FakeClock, list[bytes]]:
+    """``get`` answered 429 (Retry-After), then 204 (no such session), on a fake clock."""
+    clock = FakeClock()
+    fake = functools.partial(_cli_base.Progress, clock=clock, sleep=clock.sleep)
+    monkeypatch.setattr(_cli_base, "Progress", fake)
+    with wire.Scripted() as server:
+        server.play(wire.response("429 Too Many Requests", [("Retry-After", retry_after)]),
+                    wire.response("204 No Content"))  # fmt: skip
+        argv = ["get", session("slow"), "--base-url", server.url, "--token", TOKEN, *flags]
+        code = main(argv, stdin=io.StringIO(), stdout=io.StringIO(), stderr=stderr)
+        return code, clock, server.heads
+
+
+def test_a_throttled_wait_counts_down_in_place_on_a_terminal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stderr = Terminal()
+    code, clock, heads = throttled_get(monkeypatch, stderr=stderr)
+    assert (code, len(heads)) == (3, 2)  # retried once, after the wait
+    assert 3 < sum(clock.sleeps) < 3.1
+    shown = stderr.getvalue()
+    assert shown.startswith("\r")
+    assert shown.endswith("\r")  # the line is erased
+    lines = [line.rstrip() for line in shown.split("\r")[1:-1]]
+    why = "sessionclient: 429 Too Many Requests; attempt 2 of 5 in"
+    assert lines[:-1] == [f"{why} 3 s", f"{why} 2 s", f"{why} 1 s"]
+    assert lines[-1] == ""
+    assert "\n" not in shown
+
+
+@pytest.mark.parametrize(
+    ("flags", "stderr"),
+    [((), io.StringIO()), (("--quiet",), Terminal()), (("--json",), Terminal())],
+    ids=["not-a-terminal", "quiet", "json"],
+)
+def test_a_throttled_wait_is_silent(
+    monkeypatch: pytest.MonkeyPatch, flags: tuple[str, ...], stderr: io.StringIO
+) -> None:
+    code, clock, heads = throttled_get(monkeypatch, *flags, stderr=stderr)
+    assert (code, len(heads)) == (3, 2)
+    assert sum(clock.sleeps) > 3  # it did wait
+    assert stderr.getvalue() == ""
+
+
+def test_a_wait_of_a_second_or_less_is_silent(monkeypatch: pytest.MonkeyPatch) -> None:
+    stderr = Terminal()
+    code, clock, _ = throttled_get(monkeypatch, stderr=stderr, retry_after="0.5")
+    assert code == 3
+    assert 0.5 < sum(clock.sleeps) < 1
+    assert stderr.getvalue() == ""
+
+
+@pytest.mark.parametrize("status", ["429 Too Many Requests", "503 Service Unavailable"])
+def test_the_plain_throttling_error_says_when_to_retry(status: str) -> None:
+    with wire.Scripted() as server:
+        server.play(wire.response(status, [("Retry-After", "120")]))
+        done = cli("get", session("x"), "--base-url", server.url, "--token", TOKEN)
+    assert done.code == 5
+    [line] = done.err.splitlines()
+    assert line.startswith(f"sessionclient: {status} on GET ")
+    assert line.endswith("; retry in 120 s, as the service asked")

@@ -3,6 +3,8 @@ the emulator it serves itself; every mistake on purpose gets one clear line."""
 
 from __future__ import annotations
 
+import argparse
+import io
 import json
 import os
 import re
@@ -17,7 +19,7 @@ import httpx
 import pytest
 
 from sessionclient import __version__
-from sessionclient._cli import _parser
+from sessionclient._cli import _parser, main
 from sessionclient.emulator import DEFAULT_SCID
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,6 +187,64 @@ def test_json_is_accepted_before_and_after_the_subcommand(url: str, where: str) 
     assert json.loads(done.err)["status"] == 404
 
 
+@pytest.mark.parametrize("where", [0, 1, 2, 4])
+def test_json_goes_anywhere_in_nested_subcommands(url: str, where: int) -> None:
+    """``--json`` before, between ``activity`` and ``get``, after: the error is JSON."""
+    argv = ["activity", "get", DEFAULT_SCID, "--xuid", "1001", "--base-url", url]
+    argv.insert(where, "--json")
+    done = run(*argv)  # no token: a usage error
+    assert done.code == 2, done
+    assert json.loads(one_line(done.err))["error"] == "usage"
+
+
+def in_process(*argv: str) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.StringIO(), stdout=out, stderr=err)
+    return Run(subprocess.CompletedProcess([], code, out.getvalue(), err.getvalue()))
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["get"], "required: session"),
+        (["get", "x", "--max-attempts", "0"], "--max-attempts"),
+        (["get", "x", "--frob"], "unrecognized arguments: --frob"),
+        (
+            ["activity", "get", DEFAULT_SCID, "--xuid", "1", "--frob", "1"],
+            "unrecognized arguments: --frob 1",
+        ),
+        (["activity", "run"], "invalid choice: 'run'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_argparse_errors_are_json_under_json(argv: list[str], words: str) -> None:
+    for place in (0, len(argv)):
+        done = in_process(*argv[:place], "--json", *argv[place:])
+        assert done.code == 2, done
+        report = json.loads(one_line(done.err))
+        assert report["error"] == "usage"
+        assert words in report["message"], report
+        assert done.out == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "prog"),
+    [
+        (["get", "x", "--frob"], "sessionclient get"),
+        (["put", "x", "--body", "-", "--frob"], "sessionclient put"),
+        (["activity", "get", DEFAULT_SCID, "--xuid", "1", "--frob"], "sessionclient activity get"),
+        (["activity", "--frob", "get", DEFAULT_SCID, "--xuid", "1"], "sessionclient activity get"),
+        (["ls", DEFAULT_SCID, "--frob"], "sessionclient ls"),
+        (["frobnicate"], "sessionclient"),
+    ],
+)
+def test_an_unknown_flag_prints_its_subcommands_usage(argv: list[str], prog: str) -> None:
+    done = in_process(*argv)
+    assert done.code == 2, done
+    assert done.err.startswith(f"usage: {prog} [-h]"), done.err
+    assert done.err.strip().splitlines()[-1].startswith(f"{prog}: error: "), done.err
+
+
 def test_help_says_json_goes_anywhere() -> None:
     assert "--json" in run("get", "--help").out
     assert "after the subcommand" in run("--help").out
@@ -286,22 +346,53 @@ def test_explain_prints_each_line_once(status: str, service: str, lang: str) -> 
 # --- item 13: help --------------------------------------------------------------------------
 
 
-def subcommands() -> dict[str, Any]:
-    parser = _parser()
-    action = next(a for a in parser._actions if a.dest == "command")
-    return {"": parser, **action.choices}
+def parsers() -> dict[str, tuple[argparse.ArgumentParser, str | None]]:
+    """Every parser of the command, nested ones included, by its name (``activity get``),
+    with the help its parent lists it with (None for the top level)."""
+    found: dict[str, tuple[argparse.ArgumentParser, str | None]] = {}
 
-
-def test_every_argument_has_help_and_shows_its_default() -> None:
-    for name, parser in subcommands().items():
+    def walk(parser: argparse.ArgumentParser, help: str | None) -> None:
+        found[parser.prog] = (parser, help)
         for action in parser._actions:
-            if action.dest in ("help", "version", "command"):
+            if isinstance(action, argparse._SubParsersAction):
+                helps = {choice.dest: choice.help for choice in action._choices_actions}
+                for name, child in action.choices.items():
+                    walk(child, helps.get(name))
+
+    walk(_parser(), None)
+    return found
+
+
+def test_every_parser_is_walked() -> None:
+    names = set(parsers())
+    assert {"sessionclient activity get", "sessionclient activity set", "sessionclient ls",
+            "sessionclient templates", "sessionclient put"} <= names  # fmt: skip
+    assert len(names) == 14
+
+
+def test_every_command_has_a_description_and_a_help_line() -> None:
+    for name, (parser, help) in parsers().items():
+        assert parser.description, name
+        if name != "sessionclient":
+            assert help, name
+
+
+def test_every_option_shows_its_default_or_says_it_is_required() -> None:
+    """Every option of every parser: '(default: ...)' with the real default when it
+    has one, or 'required'; positionals are all required."""
+    for name, (parser, _) in parsers().items():
+        formatter = parser._get_formatter()
+        for action in parser._actions:
+            if not action.option_strings or action.dest in ("help", "version"):
                 continue
-            where = f"{name or 'sessionclient'} {action.option_strings or action.dest}"
-            assert action.help, where
-            default = action.default
-            if default not in (None, False, "==SUPPRESS=="):
-                assert "%(default)s" in action.help or str(default) in action.help, where
+            where = f"{name} {action.option_strings[0]}"
+            shown = " ".join(formatter._expand_help(action).split())
+            if action.required:
+                assert "required" in shown, where
+                continue
+            assert "(default: " in shown, where
+            if action.default not in (None, False, argparse.SUPPRESS):
+                assert f"(default: {action.default})" in shown, where
 
 
 def test_shown_defaults_read_well() -> None:
