@@ -109,7 +109,8 @@ class RtaHub:
     """Every RTA connection of a directory, and the faults to stage on them.
 
     Faults: ``drop()`` closes every connection (the client sees the socket go away);
-    ``resync()`` sends ``[4]`` to every connection; ``refuse(status, times)`` answers the
+    ``resync()`` sends ``[4]`` to every connection; ``send(frame)`` sends any frame;
+    ``discard()`` loses the frames not sent yet; ``refuse(status, times)`` answers the
     next subscribes with ``status`` (1001 throttled, 1002 service unavailable ...).
     """
 
@@ -136,6 +137,11 @@ class RtaHub:
             if self._connections.pop(connection.id, None) is not None:
                 self.closed_at[connection.id] = self._clock()
         self.wake(connection)
+
+    def connections(self) -> list[RtaConnection]:
+        """The open connections."""
+        with self.lock:
+            return list(self._connections.values())
 
     def connection(self, connection_id: str) -> RtaConnection | None:
         """The open connection with this id, or None."""
@@ -169,6 +175,22 @@ class RtaHub:
                 connection._push(json.dumps([RESYNC]))
         for connection in connections:
             self.wake(connection)
+
+    def send(self, frame: str) -> None:
+        """Send ``frame`` as it is on every connection (malformed frames, taps for
+        sessions nobody watches ...)."""
+        with self.lock:
+            connections = list(self._connections.values())
+            for connection in connections:
+                connection._push(frame)
+        for connection in connections:
+            self.wake(connection)
+
+    def discard(self) -> None:
+        """Lose every frame not sent yet (taps that never arrive)."""
+        with self.lock:
+            for connection in self._connections.values():
+                connection._outbox.clear()
 
     def refuse(self, status: int, *, times: int = 1) -> None:
         """Answer the next ``times`` subscribes with ``status`` instead of success."""
