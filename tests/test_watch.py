@@ -464,3 +464,35 @@ def test_watch_over_a_real_socket(kind: str, loop: Runner, clock: FakeClock) -> 
                 client.close()
             else:
                 loop.run_until_complete(client.aclose())
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_cancelling_a_waiting_watch_unsubscribes(backend: str, clock: FakeClock) -> None:
+    """A watch cancelled while it waits for a frame still sends its unsubscribe and
+    closes its socket (shielded, bounded by CLOSE_SECONDS), then the cancellation
+    goes on."""
+    import anyio
+
+    emulator = Emulator(clock=clock)
+    with emulator.client(HOST) as creator:
+        creator.create(REF)
+    seen: list[sc.Change] = []
+
+    async def main() -> None:
+        async with emulator.async_client(HOST, clock=clock, sleep=clock.asleep) as client:
+
+            async def consume() -> None:
+                async for change in client.watch(REF):
+                    seen.append(change)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(consume)
+                await anyio.wait_all_tasks_blocked()
+                (connection,) = emulator.rta.connections()
+                assert connection.subscribed
+                group.cancel_scope.cancel()
+            assert not connection.subscribed
+            assert emulator.rta.connections() == []
+
+    anyio.run(main, backend=backend)
+    assert len(seen) == 1

@@ -11,7 +11,7 @@ import base64
 import hashlib
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import httpcore
@@ -153,7 +153,13 @@ class AsyncRtaStream(httpcore.AsyncNetworkStream):
         self._frames.hub.disconnect(self._frames.connection)
 
 
-async def wait_ready(frames: _Frames) -> None:
+class _Waitable(Protocol):
+    connection: RtaConnection
+
+    def ready(self) -> bool: ...
+
+
+async def wait_ready(frames: _Waitable) -> None:
     """Wait until ``frames`` has something to send."""
     while not frames.ready():
         event = anyio.Event()
@@ -192,7 +198,7 @@ async def asgi_rta(
     async def outgoing() -> None:
         frames = _Outbox(connection)
         while True:
-            await wait_ready(frames)  # type: ignore[arg-type]
+            await wait_ready(frames)
             for frame in connection.take():
                 await send({"type": "websocket.send", "text": frame})
             if connection.closed:
