@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
@@ -544,7 +544,7 @@ class AsyncSessionClient(AsyncClient):
         changes: Iterable[str] | None = None,
         *,
         retry: RetryPolicy | None = None,
-    ) -> AsyncIterator[Change]:
+    ) -> AsyncGenerator[Change, None]:
         """Iterate over the changes of a session as Xbox Live's Real-Time Activity
         service (RTA) reports them: ``Change(session, previous, changes,
         change_number)``, the first one for the session as it is, then one per change
@@ -558,7 +558,8 @@ class AsyncSessionClient(AsyncClient):
         socket is reopened after XSAPI's back-off (1, 4, 9 ... s) and the new
         connection written again; ``WatchError`` ends the watch when RTA refuses (other
         than throttling) or after ``MAX_FAILURES`` failed connections. The iteration
-        ends when the session is deleted. Needs the extra ``sessionclient[watch]``."""
+        ends when the session is deleted; closing the iterator stops it at once
+        (unsubscribed, socket closed). Needs the extra ``sessionclient[watch]``."""
         if not isinstance(ref, SessionRef):
             raise TypeError(f"ref must be a SessionRef, not {type(ref).__name__}")
         watcher = watching.Watcher(ref, watching.change_types(changes))
@@ -568,7 +569,7 @@ class AsyncSessionClient(AsyncClient):
 
     async def _watch(
         self, watcher: watching.Watcher, url: str, retry: RetryPolicy | None
-    ) -> AsyncIterator[Change]:
+    ) -> AsyncGenerator[Change, None]:
         failures = 0
         while True:
             try:

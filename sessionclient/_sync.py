@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
@@ -501,7 +501,7 @@ class SessionClient(SyncClient):
         changes: Iterable[str] | None = None,
         *,
         retry: RetryPolicy | None = None,
-    ) -> Iterator[Change]:
+    ) -> Generator[Change, None, None]:
         """Iterate over the changes of a session as Xbox Live's Real-Time Activity
         service (RTA) reports them: ``Change(session, previous, changes,
         change_number)``, the first one for the session as it is, then one per change
@@ -515,7 +515,8 @@ class SessionClient(SyncClient):
         socket is reopened after XSAPI's back-off (1, 4, 9 ... s) and the new
         connection written again; ``WatchError`` ends the watch when RTA refuses (other
         than throttling) or after ``MAX_FAILURES`` failed connections. The iteration
-        ends when the session is deleted. Needs the extra ``sessionclient[watch]``."""
+        ends when the session is deleted; closing the iterator stops it at once
+        (unsubscribed, socket closed). Needs the extra ``sessionclient[watch]``."""
         if not isinstance(ref, SessionRef):
             raise TypeError(f"ref must be a SessionRef, not {type(ref).__name__}")
         watcher = watching.Watcher(ref, watching.change_types(changes))
@@ -525,7 +526,7 @@ class SessionClient(SyncClient):
 
     def _watch(
         self, watcher: watching.Watcher, url: str, retry: RetryPolicy | None
-    ) -> Iterator[Change]:
+    ) -> Generator[Change, None, None]:
         failures = 0
         while True:
             try:

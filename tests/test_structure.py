@@ -147,7 +147,8 @@ def _public(cls: type) -> dict[str, object]:
 
 def _sync_text(annotation: object) -> str:
     text = str(annotation)
-    text = text.replace("Awaitable[None]", "None").replace("AsyncIterator[", "Iterator[")
+    text = text.replace("Awaitable[None]", "None")
+    text = re.sub(r"\bAsyncGenerator\[(\w+), None\]", r"Generator[\1, None, None]", text)
     text = re.sub(r"\bAsyncOptions\b", "SyncOptions", text)
     return re.sub(r"\bAsync(SessionClient|ResourceClient|Task)\b", r"\1", text)
 
