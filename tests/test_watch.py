@@ -496,3 +496,20 @@ def test_cancelling_a_waiting_watch_unsubscribes(backend: str, clock: FakeClock)
 
     anyio.run(main, backend=backend)
     assert len(seen) == 1
+
+
+def test_the_demo_watches_a_lobby() -> None:
+    """The demo's chapter: a host watches its lobby while two players join and one
+    leaves by losing his connection (membersStatus after the inactivity timeout)."""
+    import io
+
+    from sessionclient.emulator._demo import run_demo
+
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    chapter = out.getvalue().split("\n19. ", 1)[1]
+    assert "⇄ 101 Switching Protocols" in chapter
+    changes = [line for line in chapter.splitlines() if line.startswith("   = change")]
+    assert [line.split(": ")[1].split(" (")[0] for line in changes] == [
+        "everything", "membersList", "membersList", "membersStatus"
+    ]  # fmt: skip

@@ -160,10 +160,11 @@ class RtaHub:
 
     # --- faults
 
-    def drop(self) -> None:
-        """Close every connection, as a failing service or network would."""
+    def drop(self, connection_id: str | None = None) -> None:
+        """Close every connection (or the one with this id), as a failing service or
+        network would."""
         with self.lock:
-            connections = list(self._connections.values())
+            connections = [c for c in self._connections.values() if connection_id in (None, c.id)]
         for connection in connections:
             self.disconnect(connection)
 
