@@ -231,6 +231,10 @@ def serve(directory: Directory, host: str = "127.0.0.1", port: int = 0) -> Itera
     # names the port it got); IPv6 addresses work too.
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     sock = socket.create_server((host, port), family=family)
+    # Accepted connections inherit it: asyncio sets it only on sockets whose proto is
+    # IPPROTO_TCP, and create_server leaves 0; without it each keep-alive answer (head
+    # and body written apart) waits ~40 ms for the client's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     config = uvicorn.Config(
         EmulatorApp(directory),
         log_level="warning",
