@@ -70,7 +70,7 @@ class WatchError(SessionClientError):
     not exist, or the socket could not be opened or kept open. ``.status`` is the RTA
     status or the HTTP status of a refused upgrade, when there was one."""
 
-    explanation_key = "transport"
+    explanation_key = "watch"
 
 
 class Disconnected(Exception):

@@ -513,3 +513,10 @@ def test_the_demo_watches_a_lobby() -> None:
     assert [line.split(": ")[1].split(" (")[0] for line in changes] == [
         "everything", "membersList", "membersList", "membersStatus"
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "ko"])
+def test_watch_error_explains_itself(lang: str) -> None:
+    error = sc.WatchError("RTA refused the subscription (status 2)", status=2)
+    assert "Real-Time Activity" in error.explain(lang)
+    assert "status 2" in str(error)
