@@ -24,7 +24,7 @@ import json
 import os
 import uuid
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -147,7 +147,7 @@ class Watcher:
     """The highest change number read."""
     refusals: int = 0
     _service_id: int | None = None
-    _seq: Any = attrs.field(factory=lambda: itertools.count(1))
+    _seq: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
     _asked: int = 0
 
     def subscribe(self) -> str:
@@ -274,11 +274,11 @@ class Frames:
             "Sec-WebSocket-Protocol": SUBPROTOCOL,
         }
 
-    def accepts(self, headers: Any) -> bool:
+    def accepts(self, headers: Mapping[str, str]) -> bool:
         """Whether a 101's headers complete this handshake (RFC 6455, 4.1)."""
         guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
         expected = base64.b64encode(hashlib.sha1((self._key + guid).encode()).digest())
-        return bool(headers.get("sec-websocket-accept", "") == expected.decode())
+        return headers.get("sec-websocket-accept", "") == expected.decode()
 
     def send(self, text: str) -> bytes:
         """The bytes of a text frame."""
