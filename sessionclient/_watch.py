@@ -144,7 +144,11 @@ class Watcher:
     shown: Session | None = None
     """The last session yielded."""
     seen: int = -1
-    """The highest change number read."""
+    """The highest change number read (of ``branch``)."""
+    branch: str | None = None
+    """The branch of the sessions read: change numbers count within a branch, and a new
+    branch starts them again (MPSD how-tos, "Parsing duplicate session change
+    notifications")."""
     refusals: int = 0
     _service_id: int | None = None
     _seq: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
@@ -219,9 +223,10 @@ class Watcher:
             if not isinstance(tap, dict) or not isinstance(tap.get("resource"), str):
                 continue
             scid, _, rest = tap["resource"].partition("~")
-            number = tap.get("changeNumber")
-            # Without a number, only a read tells whether it is news.
-            newer = number > self.seen if isinstance(number, int) else True
+            number, branch = tap.get("changeNumber"), tap.get("branch")
+            # Without a number, or on another branch, only a read tells what is news.
+            same = branch is None or self.branch is None or branch == self.branch
+            newer = number > self.seen if isinstance(number, int) and same else True
             if f"{scid.lower()}~{rest}" == mine and newer:
                 return Stale()
         return None
@@ -230,6 +235,9 @@ class Watcher:
         """The change to yield for a session just read, or None: never one older than
         what was read before, nor one without a change the watch asked for."""
         number = session.change_number
+        branch = session.document.get("branch")
+        if isinstance(branch, str) and branch != self.branch:
+            self.branch, self.seen = branch, -1  # a new branch numbers changes anew
         number = self.seen + 1 if number is None else number
         if number <= self.seen:
             return None

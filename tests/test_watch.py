@@ -520,3 +520,28 @@ def test_watch_error_explains_itself(lang: str) -> None:
     error = sc.WatchError("RTA refused the subscription (status 2)", status=2)
     assert "Real-Time Activity" in error.explain(lang)
     assert "status 2" in str(error)
+
+
+def test_a_new_branch_numbers_changes_anew() -> None:
+    """Change numbers count within a branch; a session on a new branch is news even with
+    a lower number, and so is a tap of another branch (MPSD how-tos, xbox-live-docs
+    ``features/multiplayer/mpsd/how-to/live-mpsd-how-tos.md`` lines 69-86; the branch
+    is in the session, ``api-ref/xbox-live-rest/json/json-multiplayersession.md`` line 97)."""
+    watcher = Watcher(REF, frozenset({"everything"}))
+    old = sc.Session(REF, None, {"branch": "a", "changeNumber": 7})
+    assert watcher.offer(old) is not None
+    assert watcher.offer(sc.Session(REF, None, {"branch": "a", "changeNumber": 3})) is None
+    seq = json.loads(watcher.subscribe())[1]
+    watcher.read(json.dumps([1, seq, 0, 5, {"ConnectionId": "c"}]))
+    resource = f"{DEFAULT_SCID}~lobby~game-1"
+    tap = {"resource": resource, "changeNumber": 2, "branch": "a"}
+    assert watcher.read(json.dumps([3, 5, {"shoulderTaps": [tap]}])) is None
+    tap["branch"] = "b"
+    assert watcher.read(json.dumps([3, 5, {"shoulderTaps": [tap]}])) == Stale()
+    new = sc.Session(
+        REF, None, {"branch": "b", "changeNumber": 2, "properties": {"custom": {"x": 1}}}
+    )
+    change = watcher.offer(new)
+    assert change is not None
+    assert change.change_number == 2
+    assert change.previous is old

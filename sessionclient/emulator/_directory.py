@@ -749,13 +749,15 @@ class Directory:
         return started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def _new_document(self, template: Template) -> Json:
+        created = next(self._created)
         return {
             "constants": copy.deepcopy(dict(template.constants)),
             "properties": {"system": {}, "custom": {}},
             "members": {},
             "membersInfo": {"first": 0, "next": 0, "count": 0, "accepted": 0},
             "servers": {},
-            "correlationId": str(uuid.uuid5(self._ids, str(next(self._created)))),
+            "correlationId": str(uuid.uuid5(self._ids, str(created))),
+            "branch": str(uuid.uuid5(self._ids, f"branch-{created}")),
             "startTime": self._now(),
         }
 
@@ -772,7 +774,7 @@ class Directory:
     def _tap(self, key: tuple[str, str, str], members: Json, document: Json) -> None:
         """Tap every member of ``members`` subscribed to the session's changes."""
         resource = "~".join(key)
-        number, branch = document.get("changeNumber", 0), document["correlationId"]
+        number, branch = document.get("changeNumber", 0), document["branch"]
         woken: list[RtaConnection] = []
         with self.rta.lock:
             for member in members["members"].values():

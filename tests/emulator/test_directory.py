@@ -1074,7 +1074,7 @@ def test_writes_number_the_session_and_tap_subscribed_members() -> None:
         player.set_properties(ref, {"map": "harbor"})
         taps = [json.loads(frame) for frame in connection.take()]
         assert session is not None
-        branch = session.document["correlationId"]
+        branch = session.document["branch"]
         resource = f"{DEFAULT_SCID}~lobby~numbered"
         assert taps == [
             [3, answer[3], {"shoulderTaps": [{"resource": resource, "changeNumber": n,
