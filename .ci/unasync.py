@@ -2,7 +2,8 @@
 
 The async clients are the source: this drops ``async``/``await``, gives the ``Async``
 names their sync twins, removes what only async needs (a line ending ``# async only``,
-or a block between ``# --- async only`` and ``# --- end async only``) and formats the
+or a block between ``# --- async only`` and ``# --- end async only``), keeps what
+only sync needs (a comment ``# sync only: <code>`` becomes ``<code>``) and formats the
 result with ruff. ``python .ci/unasync.py --check`` fails when the file is stale.
 """
 
@@ -22,13 +23,14 @@ REPLACEMENTS = [
     (r"\bhttpx\.AsyncClient\b", "httpx.Client"),
     (r"\bhttpx\.AsyncBaseTransport\b", "httpx.BaseTransport"),
     (r"\basync_http_transport\b", "http_transport"),
-    (r"\bAsyncGenerator\[bytes, None\]", "Generator[bytes, None, None]"),
+    (r"\bAsyncGenerator\[(\w+), None\]", r"Generator[\1, None, None]"),
     (r"\bAsyncGenerator\b", "Generator"),
+    (r"\bhttpcore\.AsyncNetworkStream\b", "httpcore.NetworkStream"),
     (r"\bAwaitable\[None\]", "None"),
     (r"\bAwaitable, ", ""),
     (r"\bAsyncClient\b", "SyncClient"),
     (r"\bAsyncOptions\b", "SyncOptions"),
-    (r"\bAsync(SessionClient|ResourceClient|Task)\b", r"\1"),
+    (r"\bAsync(SessionClient|ResourceClient|Task|RtaSocket)\b", r"\1"),
     (r"\banyio\.sleep\b", "time.sleep"),
     (r"\basync def\b", "def"),
     (r"\basync (for|with)\b", r"\1"),
@@ -61,6 +63,8 @@ def generate() -> str:
             continue
         if skipping or marker.endswith("# async only"):
             continue
+        if marker.startswith("# sync only: "):
+            line = line.replace("# sync only: ", "", 1)
         for pattern, replacement in REPLACEMENTS:
             line = re.sub(pattern, replacement, line)
         lines.append(line)

@@ -20,7 +20,8 @@ import attrs
 
 from ._common import HEADER, environment
 
-NAMES = ("overhead", "throttle", "nginx_throttle", "scale", "docsize", "retry_after", "contention")
+NAMES = ("overhead", "throttle", "nginx_throttle", "scale", "docsize", "retry_after", "contention",
+         "watch")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

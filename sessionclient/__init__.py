@@ -79,6 +79,7 @@ from ._views import (
     SessionSummary,
     SystemProperties,
 )
+from ._watch import Change, WatchError
 
 # A library logs, the application shows: without a handler of the application's, Python
 # would print the gate's warnings on stderr (logging's "last resort").
@@ -99,7 +100,7 @@ _LAYERS = (
     # the one loop, without I/O
     ("_engine",),
     # the operations, each written once, and what every client is built from
-    ("_flows", "_directory", "_resource", "_base"),
+    ("_flows", "_directory", "_resource", "_base", "_watch"),
     # the two drivers: the only I/O (_sync is generated from _async)
     ("_async", "_sync"),
     # what uses the clients: the package's face, the command line, the emulator
@@ -124,6 +125,7 @@ __all__ = [
     "Attempt",
     "BadRequestError",
     "Body",
+    "Change",
     "ClientError",
     "ConflictError",
     "Created",
@@ -174,6 +176,7 @@ __all__ = [
     "TooManyRequestsError",
     "TransportError",
     "UnauthorizedError",
+    "WatchError",
     "XBLToken",
     "__version__",
     "xbl3_authorization",

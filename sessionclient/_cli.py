@@ -22,6 +22,7 @@ Adding a command: write ``_add_NAME(sub)`` (its parser, with ``parents=`` from
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import sys
@@ -44,18 +45,21 @@ from ._cli_base import (
     _port,
     _positive,
     _print_json,
+    _service,
     _session_command,
     _session_ref,
     _status,
     chosen,
     exit_code,
     progress,
+    to_json,
 )
 from ._etag import ANY
 from ._exceptions import (
     SessionClientError,
 )
 from ._explain import LANGUAGES, explain
+from ._models import CHANGE_TYPES
 from ._profiles import PROFILES
 from ._version import __version__
 
@@ -134,6 +138,46 @@ def _run_delete(args: argparse.Namespace, io: IO) -> int:
             result = {"deleted": ref.path}
     _print_json(result, io.stdout)
     return ABSENT if result is None else OK
+
+
+def _add_watch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    text = (
+        "print one JSON line per change of a session (its change number, change types and "
+        "the session) until interrupted or the session is deleted; needs sessionclient[watch]"
+    )
+    watch = sub.add_parser("watch", help=text, description=text, parents=[_service()])
+    watch.add_argument("session", help="the session: SCID/TEMPLATE/NAME, or its path or URL")
+    watch.add_argument(
+        "--changes",
+        metavar="TYPES",
+        help="comma-separated change types to report (default: everything): "
+        + ", ".join(sorted(CHANGE_TYPES)),
+    )
+    watch.add_argument(
+        "--count", type=_positive(int), metavar="N", help="stop after N changes, the first "
+        "being the session as it is (default: none, until interrupted)"
+    )  # fmt: skip
+
+
+def _run_watch(args: argparse.Namespace, io: IO) -> int:
+    ref = _session_ref(args.session)
+    wanted = [t.strip() for t in args.changes.split(",")] if args.changes else None
+    with _client(args) as client:
+        try:
+            changes = client.watch(ref, wanted)
+        except ImportError as exc:  # the extra is missing: say which
+            raise UsageError(str(exc)) from None
+        if client.get(ref) is None:
+            print(f"sessionclient: no session {ref.path}", file=io.stderr)
+            return ABSENT
+        with contextlib.closing(changes):
+            for count, change in enumerate(changes, 1):
+                line = {"changeNumber": change.change_number, "changes": sorted(change.changes),
+                        **to_json(change.session)}  # fmt: skip
+                print(json.dumps(line, ensure_ascii=False), file=io.stdout, flush=True)
+                if count == args.count:
+                    return OK
+    return ABSENT  # the session was deleted
 
 
 def _add_explain(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -236,6 +280,7 @@ COMMANDS: dict[
     "get": (_add_get, _run_get),
     "put": (_add_put, _run_put),
     "delete": (_add_delete, _run_delete),
+    "watch": (_add_watch, _run_watch),
     "explain": (_add_explain, _run_explain),
     "emulator": (_add_emulator, _run_emulator_or_demo),
     "demo": (_add_demo, _run_emulator_or_demo),

@@ -226,6 +226,14 @@ _MPSD_AND_OUTCOMES: Mapping[str, Mapping[str, str]] = {
         "le réseau et notez si la requête a pu partir.",
         "ko": "쓸 수 있는 응답을 받지 못했습니다(연결 실패, 끊김, 시간 초과). 네트워크를 확인하고 요청이 전송되었을 수 있는지 확인하세요.",
     },
+    "watch": {
+        "en": "The watch cannot go on: Real-Time Activity refused the subscription or the "
+        "WebSocket, or kept dropping it; check the status, your token and the session.",
+        "fr": "La surveillance ne peut continuer : Real-Time Activity a refusé l'abonnement "
+        "ou le WebSocket, ou l'a coupé trop souvent ; vérifiez le statut, votre jeton et la "
+        "session.",
+        "ko": "감시를 계속할 수 없습니다. Real-Time Activity가 구독이나 WebSocket을 거부했거나 연결이 계속 끊겼습니다. 상태, 토큰, 세션을 확인하세요.",
+    },
     "cooldown": {
         "en": "The service asked this client to slow down and the wait is not over; the "
         "call was not sent. Try again after retry_after seconds.",

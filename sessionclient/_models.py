@@ -24,6 +24,21 @@ Document = dict[str, Any]
 """A JSON object as decoded from a response body."""
 
 _COPY = """The body as decoded: a copy, which may be changed without changing this result."""
+CHANGE_TYPES = frozenset(
+    {
+        "everything",
+        "host",
+        "initialization",
+        "matchmakingStatus",
+        "membersList",
+        "membersStatus",
+        "joinability",
+        "customProperty",
+        "membersCustomProperty",
+    }
+)
+"""MPSD's session change types, as a member subscribes to them (``subscription.
+changeTypes``) and as ``Session.changes_since`` reports them."""
 
 
 @attrs.frozen
@@ -93,6 +108,71 @@ class Session:
         properties = self._document.get("properties")
         custom = properties.get("custom") if isinstance(properties, dict) else None
         return ReadOnly(custom if isinstance(custom, dict) else {})
+
+    def changes_since(self, previous: Session | None) -> frozenset[str]:
+        """What changed from ``previous`` to this session, as MPSD change types
+        (``CHANGE_TYPES``), compared as Microsoft's SDK compares two sessions:
+        ``{"everything"}`` when there is no previous one, empty when nothing the types
+        cover changed. Wrongly typed fields raise ``MalformedResponseError``."""
+        if previous is None:
+            return frozenset({"everything"})
+        if not isinstance(previous, Session):
+            raise TypeError(f"previous must be a Session, not {type(previous).__name__}")
+        new, old = self._view(), previous._view()
+        found: set[str] = set()
+        if new.system_properties.host != old.system_properties.host:
+            found.add("host")
+        if _stage(self._document) != _stage(previous._document):
+            found.add("initialization")
+        if _matchmaking(self._document) != _matchmaking(previous._document):
+            found.add("matchmakingStatus")
+        members, before = _members(new), _members(old)
+        if members.keys() != before.keys():
+            found.add("membersList")
+        for xuid in members.keys() & before.keys():
+            if _status(members[xuid]) != _status(before[xuid]):
+                found.add("membersStatus")
+            if members[xuid].custom_properties != before[xuid].custom_properties:
+                found.add("membersCustomProperty")
+        if _joinability(new) != _joinability(old):
+            found.add("joinability")
+        if self.custom_properties != previous.custom_properties:
+            found.add("customProperty")
+        return frozenset(found)
+
+
+def _field(document: Document, *path: str) -> Any:
+    value: Any = document
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _stage(document: Document) -> Any:
+    return _field(document, "initializing", "stage")
+
+
+def _matchmaking(document: Document) -> tuple[bool, Any, Any]:
+    # The matchmaking server's status and target session (XSAPI compares these).
+    server = _field(document, "servers", "matchmaking")
+    status = _field(document, "servers", "matchmaking", "properties", "system", "status")
+    target = _field(document, "servers", "matchmaking", "properties", "system", "targetSessionRef")
+    return server is not None, status, target
+
+
+def _members(view: SessionDocument) -> dict[str | None, Member]:
+    return {member.xuid: member for member in view.members}
+
+
+def _status(member: Member) -> tuple[bool | None, bool | None, bool]:
+    return member.active, member.ready, member.document.get("reserved") is True
+
+
+def _joinability(view: SessionDocument) -> tuple[Any, ...]:
+    system = view.system_properties
+    most = view.constants.max_members_count
+    full = most is not None and len(view.members) >= most
+    return system.closed, system.locked, system.join_restriction, full
 
 
 @attrs.frozen

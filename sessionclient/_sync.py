@@ -11,10 +11,12 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 import attrs
+import httpcore
 import httpx
 
 from . import _directory as directory
 from . import _flows as flows
+from . import _watch as watching
 from ._base import BaseClient, ClientOptions, Options, check_sleep, check_transport, encoded
 from ._core import BodyReader, Call, plan
 from ._engine import Answer, Operable, Operation, Outcome, Pause, Send
@@ -37,6 +39,7 @@ from ._resource import (
 from ._retry import RetryPolicy
 from ._transport import DEADLINE, http_transport
 from ._views import Activity, Handle, SearchResult, SessionSummary
+from ._watch import Change, WatchError
 
 if TYPE_CHECKING:
     from typing_extensions import Self, Unpack
@@ -499,6 +502,164 @@ class SessionClient(SyncClient):
     def template(self, scid: str, name: str, *, retry: RetryPolicy | None = None) -> dict[str, Any]:
         """One session template: ``{"contractVersion": ..., "constants": {...}}``."""
         return self._operate("template", directory.template(scid, name), retry)
+
+    # --- change notifications ---------------------------------------------------------
+
+    def watch(
+        self,
+        ref: SessionRef,
+        changes: Iterable[str] | None = None,
+        *,
+        retry: RetryPolicy | None = None,
+    ) -> Generator[Change, None, None]:
+        """Iterate over the changes of a session as Xbox Live's Real-Time Activity
+        service (RTA) reports them: ``Change(session, previous, changes,
+        change_number)``, the first one for the session as it is, then one per change
+        of the types in ``changes`` (default: everything; see ``Session.changes_since``).
+
+        It opens a WebSocket to RTA (the emulator's ``/rta/connect`` below a base URL
+        other than Xbox Live's), writes the connection and a subscription into your
+        member (``members.me``, the same read-modify-write as ``update()``: you join if
+        you are not a member yet), and reads the session after each tap newer than what
+        it read, so it never yields an older session after a newer one. A dropped
+        socket is reopened after XSAPI's back-off (1, 4, 9 ... s) and the new
+        connection written again; ``WatchError`` ends the watch when RTA refuses (other
+        than throttling) or after ``MAX_FAILURES`` failed connections. The iteration
+        ends when the session is deleted; closing the iterator stops it at once
+        (unsubscribed, socket closed). Needs the extra ``sessionclient[watch]``."""
+        if not isinstance(ref, SessionRef):
+            raise TypeError(f"ref must be a SessionRef, not {type(ref).__name__}")
+        watcher = watching.Watcher(ref, watching.change_types(changes))
+        watching.Frames()  # the extra is installed, or ModuleNotFoundError names it now
+        url = watching.rta_url(self._base_url, flows.DEFAULT_BASE_URL)
+        return self._watch(watcher, url, retry)
+
+    def _watch(
+        self, watcher: watching.Watcher, url: str, retry: RetryPolicy | None
+    ) -> Generator[Change, None, None]:
+        failures = 0
+        while True:
+            try:
+                socket = RtaSocket.open(self._http, url)
+            except watching.Disconnected as exc:
+                failures += 1
+                if failures >= watching.MAX_FAILURES:
+                    raise WatchError(f"RTA unreachable: {exc}", url=url) from exc
+                self._sleep(watching.backoff(failures))
+                continue
+            try:
+                socket.send(watcher.subscribe())
+                while True:
+                    step = watcher.read(socket.receive())
+                    session: Session | Accepted | None
+                    if isinstance(step, watching.Refused):
+                        if step.status not in watching.RETRYABLE:
+                            raise WatchError(
+                                f"RTA refused the subscription (status {step.status})",
+                                status=step.status,
+                                url=url,
+                            )
+                        self._sleep(watching.backoff(watcher.refusals))
+                        socket.send(watcher.subscribe())
+                        continue
+                    if isinstance(step, watching.Subscribed):
+                        failures = 0
+                        flow = flows.update(watcher.ref, watcher.mutate)
+                        session = self._operate("watch", flow, retry)
+                        if session is None and watcher.shown is None:
+                            raise WatchError("the session to watch does not exist", url=url)
+                    elif isinstance(step, watching.Stale):
+                        session = self.get(watcher.ref, retry=retry)
+                    else:
+                        continue
+                    if session is None:
+                        return  # the session was deleted
+                    change = watcher.offer(session) if isinstance(session, Session) else None
+                    if change is not None:
+                        yield change
+            except watching.Disconnected as exc:
+                failures += 1
+                if failures >= watching.MAX_FAILURES:
+                    raise WatchError(f"RTA keeps dropping the socket: {exc}", url=url) from exc
+                self._sleep(watching.backoff(failures))
+            finally:
+                socket.close(watcher.unsubscribe())
+
+
+class RtaSocket:
+    """One RTA WebSocket, opened through the client's own httpx client (its auth,
+    transport and TLS settings): the I/O of ``_watch.Frames``."""
+
+    def __init__(
+        self,
+        stream: httpcore.NetworkStream,
+        response: httpx.Response,
+        frames: watching.Frames,
+    ) -> None:
+        self._stream = stream
+        self._response = response
+        self._frames = frames
+
+    @classmethod
+    def open(cls, http: httpx.Client, url: str) -> RtaSocket:
+        """Upgrade ``url`` to a WebSocket: ``Disconnected`` when that may work later,
+        ``WatchError`` when it will not (the service refused)."""
+        frames = watching.Frames()
+        request = http.build_request("GET", url, headers=frames.handshake())
+        try:
+            response = http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise watching.Disconnected(str(exc) or type(exc).__name__) from exc
+        stream = response.extensions.get("network_stream")
+        if response.status_code == 101 and stream is not None and frames.accepts(response.headers):
+            return cls(stream, response, frames)
+        response.close()
+        if response.status_code >= 500:
+            raise watching.Disconnected(f"the WebSocket upgrade got {response.status_code}")
+        raise WatchError(
+            "RTA refused the WebSocket upgrade", status=response.status_code, method="GET", url=url
+        )
+
+    def send(self, text: str) -> None:
+        """Send one text frame."""
+        try:
+            self._stream.write(self._frames.send(text))
+        except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:
+            raise watching.Disconnected(str(exc) or type(exc).__name__) from exc
+
+    def receive(self) -> str:
+        """The next text frame (answering pings and the closing handshake on the way);
+        ``Disconnected`` when the socket ends."""
+        while True:
+            text = self._frames.next()
+            if text is not None:
+                return text
+            if self._frames.closed:
+                raise watching.Disconnected("the RTA socket closed")
+            try:
+                reply = self._frames.feed(self._stream.read(65536))
+                if reply:
+                    self._stream.write(reply)
+            except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:
+                raise watching.Disconnected(str(exc) or type(exc).__name__) from exc
+
+    def close(self, goodbye: str | None) -> None:
+        """Send ``goodbye`` (the unsubscribe frame) and close: best effort, bounded by
+        ``CLOSE_SECONDS``, also when the watch is being cancelled."""
+        self._goodbye(goodbye)
+
+    def _goodbye(self, goodbye: str | None) -> None:
+        try:
+            if goodbye is not None and not self._frames.closed:
+                self._stream.write(self._frames.send(goodbye), watching.CLOSE_SECONDS)
+            closing = self._frames.close()
+            if closing:
+                self._stream.write(closing, watching.CLOSE_SECONDS)
+        except (httpcore.NetworkError, httpcore.TimeoutException, OSError):
+            pass  # the service drops the subscriptions of a closed socket anyway
+        finally:
+            self._stream.close()
+            self._response.close()
 
 
 class ResourceClient(SyncClient):

@@ -358,3 +358,56 @@ def test_the_plain_throttling_error_says_when_to_retry(status: str) -> None:
     [line] = done.err.splitlines()
     assert line.startswith(f"sessionclient: {status} on GET ")
     assert line.endswith("; retry in 120 s, as the service asked")
+
+
+def test_watch_prints_a_json_line_per_change() -> None:
+    """``sessionclient watch`` over a real socket: the session as it is, then one line
+    per change, until ``--count``; exit 0. A deleted session ends it with exit 3."""
+    import threading
+
+    emulator = Emulator(throttle=Throttle(enabled=False))
+    ref = sc.SessionRef(DEFAULT_SCID, "lobby", "watched")
+    with emulator.serve() as base:
+        common = ("--base-url", base, "--token", TOKEN)
+        with sc.SessionClient(base, auth=sc.XBLToken("1", "t")) as other:
+            other.create(ref)
+            runs: list[Run] = []
+            thread = threading.Thread(
+                target=lambda: runs.append(cli("watch", session("watched"), "--count", "2",
+                                               "--changes", "membersList", *common))
+            )  # fmt: skip
+            thread.start()
+            deadline = time.monotonic() + 10
+            while not any(c.subscribed for c in emulator.rta.connections()):
+                assert time.monotonic() < deadline, "the watch never subscribed"
+                time.sleep(0.005)  # the socket's round trips, nothing more
+            _wait_for_member(emulator, ref, deadline)
+            with sc.SessionClient(base, auth=sc.XBLToken("2", "t")) as player:
+                player.join(ref)
+            thread.join(timeout=10)
+        (run,) = runs
+        assert run.code == 0, run.err
+        first, second = (json.loads(line) for line in run.out.splitlines())
+        assert first["changes"] == ["everything"]
+        assert second["changes"] == ["membersList"]
+        assert second["changeNumber"] > first["changeNumber"]
+        assert second["ref"] == ref.path
+        assert len(second["session"]["members"]) == 3
+        assert "cli-s3cr3t" not in run.out + run.err
+
+
+def _wait_for_member(emulator: Emulator, ref: sc.SessionRef, deadline: float) -> None:
+    """Until the watcher's member holds its connection (its first line is printed)."""
+    while True:
+        document = emulator.session(ref.scid, ref.template, ref.name) or {}
+        members = document.get("members", {}).values()
+        if any("connection" in m["properties"]["system"] for m in members):
+            return
+        assert time.monotonic() < deadline, "the watch never wrote its connection"
+        time.sleep(0.005)
+
+
+def test_watch_of_a_missing_session_fails(url: str) -> None:
+    run = cli("watch", session("never-made"), "--base-url", url, "--token", TOKEN)
+    assert run.code == 3, run.err
+    assert "no session" in run.err

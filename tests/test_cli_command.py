@@ -366,8 +366,9 @@ def parsers() -> dict[str, tuple[argparse.ArgumentParser, str | None]]:
 def test_every_parser_is_walked() -> None:
     names = set(parsers())
     assert {"sessionclient activity get", "sessionclient activity set", "sessionclient ls",
-            "sessionclient templates", "sessionclient put"} <= names  # fmt: skip
-    assert len(names) == 14
+            "sessionclient templates", "sessionclient put",
+            "sessionclient watch"} <= names  # fmt: skip
+    assert len(names) == 15
 
 
 def test_every_command_has_a_description_and_a_help_line() -> None:

@@ -15,6 +15,8 @@ import anyio
 import httpx
 
 from ._directory import Directory, EmulatedRequest, EmulatedResponse, FaultKind
+from ._rta import RTA_PATH
+from ._streams import AsyncRtaStream, SyncRtaStream, accept_headers, asgi_rta
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -86,8 +88,29 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             response.status, headers=list(response.headers), content=response.body, request=request
         )
 
+    def _upgrade(self, request: httpx.Request) -> tuple[EmulatedResponse, Any] | None:
+        """RTA's WebSocket handshake: the 101 and the connection, or a refusal."""
+        if request.url.path != RTA_PATH or request.headers.get("upgrade", "").lower() != (
+            "websocket"
+        ):
+            return None
+        connection = self.directory.rta_connect(request.headers.get("authorization"))
+        if connection is None:
+            return EmulatedResponse(401), None
+        return EmulatedResponse(101, accept_headers(request.headers)), connection
+
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Serve a request for ``httpx.Client``."""
+        upgrade = self._upgrade(request)
+        if upgrade is not None:
+            answer, connection = upgrade
+            stream = None if connection is None else SyncRtaStream(self.directory.rta, connection)
+            return httpx.Response(
+                answer.status,
+                headers=list(answer.headers),
+                request=request,
+                extensions={"network_stream": stream} if stream else {},
+            )
         body = request.read()
         response = self.directory.handle(
             _request(request.method, request.url.raw_path.decode("ascii"), request.headers, body)
@@ -99,6 +122,16 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Serve a request for ``httpx.AsyncClient``."""
+        upgrade = self._upgrade(request)
+        if upgrade is not None:
+            answer, connection = upgrade
+            stream = None if connection is None else AsyncRtaStream(self.directory.rta, connection)
+            return httpx.Response(
+                answer.status,
+                headers=list(answer.headers),
+                request=request,
+                extensions={"network_stream": stream} if stream else {},
+            )
         body = await request.aread()
         await anyio.sleep(0)  # a network hop lets other tasks run: so does this one
         response = self.directory.handle(
@@ -127,6 +160,9 @@ class EmulatorApp:
             await send({"type": "lifespan.startup.complete"})
             await receive()  # lifespan.shutdown
             await send({"type": "lifespan.shutdown.complete"})
+            return
+        if scope["type"] == "websocket":
+            await asgi_rta(self.directory, scope, receive, send)
             return
         if scope["type"] != "http":
             return
@@ -195,6 +231,10 @@ def serve(directory: Directory, host: str = "127.0.0.1", port: int = 0) -> Itera
     # names the port it got); IPv6 addresses work too.
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
     sock = socket.create_server((host, port), family=family)
+    # Accepted connections inherit it: asyncio sets it only on sockets whose proto is
+    # IPPROTO_TCP, and create_server leaves 0; without it each keep-alive answer (head
+    # and body written apart) waits ~40 ms for the client's delayed ACK.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     config = uvicorn.Config(
         EmulatorApp(directory),
         log_level="warning",

@@ -16,6 +16,7 @@ from .._models import Accepted, NotModified, Session
 from .._ref import SessionRef
 from .._sync import SessionClient
 from .._views import Handle
+from .._watch import Change
 from ._directory import DEFAULT_SCID
 from ._emulator import EMULATOR_URL, Emulator
 from ._throttle import Throttle
@@ -47,9 +48,11 @@ class Recorder(httpx.BaseTransport):
             path = "…/sessions/" + path.split("/sessions/")[-1]
         elif request.url.query:
             path += "?" + request.url.query.decode("ascii", "replace")
+        # The WebSocket's upgrade is RTA's, not a request the directory counts.
+        arrow = "⇄" if response.status_code == 101 else "←"
         self._log.append(
             f"   {self._who:<5} {request.method:<6} {path}{conditions}\n"
-            f"         ← {response.status_code} {response.reason_phrase}{notes}"
+            f"         {arrow} {response.status_code} {response.reason_phrase}{notes}"
         )
         return response
 
@@ -57,6 +60,10 @@ class Recorder(httpx.BaseTransport):
 def _describe(result: object) -> str:
     if isinstance(result, list):
         return f"{len(result)} item(s): " + "; ".join(_describe(item) for item in result)
+    if isinstance(result, Change):
+        members = len(result.session.members)
+        return (f"change {result.change_number}: {', '.join(sorted(result.changes))} "
+                f"({members} member(s))")  # fmt: skip
     if isinstance(result, Handle):
         what = f"{result.type} handle {result.id[:8]}… for {result.ref.name}"
         if result.invited_xuid:
@@ -169,6 +176,49 @@ class Demo:
             client = self.clients[who]
             self.step(f"{number}. {who.capitalize()} leaves", functools.partial(client.leave, ref))
         self.step("18. The lobby is gone: a read answers 204", lambda: host.get(ref))
+        self.watch_a_lobby()
+
+    def watch_a_lobby(self) -> None:
+        """The chapter on change notifications (Real-Time Activity)."""
+        try:
+            import wsproto  # noqa: F401
+        except ImportError:
+            print("\n(19-22: watching a lobby needs sessionclient[watch]: skipped)", file=self.out)
+            return
+        ref = SessionRef(DEFAULT_SCID, "lobby", "watched")
+        host, eve, finn = (self.player("host", "1001"), self.player("eve", "1006"),
+                           self.player("finn", "1007"))  # fmt: skip
+        watch = host.watch(ref)
+        first = self.step(
+            "19. The host opens a new lobby and watches it: a WebSocket to RTA (101), its "
+            "ConnectionId written into the host's member; the first change is the lobby",
+            lambda: (host.create(ref), next(watch))[-1],
+        )
+        assert isinstance(first, Change)
+        self.step("20. Eve joins: RTA taps the host, who reads the lobby once",
+                  lambda: (eve.join(ref), next(watch))[-1])  # fmt: skip
+        finn_watch = finn.watch(ref)
+        self.step("21. Finn joins, and watches too (his member holds his own connection)",
+                  lambda: (next(finn_watch), next(watch))[-1])  # fmt: skip
+        seconds = self.emulator.inactive_after * self.emulator.time_scale
+
+        def lose_finn() -> Any:
+            finn_session = host.get(ref)
+            assert isinstance(finn_session, Session)
+            member = finn_session.member("1007")
+            connection = member.document["properties"]["system"]["connection"] if member else None
+            self.emulator.rta.drop(connection)  # Finn's network goes away
+            time.sleep(seconds)
+            eve.get(ref)  # MPSD notices on its own; the emulator at its next request
+            return next(watch)
+
+        self.step(
+            f"22. Finn's connection drops; {self.emulator.inactive_after:g} s later "
+            f"({seconds:g} s here) MPSD makes him inactive and the host's watch says so",
+            lose_finn,
+        )
+        watch.close()
+        finn_watch.close()
 
     def invite_and_search(self, host: SessionClient) -> None:
         """The chapter beyond one session: an invite, and a lobby found by search."""

@@ -30,6 +30,7 @@ import attrs
 from . import _lookup as lookup
 from ._faults import Fault, FaultKind, FaultRates, FaultSchedule
 from ._filter import parse_filter, parse_order, sort_key
+from ._rta import RtaConnection, RtaHub
 from ._throttle import Limiter, Throttle
 
 __all__ = [
@@ -504,6 +505,7 @@ class Directory:
         wallclock: Callable[[], float] = time.time,
         seed: int = 0,
         fault_rate: FaultRates | None = None,
+        inactive_after: float = 30.0,
     ) -> None:
         if not 0 < time_scale < math.inf:
             raise ValueError(f"time_scale must be positive and finite, not {time_scale!r}")
@@ -530,10 +532,16 @@ class Directory:
         self._created = itertools.count(1)
         self._request_ids = itertools.count(1)
         self._lock = threading.Lock()
+        self.rta = RtaHub(clock)
+        """Real-Time Activity: its connections, and the faults to stage on them."""
+        self.inactive_after = inactive_after
+        """Emulated seconds after its RTA connection closes before a member that wrote
+        that connection is made inactive."""
 
     def handle(self, request: EmulatedRequest) -> EmulatedResponse:
         """Answer one request (see the module docstring for the order of checks)."""
         with self._lock:
+            self._sweep()
             fault = self._faults.pick(request.method, request.path)
             if fault is None or fault.kind in (FaultKind.LOSE_RESPONSE, FaultKind.DELAY):
                 response = self._finish(self._serve(request))
@@ -559,6 +567,12 @@ class Directory:
         are used in the order injected and take precedence over ``fault_rate``."""
         with self._lock:
             self._faults.inject(fault, times=times, method=method, path_contains=path_contains)
+
+    def rta_connect(self, authorization: str | None) -> RtaConnection | None:
+        """A new RTA connection for the caller this ``Authorization`` names, or None
+        when it names nobody."""
+        match = _AUTHORIZATION.fullmatch((authorization or "").strip())
+        return None if match is None else self.rta.connect(match["user"])
 
     def session(self, scid: str, template: str, name: str) -> Json | None:
         """A copy of the stored session document, or None if there is none."""
@@ -710,8 +724,10 @@ class Directory:
         before = len(stored.document["members"]) if stored is not None else 0
         if isinstance(limit, int) and before < len(document["members"]) > limit:
             raise _conflict(f"the session is full: at most {limit} members")
+        document["changeNumber"] = stored.document.get("changeNumber", 0) + 1 if stored else 1
         written = _Stored(document, f'"{next(self._writes):016x}"')
         self._sessions[route.key] = written
+        self._tap(route.key, document, document)
         return _reply(200 if stored else 201, route, written)
 
     def _delete(self, route: _Route, caller: str, stored: _Stored | None) -> EmulatedResponse:
@@ -733,22 +749,69 @@ class Directory:
         return started.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
     def _new_document(self, template: Template) -> Json:
+        created = next(self._created)
         return {
             "constants": copy.deepcopy(dict(template.constants)),
             "properties": {"system": {}, "custom": {}},
             "members": {},
             "membersInfo": {"first": 0, "next": 0, "count": 0, "accepted": 0},
             "servers": {},
-            "correlationId": str(uuid.uuid5(self._ids, str(next(self._created)))),
+            "correlationId": str(uuid.uuid5(self._ids, str(created))),
+            "branch": str(uuid.uuid5(self._ids, f"branch-{created}")),
             "startTime": self._now(),
         }
 
     def _remove(self, key: tuple[str, str, str]) -> None:
         """Delete a session, and every handle that points to it."""
-        del self._sessions[key]
+        gone = self._sessions.pop(key).document
+        self._tap(key, gone, {**gone, "changeNumber": gone.get("changeNumber", 0) + 1})
         ref = lookup.session_ref(key)
         for handle_id in [i for i, h in self._handles.items() if h["sessionRef"] == ref]:
             del self._handles[handle_id]
+
+    # --- Real-Time Activity
+
+    def _tap(self, key: tuple[str, str, str], members: Json, document: Json) -> None:
+        """Tap every member of ``members`` subscribed to the session's changes."""
+        resource = "~".join(key)
+        number, branch = document.get("changeNumber", 0), document["branch"]
+        woken: list[RtaConnection] = []
+        with self.rta.lock:
+            for member in members["members"].values():
+                system = member["properties"]["system"]
+                connection = self.rta.connection(str(system.get("connection")))
+                if connection is not None and isinstance(system.get("subscription"), dict):
+                    connection.tap(resource, number, branch)
+                    woken.append(connection)
+        for connection in woken:
+            self.rta.wake(connection)
+
+    def _sweep(self) -> None:
+        """Make inactive the members whose RTA connection closed long enough ago."""
+        if not self.rta.closed_at:
+            return
+        limit = self._clock() - self.inactive_after * self.time_scale
+        with self.rta.lock:
+            expired = {c for c, closed in self.rta.closed_at.items() if closed <= limit}
+            for connection_id in expired:
+                del self.rta.closed_at[connection_id]
+        if not expired:
+            return
+        for key, stored in list(self._sessions.items()):
+            document = copy.deepcopy(stored.document)
+            lost = [
+                m for m in document["members"].values()
+                if m["properties"]["system"].get("connection") in expired
+            ]  # fmt: skip
+            if not lost:
+                continue
+            for member in lost:
+                system = member["properties"]["system"]
+                system["active"] = False
+                system.pop("connection")
+            document["changeNumber"] = document.get("changeNumber", 0) + 1
+            self._sessions[key] = _Stored(document, f'"{next(self._writes):016x}"')
+            self._tap(key, document, document)
 
     # --- queries and templates
 

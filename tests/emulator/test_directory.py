@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sessionclient as sc
 from sessionclient.emulator._directory import (
     DEFAULT_SCID,
     Directory,
@@ -1050,3 +1051,33 @@ def test_any_request_gets_a_valid_status(
         valid = {200, 201, 204, 304, 400, 401, 403, 404, 405, 409, 412, 429}
         assert response.status in valid
         assert response.header("Date") == "Tue, 14 Nov 2023 22:13:20 GMT"
+
+
+def test_writes_number_the_session_and_tap_subscribed_members() -> None:
+    """Each write raises ``changeNumber`` by one; a member that wrote an open RTA
+    connection and a subscription gets a tap ``[3, id, {"shoulderTaps": [...]}]`` with
+    ``resource`` scid~template~name, the change number and the branch
+    (XSAPI multiplayer_subscription.cpp:79-118 reads these fields)."""
+    from sessionclient.emulator import DEFAULT_SCID, Emulator
+
+    emulator = Emulator()
+    ref = sc.SessionRef(DEFAULT_SCID, "lobby", "numbered")
+    with emulator.client("100") as host, emulator.client("200") as player:
+        assert [host.create(ref).change_number, player.join(ref).change_number] == [1, 2]
+        connection = emulator.rta.connect("100")
+        connection.receive(json.dumps([1, 1, "https://sessiondirectory.xboxlive.com/connections/"]))
+        (answer,) = map(json.loads, connection.take())
+        assert answer[:3] == [1, 1, 0]
+        assert answer[4] == {"ConnectionId": connection.id}
+        system = {"connection": connection.id, "subscription": {"id": "s", "changeTypes": []}}
+        session = host.put(ref, {"members": {"me": {"properties": {"system": system}}}})
+        player.set_properties(ref, {"map": "harbor"})
+        taps = [json.loads(frame) for frame in connection.take()]
+        assert session is not None
+        branch = session.document["branch"]
+        resource = f"{DEFAULT_SCID}~lobby~numbered"
+        assert taps == [
+            [3, answer[3], {"shoulderTaps": [{"resource": resource, "changeNumber": n,
+                                              "branch": branch}]}]
+            for n in (3, 4)
+        ]  # fmt: skip

@@ -1,0 +1,336 @@
+"""Watching a session through Real-Time Activity (RTA), without I/O.
+
+The protocol follows Microsoft's SDK (XSAPI):
+``Source/Services/RealTimeActivityManager/real_time_activity_connection.cpp`` (the socket,
+the frames ``[1, seq, uri]`` / ``[1, seq, status, id, data]`` / ``[2, seq, id]`` /
+``[3, id, data]`` / ``[4]``, the status codes and the back-off) and
+``Source/Services/Multiplayer/multiplayer_subscription.cpp`` (MPSD's ``connections/``
+resource, its ``ConnectionId`` and the ``shoulderTaps`` of its events). A member asks
+for taps by writing ``connection`` and ``subscription`` into its own
+``properties.system`` (``multiplayer_session_member.cpp``, ``Serialize``).
+
+``Watcher`` keeps what a watch knows (the subscription, the connection id, the newest
+session seen) and turns frames into steps; ``Frames`` is the client's end of the
+WebSocket (wsproto, from the ``watch`` extra). The drivers (``_async``/``_sync``) do
+the I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import os
+import uuid
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+import attrs
+
+from ._exceptions import SessionClientError
+from ._models import CHANGE_TYPES, Session
+from ._ref import SessionRef
+
+RTA_URL = "https://rta.xboxlive.com/connect"
+"""Xbox Live's RTA endpoint (``wss://``: the WebSocket upgrade of this URL)."""
+SUBPROTOCOL = "rta.xboxlive.com.V2"
+CONNECTIONS_URI = "https://sessiondirectory.xboxlive.com/connections/"
+EMULATOR_RTA_PATH = "/rta/connect"
+"""Where a directory other than Xbox Live's (the emulator) serves RTA, below its URL."""
+
+SUBSCRIBE, UNSUBSCRIBE, EVENT, RESYNC = 1, 2, 3, 4
+SUCCESS = 0
+RETRYABLE = frozenset({1001, 1002})  # throttled, service unavailable
+MAX_BACKOFF = 60.0
+MAX_FAILURES = 5
+"""Connections in a row that may fail (or drop before any change came) before the watch
+gives up with the last error."""
+CLOSE_SECONDS = 1.0
+"""How long the goodbye (unsubscribe, close) may take: best effort."""
+
+EXTRA_MISSING = "watch needs the optional extra: pip install 'sessionclient[watch]'"
+
+
+@attrs.frozen
+class Change:
+    """One change of a watched session: ``session`` after it, ``previous`` (the last
+    one yielded, None for the first), ``changes`` (MPSD change types, see
+    ``Session.changes_since``) and ``change_number`` (the session's ``changeNumber``)."""
+
+    session: Session
+    previous: Session | None
+    changes: frozenset[str]
+    change_number: int
+
+
+class WatchError(SessionClientError):
+    """A watch cannot go on: RTA refused the subscription, the session to watch does
+    not exist, or the socket could not be opened or kept open. ``.status`` is the RTA
+    status or the HTTP status of a refused upgrade, when there was one."""
+
+    explanation_key = "watch"
+
+
+class Disconnected(Exception):
+    """The socket ended; the driver reconnects."""
+
+
+def backoff(attempt: int) -> float:
+    """XSAPI's wait before attempt ``attempt`` (1, 2, ...): min(attempt², 60) seconds
+    (real_time_activity_connection.cpp:500 and :728, without the jitter)."""
+    return min(float(attempt * attempt), MAX_BACKOFF)
+
+
+def rta_url(base_url: str, default_base_url: str) -> str:
+    """The RTA endpoint that goes with a session directory's URL."""
+    if base_url.rstrip("/") == default_base_url.rstrip("/"):
+        return RTA_URL
+    return base_url.rstrip("/") + EMULATOR_RTA_PATH
+
+
+def change_types(changes: Iterable[str] | None) -> frozenset[str]:
+    """The change types to subscribe to, checked (None: ``everything``)."""
+    if changes is None:
+        return frozenset({"everything"})
+    if isinstance(changes, str):
+        raise TypeError("changes must be an iterable of change types, not a str")
+    wanted = frozenset(changes)
+    unknown = wanted - CHANGE_TYPES
+    if unknown or not wanted:
+        raise ValueError(
+            f"unknown change types {sorted(unknown)}: expected some of {sorted(CHANGE_TYPES)}"
+            if unknown
+            else "changes must name at least one change type"
+        )
+    return wanted
+
+
+# --- what frames mean
+
+
+@attrs.frozen
+class Subscribed:
+    """The ``connections/`` subscription holds; ``connection_id`` goes into the member."""
+
+    connection_id: str
+
+
+@attrs.frozen
+class Refused:
+    """The subscription was refused with ``status`` (retry on 1001/1002)."""
+
+    status: int
+
+
+@attrs.frozen
+class Stale:
+    """Something changed: read the session again (a tap newer than what was read, or
+    a resync)."""
+
+
+Step = Subscribed | Refused | Stale | None
+
+
+@attrs.define
+class Watcher:
+    """What one watch knows between frames."""
+
+    ref: SessionRef
+    wanted: frozenset[str]
+    subscription_id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
+    connection_id: str | None = None
+    shown: Session | None = None
+    """The last session yielded."""
+    seen: int = -1
+    """The highest change number read (of ``branch``)."""
+    branch: str | None = None
+    """The branch of the sessions read: change numbers count within a branch, and a new
+    branch starts them again (MPSD how-tos, "Parsing duplicate session change
+    notifications")."""
+    refusals: int = 0
+    _service_id: int | None = None
+    _seq: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
+    _asked: int = 0
+
+    def subscribe(self) -> str:
+        """The frame that subscribes to MPSD's ``connections/``."""
+        self._asked = next(self._seq)
+        self._service_id = None
+        return json.dumps([SUBSCRIBE, self._asked, CONNECTIONS_URI])
+
+    def unsubscribe(self) -> str | None:
+        """The frame that ends the subscription, if one holds."""
+        if self._service_id is None:
+            return None
+        return json.dumps([UNSUBSCRIBE, next(self._seq), self._service_id])
+
+    def member(self) -> dict[str, Any]:
+        """The delta that points the caller's member at this connection."""
+        system = {
+            "active": True,
+            "connection": self.connection_id,
+            "subscription": {"id": self.subscription_id, "changeTypes": sorted(self.wanted)},
+        }
+        return {"members": {"me": {"properties": {"system": system}}}}
+
+    def mutate(self, current: Session | None) -> dict[str, Any] | None:
+        """``update()``'s mutation: point the member at this connection (nothing to
+        write when the session does not exist)."""
+        return None if current is None else self.member()
+
+    def read(self, text: str) -> Step:
+        """What a frame means for this watch; None for frames to ignore (malformed,
+        about other subscriptions or sessions, or taps already read)."""
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(frame, list) or not frame or not _is_int(frame[0]):
+            return None
+        kind = frame[0]
+        if kind == RESYNC:
+            return Stale()
+        if kind == SUBSCRIBE and len(frame) >= 3 and frame[1] == self._asked:
+            return self._answer(frame)
+        if kind == EVENT and len(frame) >= 3 and frame[1] == self._service_id:
+            return self._taps(frame[2])
+        return None
+
+    def _answer(self, frame: list[Any]) -> Step:
+        status = frame[2]
+        if not _is_int(status):
+            return None
+        if status != SUCCESS:
+            self.refusals += 1
+            return Refused(status)
+        data = frame[4] if len(frame) >= 5 else None
+        connection = data.get("ConnectionId") if isinstance(data, dict) else None
+        if not _is_int(frame[3]) or not isinstance(connection, str) or not connection:
+            return Refused(-1)  # a success without its data: as good as a refusal
+        self.refusals = 0
+        self._service_id = frame[3]
+        self.connection_id = connection
+        return Subscribed(connection)
+
+    def _taps(self, data: object) -> Step:
+        taps = data.get("shoulderTaps") if isinstance(data, dict) else None
+        if not isinstance(taps, list):
+            return None
+        mine = "~".join((self.ref.scid.lower(), self.ref.template, self.ref.name))
+        for tap in taps:
+            if not isinstance(tap, dict) or not isinstance(tap.get("resource"), str):
+                continue
+            scid, _, rest = tap["resource"].partition("~")
+            number, branch = tap.get("changeNumber"), tap.get("branch")
+            # Without a number, or on another branch, only a read tells what is news.
+            same = branch is None or self.branch is None or branch == self.branch
+            newer = number > self.seen if isinstance(number, int) and same else True
+            if f"{scid.lower()}~{rest}" == mine and newer:
+                return Stale()
+        return None
+
+    def offer(self, session: Session) -> Change | None:
+        """The change to yield for a session just read, or None: never one older than
+        what was read before, nor one without a change the watch asked for."""
+        number = session.change_number
+        branch = session.document.get("branch")
+        if isinstance(branch, str) and branch != self.branch:
+            self.branch, self.seen = branch, -1  # a new branch numbers changes anew
+        number = self.seen + 1 if number is None else number
+        if number <= self.seen:
+            return None
+        self.seen = number
+        changes = session.changes_since(self.shown)
+        relevant = changes if "everything" in self.wanted else changes & self.wanted
+        if self.shown is not None and not relevant:
+            return None
+        change = Change(session, self.shown, changes, number)
+        self.shown = session
+        return change
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- the client's end of the WebSocket
+
+
+class Frames:
+    """RFC 6455 framing for the client (wsproto), with the handshake's headers."""
+
+    def __init__(self) -> None:
+        try:
+            from wsproto.connection import Connection, ConnectionType
+        except ImportError as exc:
+            raise ModuleNotFoundError(EXTRA_MISSING) from exc
+        self._ws = Connection(ConnectionType.CLIENT)
+        self._key = base64.b64encode(os.urandom(16)).decode()
+        self._texts: deque[str] = deque()
+        self._partial = ""
+        self.closed = False
+
+    def handshake(self) -> dict[str, str]:
+        """The upgrade request's headers."""
+        return {
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": self._key,
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Protocol": SUBPROTOCOL,
+        }
+
+    def accepts(self, headers: Mapping[str, str]) -> bool:
+        """Whether a 101's headers complete this handshake (RFC 6455, 4.1)."""
+        guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+        expected = base64.b64encode(hashlib.sha1((self._key + guid).encode()).digest())
+        return headers.get("sec-websocket-accept", "") == expected.decode()
+
+    def send(self, text: str) -> bytes:
+        """The bytes of a text frame."""
+        from wsproto.events import TextMessage
+
+        return self._ws.send(TextMessage(text))
+
+    def feed(self, data: bytes) -> bytes:
+        """Take bytes from the server; return what must be answered (pongs, the
+        closing handshake)."""
+        from wsproto.events import CloseConnection, Ping, TextMessage
+        from wsproto.utilities import LocalProtocolError, RemoteProtocolError
+
+        if not data:
+            self.closed = True
+            return b""
+        reply = b""
+        try:
+            self._ws.receive_data(data)
+            for event in self._ws.events():
+                if isinstance(event, TextMessage):
+                    self._partial += event.data
+                    if event.message_finished:
+                        self._texts.append(self._partial)
+                        self._partial = ""
+                elif isinstance(event, Ping):
+                    reply += self._ws.send(event.response())
+                elif isinstance(event, CloseConnection):
+                    reply += self._ws.send(event.response())
+                    self.closed = True
+        except (LocalProtocolError, RemoteProtocolError):
+            self.closed = True  # a broken stream is a dropped one: reconnect
+        return reply
+
+    def next(self) -> str | None:
+        """The next text received, or None."""
+        return self._texts.popleft() if self._texts else None
+
+    def close(self) -> bytes:
+        """The closing frame, if the socket is still open."""
+        from wsproto.connection import ConnectionState
+        from wsproto.events import CloseConnection
+
+        if self.closed or self._ws.state is not ConnectionState.OPEN:
+            return b""
+        self.closed = True
+        return self._ws.send(CloseConnection(code=1000))

@@ -1,0 +1,547 @@
+"""``watch``: change notifications over Real-Time Activity (issue 26), against the
+emulator in-process (sync, asyncio, trio) and over real sockets (uvicorn).
+
+What the client follows, in Microsoft's SDK (XSAPI, ``microsoft/xbox-live-api``):
+- ``Source/Services/RealTimeActivityManager/real_time_activity_connection.cpp``: the
+  endpoint and subprotocol (lines 10-11), the message types and status codes (56-73),
+  the subscribe frame ``[1, seq, uri]`` (355-369) and its answer ``[1, seq, status,
+  subscriptionId, data]`` (415-438), unsubscribe ``[2, seq, subscriptionId]`` (391-405),
+  events ``[3, subscriptionId, data]`` (625-644), resync ``[4]`` (868-875), the retry of a
+  subscribe answered 1001/1002 after min(attempt², 60) s (490-518) and the reconnect
+  back-off (718-729), subscriptions sent again on every new connection (665-670).
+- ``Source/Services/Multiplayer/multiplayer_subscription.cpp``: the ``connections/``
+  resource (line 9), its ``ConnectionId`` (57-77) and the ``shoulderTaps`` with
+  ``resource`` ``scid~template~name``, ``changeNumber`` and ``branch`` (79-132).
+- ``Source/Services/Multiplayer/multiplayer_session_member.cpp`` lines 610-649: the member
+  writes ``active``, ``connection`` and ``subscription: {id, changeTypes}`` into its own
+  ``properties.system``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import sessionclient as sc
+from sessionclient._watch import Refused, Stale, Subscribed, Watcher, backoff
+from sessionclient.emulator import DEFAULT_SCID, EMULATOR_URL, Emulator
+
+from .conftest import FakeClock, Runner
+
+REF = sc.SessionRef(DEFAULT_SCID, "lobby", "game-1")
+HOST, PLAYER = "100", "200"
+
+
+class Watching:
+    """One watch of the client under test, pulled one change at a time from the test
+    thread (async kinds run it on the test's loop)."""
+
+    def __init__(self, client: Any, loop: Runner | None, **options: Any) -> None:
+        self.iterator = client.watch(REF, **options)
+        self.loop = loop
+
+    def next(self) -> sc.Change | None:
+        """The next change, or None when the watch ended."""
+        if self.loop is None:
+            return next(self.iterator, None)
+
+        async def step() -> sc.Change | None:
+            try:
+                change: sc.Change = await self.iterator.__anext__()
+            except StopAsyncIteration:
+                return None
+            return change
+
+        return self.loop.run_until_complete(step())  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.loop is None:
+            self.iterator.close()
+        else:
+            self.loop.run_until_complete(self.iterator.aclose())
+
+
+@pytest.fixture
+def emulator(clock: FakeClock) -> Emulator:
+    return Emulator(clock=clock)
+
+
+@pytest.fixture
+def player(emulator: Emulator) -> Iterator[sc.SessionClient]:
+    with emulator.client(PLAYER) as client:
+        yield client
+
+
+@pytest.fixture
+def host(kind: str, clock: FakeClock, loop: Runner, emulator: Emulator) -> Iterator[Any]:
+    """The watching client (sync or async), signed in as HOST, its sleeps on the clock."""
+    auth = sc.XBLToken(HOST, "emulator-token")
+    if kind == "sync":
+        client: Any = sc.SessionClient(
+            EMULATOR_URL, auth=auth, transport=emulator.transport(), clock=clock, sleep=clock.sleep
+        )
+        yield client
+        client.close()
+    else:
+        client = sc.AsyncSessionClient(
+            EMULATOR_URL, auth=auth, transport=emulator.transport(), clock=clock, sleep=clock.asleep
+        )
+        yield client
+        loop.run_until_complete(client.aclose())
+
+
+@pytest.fixture
+def watching(kind: str, host: Any, loop: Runner, emulator: Emulator) -> Iterator[Any]:
+    made: list[Watching] = []
+
+    def start(**options: Any) -> Watching:
+        with emulator.client(HOST) as creator:
+            if emulator.session(*_key()) is None:
+                creator.create(REF)
+        watch = Watching(host, None if kind == "sync" else loop, **options)
+        made.append(watch)
+        return watch
+
+    yield start
+    for watch in made:
+        watch.close()
+
+
+def _key() -> tuple[str, str, str]:
+    return REF.scid, REF.template, REF.name
+
+
+def member_system(session: sc.Session, xuid: str) -> dict[str, Any]:
+    member = session.member(xuid)
+    assert member is not None
+    system: dict[str, Any] = member.document["properties"]["system"]
+    return system
+
+
+def gets(emulator: Emulator) -> int:
+    return sum(r.method == "GET" for r in emulator.requests)
+
+
+# --- in-process, every kind
+
+
+def test_first_change_is_the_session_with_the_member_subscribed(
+    watching: Any, emulator: Emulator
+) -> None:
+    """The first change is the session as it is (previous None, "everything"); the
+    watcher's member holds the RTA connection id and a subscription with the change
+    types asked for (multiplayer_session_member.cpp:620-648)."""
+    watch = watching(changes=["membersList", "customProperty"])
+    first = watch.next()
+    assert first is not None
+    assert first.previous is None
+    assert first.changes == {"everything"}
+    system = member_system(first.session, HOST)
+    (connection,) = emulator.rta.connections()
+    assert system["connection"] == connection.id
+    assert system["subscription"]["changeTypes"] == ["customProperty", "membersList"]
+    assert system["active"] is True
+    assert first.change_number == first.session.change_number
+
+
+def test_changes_arrive_in_order_with_their_types(watching: Any, player: sc.SessionClient) -> None:
+    """Each write is one tap; each tap one read; each read one change, with the
+    previous session and what changed between them."""
+    watch = watching()
+    first = watch.next()
+    assert first is not None
+    player.join(REF)
+    joined = watch.next()
+    assert joined is not None
+    assert joined.changes == {"membersList"}
+    assert joined.previous == first.session
+    player.set_properties(REF, {"map": "harbor"})
+    custom = watch.next()
+    assert custom is not None
+    assert custom.changes == {"customProperty"}
+    assert custom.previous == joined.session
+    assert first.change_number < joined.change_number < custom.change_number
+
+
+def test_a_burst_of_taps_is_one_read(
+    watching: Any, player: sc.SessionClient, emulator: Emulator
+) -> None:
+    """Three writes before the watcher reads: three taps, one GET, one change with the
+    newest session; the later taps (not newer than what was read) cost nothing."""
+    watch = watching()
+    assert watch.next() is not None
+    player.join(REF)
+    player.set_properties(REF, {"map": "harbor"})
+    player.set_properties(REF, {"mode": "ctf"})
+    before = gets(emulator)
+    change = watch.next()
+    assert change is not None
+    assert change.changes == {"membersList", "customProperty"}
+    assert change.session.custom_properties == {"map": "harbor", "mode": "ctf"}
+    player.leave(REF)
+    left = watch.next()
+    assert left is not None
+    assert left.changes == {"membersList"}
+    assert gets(emulator) - before == 2  # the burst, then the leave
+
+
+def test_only_the_change_types_asked_for_are_yielded(
+    watching: Any, player: sc.SessionClient
+) -> None:
+    """``changes`` filters: a custom property alone is not yielded to a watcher of
+    membersList; the next membersList change is, with the changes accumulated since
+    the last one yielded."""
+    watch = watching(changes=["membersList"])
+    assert watch.next() is not None
+    player.join(REF)
+    joined = watch.next()
+    assert joined is not None
+    assert joined.changes == {"membersList"}
+    player.set_properties(REF, {"map": "harbor"})  # not asked for: not yielded
+    player.leave(REF)
+    left = watch.next()
+    assert left is not None
+    assert left.changes == {"membersList", "customProperty"}
+    assert left.previous == joined.session
+
+
+def test_a_dropped_socket_reconnects_and_rewrites_the_connection(
+    watching: Any, player: sc.SessionClient, emulator: Emulator, clock: FakeClock
+) -> None:
+    """RTA drops the socket; a change made meanwhile (no tap: the connection is gone)
+    is found by the re-read after the reconnection, whose new ConnectionId is written
+    into the member (real_time_activity_connection.cpp:760-825 reconnects, 665-670
+    subscribes again)."""
+    watch = watching()
+    first = watch.next()
+    assert first is not None
+    old = member_system(first.session, HOST)["connection"]
+    emulator.rta.drop()
+    player.join(REF)  # no tap reaches the watcher
+    change = watch.next()
+    assert change is not None
+    assert change.changes == {"membersList"}
+    new = member_system(change.session, HOST)["connection"]
+    assert new != old
+    assert [c.id for c in emulator.rta.connections()] == [new]
+    assert clock.sleeps == [backoff(1)] == [1.0]
+
+
+def test_a_resync_rereads_the_session(
+    watching: Any, player: sc.SessionClient, emulator: Emulator
+) -> None:
+    """A tap lost on the service's side, then ``[4]``: the watcher reads the session
+    again and yields the change it had missed (connection.cpp:868-875)."""
+    watch = watching()
+    assert watch.next() is not None
+    player.join(REF)
+    emulator.rta.discard()  # the tap never leaves
+    emulator.rta.resync()
+    change = watch.next()
+    assert change is not None
+    assert change.changes == {"membersList"}
+
+
+def test_a_throttled_subscribe_is_retried_after_the_back_off(
+    watching: Any, emulator: Emulator, clock: FakeClock
+) -> None:
+    """Subscribes answered 1001 then 1002 are sent again after 1 s then 4 s
+    (connection.cpp:490-518: min(attempt², 60) s)."""
+    emulator.rta.refuse(1001)
+    emulator.rta.refuse(1002)
+    watch = watching()
+    assert watch.next() is not None
+    assert clock.sleeps == [1.0, 4.0]
+
+
+@pytest.mark.parametrize("status", [1, 2, 3])
+def test_a_refused_subscribe_raises(watching: Any, emulator: Emulator, status: int) -> None:
+    """Unknown resource, subscription limit, no resource data: no retry can help
+    (connection.cpp:482-489); the iterator raises WatchError with the RTA status."""
+    emulator.rta.refuse(status)
+    watch = watching()
+    with pytest.raises(sc.WatchError) as caught:
+        watch.next()
+    assert caught.value.status == status
+    assert str(caught.value)
+
+
+def test_frames_to_ignore_are_ignored(
+    watching: Any, player: sc.SessionClient, emulator: Emulator
+) -> None:
+    """Malformed frames, events of another subscription and taps for another session
+    or an old change number are ignored (connection.cpp:877-880 ignores unknown
+    payloads; multiplayer_subscription.cpp:83-104 skips malformed taps)."""
+    watch = watching()
+    first = watch.next()
+    assert first is not None
+    resource = f"{DEFAULT_SCID}~lobby~"
+    for frame in [
+        "not json",
+        "{}",
+        "[]",
+        '["3"]',
+        "[3, 999, {}]",
+        '[3, 1, {"shoulderTaps": "no"}]',
+        json.dumps(
+            [3, 1, {"shoulderTaps": [{"resource": resource + "other", "changeNumber": 99}]}]
+        ),
+        json.dumps(
+            [3, 1, {"shoulderTaps": [{"resource": resource + "game-1", "changeNumber": 1}]}]
+        ),
+        "[1, 77, 0, 5, {}]",
+    ]:
+        emulator.rta.send(frame)
+    before = gets(emulator)
+    player.join(REF)
+    change = watch.next()
+    assert change is not None
+    assert change.changes == {"membersList"}
+    assert gets(emulator) - before == 1
+
+
+def test_the_watch_ends_when_the_session_is_deleted(
+    watching: Any, player: sc.SessionClient, emulator: Emulator
+) -> None:
+    """Deleting the session taps its members; the read finds no session (204) and the
+    iteration ends."""
+    watch = watching()
+    assert watch.next() is not None
+    player.join(REF)
+    assert watch.next() is not None
+    with emulator.client(HOST) as other:
+        other.delete(REF)
+    assert watch.next() is None
+    assert emulator.session(*_key()) is None
+
+
+def test_closing_unsubscribes_and_closes_the_socket(watching: Any, emulator: Emulator) -> None:
+    """Closing the iterator sends ``[2, seq, id]`` and closes the socket: the service
+    holds no connection any more."""
+    watch = watching()
+    assert watch.next() is not None
+    (connection,) = emulator.rta.connections()
+    assert connection.subscribed
+    watch.close()
+    assert emulator.rta.connections() == []
+    assert not connection.subscribed
+
+
+def test_a_member_whose_connection_closed_goes_inactive(
+    watching: Any, emulator: Emulator, clock: FakeClock, player: sc.SessionClient
+) -> None:
+    """MPSD makes a member inactive a while after its RTA connection goes away: the
+    emulator after ``inactive_after`` (its clock), then it taps the other watchers."""
+    watch = watching()
+    assert watch.next() is not None
+    watch.close()
+    player.join(REF)
+    clock.now += emulator.inactive_after - 1
+    assert member_system(_read(player), HOST)["active"] is True
+    clock.now += 1
+    system = member_system(_read(player), HOST)
+    assert system["active"] is False
+    assert "connection" not in system
+
+
+def _read(client: sc.SessionClient) -> sc.Session:
+    session = client.get(REF)
+    assert session is not None
+    return session
+
+
+# --- calling it
+
+
+def test_bad_arguments_raise_before_anything_is_sent(host: Any, emulator: Emulator) -> None:
+    with pytest.raises(TypeError, match="str"):
+        host.watch(REF, changes="membersList")
+    with pytest.raises(ValueError, match="nope"):
+        host.watch(REF, changes=["nope"])
+    with pytest.raises(ValueError, match="at least one"):
+        host.watch(REF, changes=[])
+    with pytest.raises(TypeError, match="SessionRef"):
+        host.watch("lobby")
+    assert emulator.requests == []
+    assert emulator.rta.connections() == []
+
+
+def test_without_the_extra_watch_names_it(
+    host: Any, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without wsproto (the ``watch`` extra), calling watch raises at once, naming
+    ``sessionclient[watch]``; the package itself imports without it."""
+    monkeypatch.setitem(sys.modules, "wsproto.connection", None)
+    with pytest.raises(ModuleNotFoundError, match=r"sessionclient\[watch\]"):
+        host.watch(REF)
+    assert emulator.requests == []
+
+
+# --- the sans-I/O watcher
+
+
+def test_watcher_reads_each_frame_kind() -> None:
+    watcher = Watcher(REF, frozenset({"everything"}))
+    frame = json.loads(watcher.subscribe())
+    assert frame[0] == 1
+    assert frame[2] == "https://sessiondirectory.xboxlive.com/connections/"
+    seq = frame[1]
+    assert watcher.read(json.dumps([1, seq, 1001])) == Refused(1001)
+    seq = json.loads(watcher.subscribe())[1]
+    assert watcher.read(json.dumps([1, seq, 0, 7, {"ConnectionId": "c-1"}])) == Subscribed("c-1")
+    assert watcher.connection_id == "c-1"
+    assert json.loads(watcher.unsubscribe() or "") == [2, seq + 1, 7]
+    assert watcher.read("[4]") == Stale()
+    tap = {"resource": f"{DEFAULT_SCID.upper()}~lobby~game-1", "changeNumber": 3}
+    assert watcher.read(json.dumps([3, 7, {"shoulderTaps": [tap]}])) == Stale()
+    assert watcher.read(json.dumps([3, 8, {"shoulderTaps": [tap]}])) is None
+    # A success that lacks its data is no subscription.
+    seq = json.loads(watcher.subscribe())[1]
+    assert watcher.read(json.dumps([1, seq, 0, 7, {}])) == Refused(-1)
+
+
+def _session(number: int) -> sc.Session:
+    document = {"changeNumber": number, "properties": {"custom": {"n": number}}}
+    return sc.Session(REF, sc.ETag(f'"{number}"'), document)
+
+
+@given(st.lists(st.integers(min_value=0, max_value=20), max_size=30))
+def test_watcher_never_yields_an_older_session(numbers: list[int]) -> None:
+    """Reads may come back in any order (a retried GET, a resync racing a tap): the
+    changes yielded have strictly growing change numbers, each with the previous one
+    yielded."""
+    watcher = Watcher(REF, frozenset({"everything"}))
+    yielded = [c for c in (watcher.offer(_session(n)) for n in numbers) if c is not None]
+    assert [c.change_number for c in yielded] == sorted({c.change_number for c in yielded})
+    if numbers:
+        assert yielded[-1].change_number == max(numbers)
+    for before, after in itertools.pairwise(yielded):
+        assert after.previous is before.session
+
+
+# --- over real sockets (uvicorn)
+
+
+def test_watch_over_a_real_socket(kind: str, loop: Runner, clock: FakeClock) -> None:
+    """The same watch against the emulator under uvicorn on 127.0.0.1: the upgrade, the
+    frames and the taps cross a real socket; a drop reconnects."""
+    emulator = Emulator(clock=clock)
+    with emulator.serve() as url:
+        auth = sc.XBLToken(HOST, "emulator-token")
+        options: dict[str, Any] = {"auth": auth, "clock": clock}
+        with sc.SessionClient(url, **options) as creator:
+            creator.create(REF)
+        if kind == "sync":
+            client: Any = sc.SessionClient(url, sleep=clock.sleep, **options)
+        else:
+            client = sc.AsyncSessionClient(url, sleep=clock.asleep, **options)
+        watch = Watching(client, None if kind == "sync" else loop)
+        try:
+            first = watch.next()
+            assert first is not None
+            assert first.changes == {"everything"}
+            with sc.SessionClient(url, auth=sc.XBLToken(PLAYER, "t")) as player:
+                player.join(REF)
+                change = watch.next()
+                assert change is not None
+                assert change.changes == {"membersList"}
+                emulator.rta.drop()
+                player.set_properties(REF, {"map": "harbor"})
+                change = watch.next()
+                assert change is not None
+                assert change.changes == {"customProperty"}
+            assert clock.sleeps == [1.0]
+        finally:
+            watch.close()
+            if kind == "sync":
+                client.close()
+            else:
+                loop.run_until_complete(client.aclose())
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_cancelling_a_waiting_watch_unsubscribes(backend: str, clock: FakeClock) -> None:
+    """A watch cancelled while it waits for a frame still sends its unsubscribe and
+    closes its socket (shielded, bounded by CLOSE_SECONDS), then the cancellation
+    goes on."""
+    import anyio
+
+    emulator = Emulator(clock=clock)
+    with emulator.client(HOST) as creator:
+        creator.create(REF)
+    seen: list[sc.Change] = []
+
+    async def main() -> None:
+        async with emulator.async_client(HOST, clock=clock, sleep=clock.asleep) as client:
+
+            async def consume() -> None:
+                async for change in client.watch(REF):
+                    seen.append(change)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(consume)
+                await anyio.wait_all_tasks_blocked()
+                (connection,) = emulator.rta.connections()
+                assert connection.subscribed
+                group.cancel_scope.cancel()
+            assert not connection.subscribed
+            assert emulator.rta.connections() == []
+
+    anyio.run(main, backend=backend)
+    assert len(seen) == 1
+
+
+def test_the_demo_watches_a_lobby() -> None:
+    """The demo's chapter: a host watches its lobby while two players join and one
+    leaves by losing his connection (membersStatus after the inactivity timeout)."""
+    import io
+
+    from sessionclient.emulator._demo import run_demo
+
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    chapter = out.getvalue().split("\n19. ", 1)[1]
+    assert "⇄ 101 Switching Protocols" in chapter
+    changes = [line for line in chapter.splitlines() if line.startswith("   = change")]
+    assert [line.split(": ")[1].split(" (")[0] for line in changes] == [
+        "everything", "membersList", "membersList", "membersStatus"
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "ko"])
+def test_watch_error_explains_itself(lang: str) -> None:
+    error = sc.WatchError("RTA refused the subscription (status 2)", status=2)
+    assert "Real-Time Activity" in error.explain(lang)
+    assert "status 2" in str(error)
+
+
+def test_a_new_branch_numbers_changes_anew() -> None:
+    """Change numbers count within a branch; a session on a new branch is news even with
+    a lower number, and so is a tap of another branch (MPSD how-tos, xbox-live-docs
+    ``features/multiplayer/mpsd/how-to/live-mpsd-how-tos.md`` lines 69-86; the branch
+    is in the session, ``api-ref/xbox-live-rest/json/json-multiplayersession.md`` line 97)."""
+    watcher = Watcher(REF, frozenset({"everything"}))
+    old = sc.Session(REF, None, {"branch": "a", "changeNumber": 7})
+    assert watcher.offer(old) is not None
+    assert watcher.offer(sc.Session(REF, None, {"branch": "a", "changeNumber": 3})) is None
+    seq = json.loads(watcher.subscribe())[1]
+    watcher.read(json.dumps([1, seq, 0, 5, {"ConnectionId": "c"}]))
+    resource = f"{DEFAULT_SCID}~lobby~game-1"
+    tap = {"resource": resource, "changeNumber": 2, "branch": "a"}
+    assert watcher.read(json.dumps([3, 5, {"shoulderTaps": [tap]}])) is None
+    tap["branch"] = "b"
+    assert watcher.read(json.dumps([3, 5, {"shoulderTaps": [tap]}])) == Stale()
+    new = sc.Session(
+        REF, None, {"branch": "b", "changeNumber": 2, "properties": {"custom": {"x": 1}}}
+    )
+    change = watcher.offer(new)
+    assert change is not None
+    assert change.change_number == 2
+    assert change.previous is old
