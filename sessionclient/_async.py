@@ -404,6 +404,7 @@ class AsyncSessionClient(AsyncClient):
         xuids: Iterable[str] | None = None,
         keyword: str | None = None,
         visibility: str | None = None,
+        version: int | None = None,
         private: bool = False,
         reservations: bool = False,
         inactive: bool = False,
@@ -414,8 +415,11 @@ class AsyncSessionClient(AsyncClient):
         place it has not taken; ``inactive``: also where it is not active; ``private``:
         also private ones, for your own xuid), or those with ``keyword``. Several
         ``xuids`` go as one batch POST, the results in xuid order (a session may
-        repeat). ``template`` narrows to one template; ``take`` (0-100) caps the
-        results. A filter (xuid, xuids or keyword) is required."""
+        repeat). ``template`` narrows to one template; ``visibility`` to ``private``
+        (with ``private=True``), ``visible``, ``full`` or ``open`` sessions; ``version``
+        to sessions of that major version or lower; ``take`` (1-100) caps the results.
+        A filter (xuid, xuids or keyword) is required, and a xuid filter for
+        ``reservations`` and ``inactive``."""
         call = directory.query(
             scid,
             template=template,
@@ -423,6 +427,7 @@ class AsyncSessionClient(AsyncClient):
             xuids=xuids,
             keyword=keyword,
             visibility=visibility,
+            version=version,
             private=private,
             reservations=reservations,
             inactive=inactive,
@@ -430,9 +435,13 @@ class AsyncSessionClient(AsyncClient):
         )
         return await self._operate("query", call, retry)
 
-    async def set_activity(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> Handle:
-        """Make ``ref`` your current activity (what your friends see you playing).
-        Like every handle POST, retried only on 429 or 503 with Retry-After."""
+    async def set_activity(
+        self, ref: SessionRef, *, retry: RetryPolicy | None = None
+    ) -> Handle | None:
+        """Make ``ref`` your current activity (what your friends see you playing): the
+        activity handle, or None when the service answers without a body (MPSD
+        documents none). Like every handle POST, retried only on 429 or 503 with
+        Retry-After."""
         return await self._operate("set_activity", directory.set_activity(ref), retry)
 
     async def activities(
@@ -454,8 +463,9 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> list[Handle]:
         """Invite users to ``ref``: one invite handle (one POST) per distinct xuid, in
-        order. When one fails, its exception is raised with ``.handles`` holding the
-        invites already created."""
+        order. ``title_id`` is required (``ValueError`` without it): the title id in
+        your token, a 32-bit unsigned integer. When one invite fails, its exception is
+        raised with ``.handles`` holding the invites already created."""
         flow = directory.invite(
             ref,
             xuids,

@@ -59,6 +59,8 @@ def _add_invite(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     invite = sub.add_parser("invite", help="invite users to a session", parents=[cli._service()])
     invite.add_argument("session", help=SESSION_HELP)
     invite.add_argument("--xuid", action="append", required=True, help="repeat for several")
+    invite.add_argument("--title-id", required=True,
+                        help="your title id (decimal), as in your token")  # fmt: skip
     invite.add_argument("--context-string", help="shown with the invite")
 
 
@@ -66,7 +68,9 @@ def _run_invite(args: argparse.Namespace, io: cli.IO) -> int:
     ref = cli._session_ref(args.session)
     with cli._client(args) as client:
         try:
-            result = client.invite(ref, args.xuid, context_string=args.context_string)
+            result = client.invite(
+                ref, args.xuid, title_id=args.title_id, context_string=args.context_string
+            )
         except SessionClientError as error:
             if error.handles:  # say what was created before the failure
                 _print(list(error.handles), io)

@@ -51,7 +51,8 @@ def test_ls_invite_activity_search_templates(served: tuple[Emulator, str]) -> No
     assert [r["xuid"] for r in listed] == [HOST]  # one batch POST; the friend is in none
     assert run(url, "ls", DEFAULT_SCID, "--keyword", "cli")[1][0]["keywords"] == ["cli"]
 
-    code, invites, err = run(url, "invite", session, "--xuid", FRIEND, "--context-string", "hi")
+    code, invites, err = run(url, "invite", session, "--xuid", FRIEND, "--title-id", "1234",
+                           "--context-string", "hi")  # fmt: skip
     assert code == 0, err
     assert [(h["type"], h["invitedXuid"]) for h in invites] == [("invite", FRIEND)]
 
@@ -76,7 +77,8 @@ def test_exit_codes_of_directory_commands(served: tuple[Emulator, str]) -> None:
     code, _, err = run(url, "ls", DEFAULT_SCID, "--xuid", FRIEND, "--private")
     assert code == 6  # 403: another user's private sessions
     assert "403" in err
-    code, _, err = run(url, "invite", f"{DEFAULT_SCID}/lobby/nowhere", "--xuid", FRIEND)
+    code, _, err = run(url, "invite", f"{DEFAULT_SCID}/lobby/nowhere", "--xuid", FRIEND,
+                       "--title-id", "1234")  # fmt: skip
     assert code == 3  # 404: no such session
     code, _, _ = run(url, "search", DEFAULT_SCID, "--filter", "x")
     assert code == 2

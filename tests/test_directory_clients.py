@@ -118,7 +118,7 @@ def test_query_by_keyword_template_and_take(world: World) -> None:
     assert [s.ref for s in found] == tagged
     assert found[0].status is None  # a keyword query is about no one in particular
     assert len(host.query(DEFAULT_SCID, keyword="harbor", take=2)) == 2
-    assert host.query(DEFAULT_SCID, keyword="harbor", take=0) == []
+    assert len(host.query(DEFAULT_SCID, keyword="harbor", take=1)) == 1
     assert len(host.query(DEFAULT_SCID, keyword="harbor")) == 4
 
 
@@ -158,8 +158,8 @@ def test_reservations_and_private_sessions(local: World) -> None:
         ({"xuids": "1001"}, TypeError, "list of xuid"),
         ({"xuid": 1001}, TypeError, "str of digits"),
         ({"xuid": "12a"}, ValueError, "decimal digits"),
-        ({"keyword": "x", "take": 101}, ValueError, "between 0 and 100"),
-        ({"keyword": "x", "take": -1}, ValueError, "between 0 and 100"),
+        ({"keyword": "x", "take": 101}, ValueError, "between 1 and 100"),
+        ({"keyword": "x", "take": 0}, ValueError, "between 1 and 100"),
         ({"keyword": "x", "take": True}, TypeError, "take"),
         ({"keyword": "x", "visibility": "secret"}, ValueError, "visibility"),
         ({"keyword": "x", "private": "yes"}, TypeError, "private"),
@@ -243,7 +243,7 @@ def test_invite_then_join_through_the_handle(world: World) -> None:
 def test_put_by_handle_with_a_stale_etag_is_412_with_the_session(world: World) -> None:
     host, ana = world.client(HOST), world.client(ANA)
     ref = world.lobby(host)
-    (invite,) = host.invite(ref, [ANA])
+    (invite,) = host.invite(ref, [ANA], title_id=1234)
     stale = ana.get_by_handle(invite.id)
     assert isinstance(stale, sc.Session)
     host.set_properties(ref, {"round": 2})
@@ -257,7 +257,7 @@ def test_put_by_handle_with_a_stale_etag_is_412_with_the_session(world: World) -
 def test_handles_go_when_their_session_goes(local: World) -> None:
     host = local.client(HOST)
     ref = local.lobby(host)
-    (invite,) = host.invite(ref, [ANA])
+    (invite,) = host.invite(ref, [ANA], title_id=1234)
     activity = host.set_activity(ref)
     assert host.leave(ref) is False
     for handle in (invite, activity):
@@ -276,7 +276,7 @@ def test_a_failed_invite_carries_the_handles_already_created(
     host = world.client(HOST, retry=sc.RetryPolicy.never())
     ref = world.lobby(host)
     with pytest.raises(sc.TooManyRequestsError) as caught:
-        host.invite(ref, [ANA, BEN])
+        host.invite(ref, [ANA, BEN], title_id=1234)
     assert [h.invited_xuid for h in caught.value.handles] == [ANA]
     assert [h["invitedXuid"] for h in world.emulator.handles()] == [ANA]
     host.close()
@@ -325,10 +325,10 @@ def test_bad_handle_calls_are_refused_before_sending(local: World) -> None:
         (lambda: host.get_handle(7), TypeError),
         (lambda: host.delete_handle(""), ValueError),
         (lambda: host.put_by_handle("h", {"x": 1}, if_match='W/"weak"'), ValueError),
-        (lambda: host.invite(ref, []), ValueError),
+        (lambda: host.invite(ref, [], title_id=1), ValueError),
         (lambda: host.invite(ref, [ANA], title_id="12x"), ValueError),
-        (lambda: host.invite(ref, [ANA], context=""), ValueError),
-        (lambda: host.invite("not a ref", [ANA]), TypeError),
+        (lambda: host.invite(ref, [ANA], title_id=1, context=""), ValueError),
+        (lambda: host.invite("not a ref", [ANA], title_id=1), TypeError),
         (lambda: host.set_activity(None), TypeError),
         (lambda: host.activities(DEFAULT_SCID, ANA), TypeError),
         (lambda: host.activities("not-a-guid", [ANA]), ValueError),

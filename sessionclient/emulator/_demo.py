@@ -177,7 +177,7 @@ class Demo:
         invites = self.step(
             "10. The host invites a friend, Cleo: one invite handle (a POST that is not "
             "retried blindly: each one creates a handle)",
-            lambda: host.invite(ref, ["1004"], context_string="harbor, round 2"),
+            lambda: host.invite(ref, ["1004"], title_id=1234, context_string="harbor, round 2"),
         )
         self.step(
             "11. Cleo accepts: she joins through the handle, without knowing the session's name",
