@@ -185,3 +185,32 @@ def test_query_options_xsapi_refuses_are_refused_before_sending(
 def test_query_version_must_be_an_int(client: Both) -> None:
     with pytest.raises(TypeError):
         client.query(SCID, xuid="1", version="2")
+
+
+# --- item 5: 408 ----------------------------------------------------------------------
+
+
+def test_408_is_retried_when_the_request_is_safe(client: Both, router: respx.Router) -> None:
+    """libHttpClient retries 408 with 429, 500, 502, 503 and 504:
+    /work/.mirror/microsoft+libHttpClient/repo Source/HTTP/httpcall.cpp:541-547
+    (HC_CALL::ShouldRetry). Here it is retried as a 500 is: only when repeating the
+    request is safe (a GET), since a 408 may come from a proxy after the service
+    acted."""
+    read = router.get(REF.path).mock(
+        side_effect=[httpx.Response(408), httpx.Response(200, json={"members": {}})]
+    )
+    posted = router.post("/handles").mock(
+        side_effect=[httpx.Response(408), httpx.Response(201, json=HANDLE)]
+    )
+    assert isinstance(client.get(REF), sc.Session)
+    assert read.call_count == 2
+    with pytest.raises(sc.StatusError) as caught:
+        client.invite(REF, ["1002"], title_id=1)
+    assert (caught.value.status, posted.call_count) == (408, 1)
+
+
+def test_408_is_transient_in_every_profile_that_retries_5xx() -> None:
+    """The same rule for the RFC 9110 profile (RFC 9110 section 15.5.9: the client may
+    repeat the request) and the task service's."""
+    for name in ("rest", "mpsd", "tasks"):
+        assert 408 in sc.PROFILES[name].transient, name
