@@ -105,8 +105,10 @@ def _add_search(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "search", help="find sessions by their search handles", parents=[cli._service()]
     )
     search.add_argument("where", metavar="SCID/TEMPLATE", help="where to search")
-    search.add_argument("--filter", help="e.g. \"Strings/map eq 'harbor'\" (default: none)")
-    search.add_argument("--order-by", help="e.g. 'Numbers/skill desc' (default: none)")
+    search.add_argument(
+        "--filter", help="e.g. \"tolower(strings/map) eq 'harbor'\" (default: none)"
+    )
+    search.add_argument("--order-by", help="e.g. 'numbers/skill desc' (default: none)")
 
 
 def _run_search(args: argparse.Namespace, io: cli.IO) -> int:

@@ -395,8 +395,8 @@ def create_search_handle(
 def search(
     scid: str, template: str, *, filter: str | None = None, order_by: str | None = None
 ) -> Call[list[SearchResult]]:
-    """Search handles of ``template`` matching ``filter`` (e.g. ``Strings/map eq
-    'harbor' and Numbers/skill ge 3``), sorted by ``order_by`` (``Numbers/skill desc``)."""
+    """Search handles of ``template`` matching ``filter`` (e.g. ``strings/map eq
+    'harbor' and numbers/skill ge 3``), sorted by ``order_by`` (``numbers/skill desc``)."""
     # XSAPI always sends "global": true (multiplayer_query_search_handle_request.cpp).
     body: dict[str, Any] = {"type": "search", "scid": _check_scid(scid),
                             "templateName": _check_template(template), "global": True}  # fmt: skip

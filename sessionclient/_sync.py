@@ -483,10 +483,11 @@ class SessionClient(SyncClient):
         order_by: str | None = None,
         retry: RetryPolicy | None = None,
     ) -> list[SearchResult]:
-        """Search handles of ``template``: ``filter`` in MPSD's grammar (``eq ne gt
-        ge lt le``, ``and``/``or``, e.g. ``Strings/map eq 'harbor'``), checked here
-        only for balanced quotes and parentheses; ``order_by`` e.g. ``Numbers/skill
-        desc``. Search handles have their own, much lower, rate limits."""
+        """Search handles of ``template``: ``filter`` in MPSD's OData subset (``eq ne
+        gt ge lt le``, ``and``, one ``or`` at the root, ``tolower``, ``any``; e.g.
+        ``tolower(strings/map) eq 'harbor' and tags/any(d:d eq 'casual')``), checked
+        here only for balanced quotes and parentheses; ``order_by`` e.g.
+        ``numbers/skill desc``. Search handles have their own, much lower, rate limits."""
         call = directory.search(scid, template, filter=filter, order_by=order_by)
         return self._operate("search", call, retry)
 

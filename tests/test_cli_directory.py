@@ -62,7 +62,7 @@ def test_ls_invite_activity_search_templates(served: tuple[Emulator, str]) -> No
     assert [(a["ownerXuid"], a["relatedInfo"]["membersCount"]) for a in seen] == [(HOST, 1)]
 
     code, found, err = run(url, "search", f"{DEFAULT_SCID}/lobby",
-                           "--filter", "Strings/map eq 'harbor'")  # fmt: skip
+                           "--filter", "strings/map eq 'harbor'")  # fmt: skip
     assert code == 0, err
     assert [r["sessionRef"]["name"] for r in found] == ["cli-lobby"]
 

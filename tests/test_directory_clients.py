@@ -369,8 +369,8 @@ def test_search_filters_and_orders(world: World) -> None:
             tuple(tags),
         )
         lobbies[(map_name, skill)] = ref
-    found = host.search(DEFAULT_SCID, "lobby", filter="Strings/map eq 'harbor'",
-                        order_by="Numbers/skill desc")  # fmt: skip
+    found = host.search(DEFAULT_SCID, "lobby", filter="tolower(strings/map) eq 'harbor'",
+                        order_by="numbers/skill desc")  # fmt: skip
     assert [r.ref for r in found] == [lobbies[("Harbor", 7)], lobbies[("harbor", 3)],
                                       lobbies[("harbor", None)]]  # fmt: skip
     assert isinstance(found[0], sc.SearchResult)
@@ -380,7 +380,8 @@ def test_search_filters_and_orders(world: World) -> None:
     assert found[0].role_info == {"roleTypes": {}}
     either = host.search(
         DEFAULT_SCID, "lobby",
-        filter="(Numbers/skill ge 5 and Tags/casual eq true) or Strings/map ne 'harbor'",
+        filter="(numbers/skill ge 5 and tags/any(d:d eq 'casual'))"
+        " or tolower(strings/map) ne 'harbor'",
     )  # fmt: skip
     assert {r.ref for r in either} == {lobbies[("desert", 5)]}
     assert host.search(DEFAULT_SCID, "arena") == []

@@ -190,9 +190,9 @@ class Demo:
             ),
         )
         self.step(
-            "13. Dan, a stranger, finds it: Strings/map eq 'harbor' and Numbers/players lt 8",
+            "13. Dan, a stranger, finds it: strings/map eq 'harbor' and numbers/players lt 8",
             lambda: dan.search(
-                ref.scid, "lobby", filter="Strings/map eq 'harbor' and Numbers/players lt 8"
+                ref.scid, "lobby", filter="strings/map eq 'harbor' and numbers/players lt 8"
             ),
         )
 

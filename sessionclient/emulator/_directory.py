@@ -820,8 +820,11 @@ class Directory:
         if not xuids and keyword is None:
             raise ValueError("a session query needs a keyword or xuid filter")
         visibility = params.get("visibility")
-        if visibility not in (None, "open", "private"):
-            raise ValueError("visibility is open or private")
+        if visibility not in (None, "private", "visible", "full", "open"):
+            raise ValueError("visibility is private, visible, full or open")
+        version = params.get("version")
+        if version is not None and not (version.isdigit() and int(version) > 0):
+            raise ValueError("version is a positive integer (a major session version)")
         flags = {name: _flag(params, name) for name in ("private", "reservations", "inactive")}
         take = params.get("take")
         if take is not None and not (take.isdigit() and int(take) <= lookup.TAKE_MAX):
@@ -985,15 +988,25 @@ class Directory:
         if not isinstance(text, str | None) or not isinstance(order, str | None):
             raise ValueError("filter and orderBy are strings")
         matches = parse_filter(text) if text else None
-        found = [h for h in self._handles.values() if h["type"] == "search"
-                 and h["sessionRef"]["scid"] == scid and h["sessionRef"]["templateName"] == template
-                 and (matches is None or matches(h["searchAttributes"]))]  # fmt: skip
-        for kind, name, descending in reversed(parse_order(order) if order else []):
+        keys = parse_order(order) if order else []
+        found = []
+        for handle in self._handles.values():
+            ref = handle["sessionRef"]
+            if handle["type"] != "search" or (ref["scid"], ref["templateName"]) != (scid, template):
+                continue
+            record = lookup.search_record(
+                handle, self._sessions[lookup.handle_ref(handle)].document
+            )
+            if matches is None or matches(record):
+                found.append((handle, record))
+        for path, descending in reversed(keys):
             # Two stable sorts per key: by value, then absent values last.
-            found.sort(key=lambda h: sort_key(h["searchAttributes"], kind, name)[1],
-                       reverse=descending)  # fmt: skip
-            found.sort(key=lambda h: sort_key(h["searchAttributes"], kind, name)[0])
-        return found
+            found.sort(key=lambda pair: sort_key(pair[1], path)[1], reverse=descending)
+            found.sort(key=lambda pair: sort_key(pair[1], path)[0])
+        return [handle for handle, _ in found[:_SEARCH_MAX]]
+
+
+_SEARCH_MAX = 100  # MPSD returns the first 100 matches (live-session-browse.md:263)
 
 
 def _verb(request: EmulatedRequest, allowed: tuple[str, ...]) -> None:

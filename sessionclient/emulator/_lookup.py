@@ -186,3 +186,61 @@ def handle_extras(kind: str, body: Json) -> Json:
             raise ValueError("searchAttributes.strings maps names to strings")
         return {"searchAttributes": {"tags": tags, "numbers": numbers, "strings": strings}}
     return {}
+
+
+def _number(value: object) -> int | float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return value if ok else None  # type: ignore[return-value]
+
+
+def search_record(handle: Json, document: Json) -> Json:
+    """What a search filter reads of a search handle and its session, by path (the
+    paths of ``_filter``). The emulator has no tournaments (``registrationState``,
+    ``scheduledTime``: null); a session's owners are its handle's owner."""
+    attributes = handle.get("searchAttributes", {})
+    record: Json = {
+        "tags": list(attributes.get("tags", [])),
+        "achievementIds": list(handle.get("achievementIds", [])),
+        "language": handle.get("language"),
+        "session/scid": handle["sessionRef"]["scid"],
+        "session/templateName": handle["sessionRef"]["templateName"],
+        "session/postedTime": handle.get("createTime"),
+        "session/keywords": keywords(document),
+        "session/memberXuids": [m["constants"]["system"]["xuid"]
+                                for m in document["members"].values()],
+        "session/ownerXuids": [handle["ownerXuid"]],
+    }  # fmt: skip
+    for kind in ("strings", "numbers"):
+        for name, value in attributes.get(kind, {}).items():
+            record[f"{kind}/{name}"] = value
+    constants = _system(document, "constants")
+    count = document["membersInfo"]["count"]
+    most, target = (
+        _number(constants.get("maxMembersCount")),
+        _number(constants.get("targetMembersCount")),
+    )
+    record["session/membersCount"] = count
+    record["session/maxMembersCount"] = most
+    record["session/targetMembersCount"] = target
+    record["session/maxMembersCountRemaining"] = None if most is None else most - count
+    record["session/targetMembersCountRemaining"] = None if target is None else target - count
+    record["session/needs"] = (
+        record["session/targetMembersCountRemaining"]
+        if target is not None
+        else record["session/maxMembersCountRemaining"]
+    )
+    roles = role_info(document)["roleTypes"]
+    for role_type, spec in roles.items():
+        defined = spec.get("roles", {}) if isinstance(spec, dict) else {}
+        for role, limits in defined.items() if isinstance(defined, dict) else ():
+            held = sum(1 for m in document["members"].values()
+                       if isinstance(m.get("roles"), dict)
+                       and m["roles"].get(role_type) == role)  # fmt: skip
+            limits = limits if isinstance(limits, dict) else {}
+            goal = _number(limits.get("target"))
+            goal = goal if goal is not None else _number(limits.get("max"))
+            base = f"session/roles/{role_type}/{role}"
+            record[f"{base}/count"] = held
+            record[f"{base}/target"] = goal
+            record[f"{base}/needs"] = None if goal is None else goal - held
+    return record
