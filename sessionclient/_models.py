@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +77,90 @@ class Session:
         properties = self.document.get("properties")
         custom = properties.get("custom") if isinstance(properties, dict) else None
         return custom if isinstance(custom, dict) else {}
+
+    def changes_since(self, previous: Session) -> frozenset[str]:
+        """What changed since ``previous`` (the same session, read earlier), as the
+        change types MPSD names: ``host``, ``initialization``, ``matchmakingStatus``,
+        ``membersList``, ``membersStatus``, ``membersCustomProperty``, ``joinability``
+        and ``customProperty``; the rules of XSAPI's session comparison. Never raises
+        on what the documents hold: a field of the wrong type compares as a value."""
+        if not isinstance(previous, Session):
+            raise TypeError(f"previous must be a Session, not {type(previous).__name__}")
+        if previous.ref != self.ref:
+            raise ValueError(f"previous is another session ({previous.ref}, not {self.ref})")
+        now, before = _Facts(self.document), _Facts(previous.document)
+        found = {name for name, test in _CHANGES if test(now) != test(before)}
+        members, earlier = now.members(), before.members()
+        if members.keys() != earlier.keys():
+            found.add("membersList")
+        common = members.keys() & earlier.keys()
+        if any(_status(members[x]) != _status(earlier[x]) for x in common):
+            found.add("membersStatus")
+        custom = ("properties", "custom")
+        if any(_canonical(_get(members[x], *custom)) != _canonical(_get(earlier[x], *custom))
+               for x in common):  # fmt: skip
+            found.add("membersCustomProperty")
+        return frozenset(found)
+
+
+def _get(value: object, *path: str) -> Any:
+    """The value at ``path`` in nested objects, None where one is missing."""
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True)  # tells 1, 1.0 and true apart
+
+
+def _status(member: Document) -> str:
+    system = _get(member, "properties", "system")
+    if _get(system, "active") is True:
+        return "active"
+    if _get(system, "ready") is True:
+        return "ready"
+    return "reserved" if member.get("reserved") is True else "inactive"
+
+
+class _Facts:
+    """What the comparison reads of one session document."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+
+    def members(self) -> dict[object, Document]:
+        members = self.document.get("members")
+        found = members.values() if isinstance(members, dict) else ()
+        return {json.dumps(_get(m, "constants", "system", "xuid")): m
+                for m in found if isinstance(m, dict)}  # fmt: skip
+
+    def host(self) -> object:
+        host = _get(self.document, "properties", "system", "host")
+        return host.lower() if isinstance(host, str) else host  # XSAPI: case-blind
+
+    def joinability(self) -> tuple[str, ...]:
+        system = _get(self.document, "properties", "system")
+        most = _get(self.document, "constants", "system", "maxMembersCount")
+        flags = tuple(_canonical(_get(system, k)) for k in ("closed", "locked", "joinRestriction"))
+        return (*flags, str(len(self.members()) == most))  # full or not
+
+    def matchmaking(self) -> str:
+        system = _get(self.document, "servers", "matchmaking", "properties", "system")
+        if system is None:
+            return ""
+        return _canonical([_get(system, "status"), _get(system, "targetSessionRef")])
+
+
+_CHANGES: tuple[tuple[str, Callable[[_Facts], object]], ...] = (
+    ("host", _Facts.host),
+    ("initialization", lambda f: _canonical(_get(f.document, "initializing", "stage"))),
+    ("matchmakingStatus", _Facts.matchmaking),
+    ("joinability", _Facts.joinability),
+    ("customProperty", lambda f: _canonical(_get(f.document, "properties", "custom"))),
+)
+"""The change types read from one value of each session (the member ones compare
+members by xuid)."""
 
 
 @attrs.frozen
