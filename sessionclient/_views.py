@@ -547,7 +547,7 @@ class Handle(View):
 
     @property
     def type(self) -> str | None:
-        """``activity``, ``invite`` or ``search``."""
+        """``activity``, ``invite``, ``search`` or ``transfer``."""
         return self._str("type")
 
     @property
@@ -559,6 +559,12 @@ class Handle(View):
     def version(self) -> int | None:
         """The handle format's version (1)."""
         return self._int("version")
+
+    @property
+    def origin_ref(self) -> SessionRef | None:
+        """A transfer handle's origin (``originSessionRef``): the session whose
+        members may join ``ref`` through it; None on other handles."""
+        return None if self._raw("originSessionRef") is None else self._ref("originSessionRef")
 
     @property
     def owner_xuid(self) -> str | None:
