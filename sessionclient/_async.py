@@ -445,11 +445,21 @@ class AsyncSessionClient(AsyncClient):
         return await self._operate("set_activity", directory.set_activity(ref), retry)
 
     async def activities(
-        self, scid: str, xuids: Iterable[str], *, retry: RetryPolicy | None = None
+        self,
+        scid: str,
+        xuids: Iterable[str] | None = None,
+        *,
+        social_group: str | None = None,
+        social_group_xuid: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> list[Activity]:
-        """What these users are playing in ``scid``: one ``Activity`` per activity
-        handle, with ``related_info`` about its session."""
-        return await self._operate("activities", directory.activities(scid, xuids), retry)
+        """What these users (``xuids``), or the users of ``social_group_xuid``'s
+        ``social_group`` (``people``, ``favorites``), are playing in ``scid``: one
+        ``Activity`` per activity handle, with ``related_info`` about its session."""
+        call = directory.activities(
+            scid, xuids, social_group=social_group, social_group_xuid=social_group_xuid
+        )
+        return await self._operate("activities", call, retry)
 
     async def invite(
         self,
@@ -475,6 +485,14 @@ class AsyncSessionClient(AsyncClient):
             title_id=title_id,
         )
         return await self._operate("invite", flow, retry)
+
+    async def create_transfer_handle(
+        self, target: SessionRef, origin: SessionRef, *, retry: RetryPolicy | None = None
+    ) -> Handle:
+        """Let the members of ``origin`` (a lobby) join ``target`` (a game session):
+        each joins with ``put_by_handle(handle.id, {"members": {"me": {}}})``."""
+        call = directory.create_transfer_handle(target, origin)
+        return await self._operate("create_transfer_handle", call, retry)
 
     async def get_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> Handle:
         """Read a handle (404: no such handle, or its session is gone)."""
@@ -524,14 +542,21 @@ class AsyncSessionClient(AsyncClient):
         *,
         filter: str | None = None,
         order_by: str | None = None,
+        social_group: str | None = None,
+        social_group_xuid: str | None = None,
         retry: RetryPolicy | None = None,
     ) -> list[SearchResult]:
         """Search handles of ``template``: ``filter`` in MPSD's OData subset (``eq ne
         gt ge lt le``, ``and``, one ``or`` at the root, ``tolower``, ``any``; e.g.
         ``tolower(strings/map) eq 'harbor' and tags/any(d:d eq 'casual')``), checked
         here only for balanced quotes and parentheses; ``order_by`` e.g.
-        ``numbers/skill desc``. Search handles have their own, much lower, rate limits."""
-        call = directory.search(scid, template, filter=filter, order_by=order_by)
+        ``numbers/skill desc``; ``social_group`` (with ``social_group_xuid``) narrows to
+        sessions with members of that social group. Search handles have their own, much
+        lower, rate limits."""
+        call = directory.search(
+            scid, template, filter=filter, order_by=order_by, social_group=social_group,
+            social_group_xuid=social_group_xuid,
+        )  # fmt: skip
         return await self._operate("search", call, retry)
 
     async def templates(self, scid: str, *, retry: RetryPolicy | None = None) -> list[str]:

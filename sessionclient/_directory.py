@@ -47,6 +47,7 @@ MAX_TITLE_ID = 2**32 - 1
 _XUID = re.compile(r"[0-9]{1,20}")
 _HANDLE_ID = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.\-]{1,100}")
 _ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+_MONIKER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]*")
 _ACTIVITY_INCLUDE = "relatedInfo,customProperties"
 _SEARCH_INCLUDE = "relatedInfo,roleInfo,customProperties"
@@ -263,10 +264,33 @@ def set_activity(ref: SessionRef) -> Call[Handle | None]:
     return call
 
 
-def activities(scid: str, xuids: Iterable[str]) -> Call[list[Activity]]:
-    """What these users are playing in ``scid``: their activity handles."""
-    body = {"type": "activity", "scid": _check_scid(scid),
-            "owners": {"xuids": list(check_xuids(xuids))}}  # fmt: skip
+def _social_group(group: str | None, owner: str | None) -> dict[str, Any] | None:
+    """``{"people": {"moniker", "monikerXuid"}}`` for a social group, None without one."""
+    if group is None and owner is None:
+        return None
+    if group is None or owner is None:
+        raise ValueError("give social_group and social_group_xuid together")
+    if not isinstance(group, str):
+        raise TypeError(f"social_group must be a str, not {type(group).__name__}")
+    if not _MONIKER.fullmatch(group):
+        raise ValueError(f"invalid social_group {group!r}: a name such as people or favorites")
+    return {"people": {"moniker": group, "monikerXuid": check_xuid(owner)}}
+
+
+def activities(
+    scid: str,
+    xuids: Iterable[str] | None = None,
+    *,
+    social_group: str | None = None,
+    social_group_xuid: str | None = None,
+) -> Call[list[Activity]]:
+    """What these users, or the users of ``social_group_xuid``'s social group, are
+    playing in ``scid``: their activity handles."""
+    people = _social_group(social_group, social_group_xuid)
+    if (xuids is None) == (people is None):
+        raise ValueError("give xuids, or social_group and social_group_xuid (not both)")
+    owners = {"xuids": list(check_xuids(xuids))} if xuids is not None else people
+    body = {"type": "activity", "scid": _check_scid(scid), "owners": owners}
     path = f"/handles/query?include={_ACTIVITY_INCLUDE}"
     return _read_call(path, Target.QUERY, _listing(Activity), body)
 
@@ -306,6 +330,16 @@ def check_title_id(value: object) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) > MAX_TITLE_ID:
         raise ValueError(f"title_id must be a 32-bit unsigned integer, not {value!r}")
     return int(text)
+
+
+def create_transfer_handle(target: SessionRef, origin: SessionRef) -> Call[Handle]:
+    """A transfer handle: the members of ``origin`` (a lobby) may join ``target`` (the
+    game) through it."""
+    body = _new_handle(target, "transfer", originSessionRef=_session_ref(origin))
+    if origin == target:
+        raise ValueError("a transfer handle moves members to another session, not to itself")
+    call: Call[Handle] = _create_handle(body)
+    return call
 
 
 def _invite(calls: list[Call[Handle]]) -> Flow[list[Handle]]:
@@ -393,7 +427,13 @@ def create_search_handle(
 
 
 def search(
-    scid: str, template: str, *, filter: str | None = None, order_by: str | None = None
+    scid: str,
+    template: str,
+    *,
+    filter: str | None = None,
+    order_by: str | None = None,
+    social_group: str | None = None,
+    social_group_xuid: str | None = None,
 ) -> Call[list[SearchResult]]:
     """Search handles of ``template`` matching ``filter`` (e.g. ``strings/map eq
     'harbor' and numbers/skill ge 3``), sorted by ``order_by`` (``numbers/skill desc``)."""
@@ -404,6 +444,9 @@ def search(
         body["filter"] = check_filter(filter)
     if order_by is not None:
         body["orderBy"] = _text(order_by, "order_by", limit=1024)
+    members = _social_group(social_group, social_group_xuid)
+    if members is not None:
+        body["sessionMembers"] = members
     path = f"/handles/query?include={_SEARCH_INCLUDE}"
     return _read_call(path, Target.QUERY, _listing(SearchResult), body, SEARCH_READS)
 

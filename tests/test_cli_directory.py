@@ -84,3 +84,36 @@ def test_exit_codes_of_directory_commands(served: tuple[Emulator, str]) -> None:
     assert code == 2
     code, _, err = run(url, "search", f"{DEFAULT_SCID}/lobby", "--filter", "Strings/map eq 'x")
     assert (code, "unclosed quote" in err) == (2, True)
+
+
+def test_transfer_and_social_groups(served: tuple[Emulator, str]) -> None:
+    """Issue 23 item 10 on the command line: a transfer handle, then activities and a
+    search by social group."""
+    emulator, url = served
+    lobby = sc.SessionRef(DEFAULT_SCID, "lobby", "cli-transfer-lobby")
+    game = sc.SessionRef(DEFAULT_SCID, "arena", "cli-transfer-game")
+    with emulator.client(HOST) as host:
+        host.create(lobby, None)
+        host.create(game, None)
+        host.set_activity(game)
+    emulator.set_social_group(FRIEND, "favorites", [HOST])
+    code, handle, err = run(url, "transfer", f"{DEFAULT_SCID}/arena/cli-transfer-game",
+                            "--from", f"{DEFAULT_SCID}/lobby/cli-transfer-lobby")  # fmt: skip
+    assert code == 0, err
+    assert handle["type"] == "transfer"
+    assert handle["originSessionRef"]["name"] == "cli-transfer-lobby"
+    code, seen, err = run(url, "activity", "get", DEFAULT_SCID, "--xuid", FRIEND,
+                          "--social-group", "favorites", user=FRIEND)  # fmt: skip
+    assert code == 0, err
+    assert [a["sessionRef"]["name"] for a in seen] == ["cli-transfer-game"]
+    code, _, err = run(url, "activity", "get", DEFAULT_SCID, "--xuid", FRIEND, "--xuid", HOST,
+                       "--social-group", "favorites")  # fmt: skip
+    assert (code, "one --xuid" in err) == (2, True)
+    code, found, err = run(url, "search", f"{DEFAULT_SCID}/lobby",
+                           "--social-group", f"favorites/{FRIEND}")  # fmt: skip
+    assert code == 0, err
+    assert found
+    assert {r["ownerXuid"] for r in found} == {HOST}
+    code, found, err = run(url, "search", f"{DEFAULT_SCID}/lobby",
+                           "--social-group", f"people/{FRIEND}")  # fmt: skip
+    assert (code, found) == (0, []), err

@@ -475,3 +475,41 @@ def test_the_demo_invites_a_friend_and_finds_the_lobby_by_search() -> None:
     assert "inviting 1004" in chapter
     assert "POST   /handles/query?include=relatedInfo,roleInfo,customProperties" in chapter
     assert chapter.rstrip().endswith("{'map': 'harbor'} {'players': 4}")
+
+
+# --- issue 23 item 10: transfer handles and social groups ---------------------------------
+
+
+def test_a_lobby_moves_its_members_through_a_transfer_handle(world: World) -> None:
+    """The host creates the game, points a transfer handle at it from the lobby; a lobby
+    member joins the game through it, a stranger cannot."""
+    host, ana, ben = world.client(HOST), world.client(ANA), world.client(BEN)
+    lobby = world.lobby(host)
+    ana.join(lobby)
+    game = world.lobby(host, "arena")
+    handle = host.create_transfer_handle(game, lobby)
+    assert (handle.type, handle.ref, handle.origin_ref) == ("transfer", game, lobby)
+    assert host.get_handle(handle.id).origin_ref == lobby
+    joined = ana.put_by_handle(handle.id, {"members": {"me": {}}})
+    assert isinstance(joined, sc.Session)
+    assert joined.ref == game
+    with pytest.raises(sc.ForbiddenError):
+        ben.put_by_handle(handle.id, {"members": {"me": {}}})
+    with pytest.raises(sc.ForbiddenError):  # only a member of the origin may create it
+        world.client(BEN).create_transfer_handle(world.lobby(ben), lobby)
+
+
+def test_activities_and_search_by_social_group(world: World) -> None:
+    host, ana = world.client(HOST), world.client(ANA)
+    world.emulator.set_social_group(BEN, "favorites", [HOST])
+    ref = world.lobby(host)
+    host.set_activity(ref)
+    ana.set_activity(world.lobby(ana))
+    host.create_search_handle(ref, tags=["casual"])
+    ana.create_search_handle(world.lobby(ana), tags=["casual"])
+    ben = world.client(BEN)
+    seen = ben.activities(DEFAULT_SCID, social_group="favorites", social_group_xuid=BEN)
+    assert [a.owner_xuid for a in seen] == [HOST]
+    found = ben.search(DEFAULT_SCID, "lobby", social_group="favorites", social_group_xuid=BEN)
+    assert [r.ref for r in found] == [ref]
+    assert ben.activities(DEFAULT_SCID, social_group="people", social_group_xuid=BEN) == []

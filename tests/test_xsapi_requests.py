@@ -214,3 +214,84 @@ def test_408_is_transient_in_every_profile_that_retries_5xx() -> None:
     repeat the request) and the task service's."""
     for name in ("rest", "mpsd", "tasks"):
         assert 408 in sc.PROFILES[name].transient, name
+
+
+# --- item 10: transfer handles and social-group queries -------------------------------
+
+ORIGIN = sc.SessionRef(SCID, "lobby", "friday")
+ORIGIN_JSON = {"scid": SCID, "templateName": "lobby", "name": "friday"}
+
+
+def test_create_transfer_handle(client: Both, router: respx.Router) -> None:
+    """XSAPI's transfer handle body: multiplayer_transfer_handle_post_request.cpp:33-45
+    (type, sessionRef: the target, version, originSessionRef), checked by its unit test
+    against Tests/UnitTests/Tests/Services/TestResponses/Multiplayer.json:1129-1142;
+    the answer is the handle (:1143-1157), read for its id (multiplayer_service.cpp:
+    485-495)."""
+    answer = {"type": "transfer", "id": "t1", "sessionRef": REF_JSON,
+              "originSessionRef": ORIGIN_JSON, "version": 1}  # fmt: skip
+    route = router.post("/handles").respond(201, json=answer)
+    handle = client.create_transfer_handle(REF, ORIGIN)
+    assert bodies(route) == [{"type": "transfer", "sessionRef": REF_JSON, "version": 1,
+                              "originSessionRef": ORIGIN_JSON}]  # fmt: skip
+    assert (handle.id, handle.type, handle.ref, handle.origin_ref) == ("t1", "transfer", REF,
+                                                                       ORIGIN)  # fmt: skip
+    with pytest.raises(TypeError):
+        client.create_transfer_handle(REF, "lobby/friday")
+    with pytest.raises(ValueError, match="itself"):
+        client.create_transfer_handle(REF, REF)
+    assert route.call_count == 1
+
+
+def test_activities_of_a_social_group(client: Both, router: respx.Router) -> None:
+    """XSAPI's activity query for a social group: multiplayer_activity_query_post_request
+    .cpp:56-80 (owners.people: moniker and monikerXuid, instead of owners.xuids); the
+    reference's example body: uri-handlesquerypost.md:70-83."""
+    route = router.post("/handles/query").respond(200, json={"results": []})
+    client.activities(SCID, social_group="favorites", social_group_xuid="3210")
+    assert bodies(route) == [{"type": "activity", "scid": SCID,
+                              "owners": {"people": {"moniker": "favorites",
+                                                    "monikerXuid": "3210"}}}]  # fmt: skip
+
+
+def test_search_by_a_social_group(client: Both, router: respx.Router) -> None:
+    """XSAPI's search with a social group: multiplayer_query_search_handle_request.cpp:
+    126-135 (sessionMembers.people), the body of its unit test: Multiplayer.json:
+    1188-1201."""
+    route = router.post("/handles/query").respond(200, json={"results": []})
+    client.search(SCID, "lobby", filter="numbers/a eq 1", social_group="favorites",
+                  social_group_xuid="1234")  # fmt: skip
+    assert bodies(route) == [{"type": "search", "scid": SCID, "templateName": "lobby",
+                              "global": True, "filter": "numbers/a eq 1",
+                              "sessionMembers": {"people": {"moniker": "favorites",
+                                                            "monikerXuid": "1234"}}}]  # fmt: skip
+
+
+_HALF_GROUPS = [{"social_group": "people"}, {"social_group_xuid": "1"},
+                {"social_group": "", "social_group_xuid": "1"},
+                {"social_group": "people", "social_group_xuid": "x"}]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{}, {"xuids": ["1"], "social_group": "people", "social_group_xuid": "1"}, *_HALF_GROUPS],
+)
+def test_bad_social_activity_queries_are_refused_before_sending(
+    client: Both, router: respx.Router, kwargs: dict[str, Any]
+) -> None:
+    """XSAPI asserts xuids or a social group, not both (multiplayer_activity_query_post_
+    request.cpp:59-60); the group needs its owner's xuid (:77)."""
+    route = router.post("/handles/query").respond(200, json={"results": []})
+    with pytest.raises(ValueError, match=r"xuid|social_group"):
+        client.activities(SCID, **kwargs)
+    assert route.call_count == 0
+
+
+@pytest.mark.parametrize("kwargs", _HALF_GROUPS)
+def test_bad_social_searches_are_refused_before_sending(
+    client: Both, router: respx.Router, kwargs: dict[str, Any]
+) -> None:
+    route = router.post("/handles/query").respond(200, json={"results": []})
+    with pytest.raises(ValueError, match=r"xuid|social_group"):
+        client.search(SCID, "lobby", **kwargs)
+    assert route.call_count == 0

@@ -522,6 +522,7 @@ class Directory:
         self._search_reads = Limiter(throttle.for_search(), time_scale)
         self._search_writes = Limiter(throttle.for_search(), time_scale)
         self._handles: dict[str, Json] = {}
+        self._social: dict[tuple[str, str], tuple[str, ...]] = {}
         self._handle_count = itertools.count(1)
         self._faults = FaultSchedule(seed, fault_rate)
         self._ids = uuid.UUID(int=seed % 2**128)
@@ -565,6 +566,13 @@ class Directory:
         with self._lock:
             stored = self._sessions.get((scid.lower(), template, name))
             return None if stored is None else copy.deepcopy(stored.document)
+
+    def set_social_group(self, xuid: str, group: str, members: Iterable[str]) -> None:
+        """Make ``members`` the users of ``xuid``'s social group ``group`` (``people``,
+        ``favorites`` ...), as Xbox Live's social service would list them: what the
+        ``people`` moniker of an activity query or a search names."""
+        with self._lock:
+            self._social[(xuid, group)] = tuple(members)
 
     def handles(self) -> list[Json]:
         """Copies of the stored handles, oldest first."""
@@ -876,6 +884,8 @@ class Directory:
             stored = self._precondition(route, request.headers)
             if stored is None:
                 raise _Refusal(_text(404, "the handle's session does not exist"))
+            if handle["type"] == "transfer" and not self._is_member(handle, caller):
+                raise _Refusal(_text(403, "only members of the origin session can transfer"))
             return self._write(route, caller, stored, _parse_object(request.body))
         _verb(request, ("GET", "DELETE"))
         if request.method == "GET":
@@ -923,6 +933,8 @@ class Directory:
             raise _Refusal(_text(404, "the handle's session does not exist"))
         if _member_index(stored.document, caller) is None:
             raise _Refusal(_text(403, "only members of a session can create its handles"))
+        if kind == "transfer" and not self._is_member(extras, caller):
+            raise _Refusal(_text(403, "only members of the origin session can transfer it"))
         ref = lookup.session_ref(route.key)
         if kind == "activity":  # one activity per user and SCID: the new one replaces it
             for old in [
@@ -944,6 +956,16 @@ class Directory:
         where = f"/handles/{handle_id}"
         return _json(201, handle, ("Location", where), ("Content-Location", where))
 
+    def _is_member(self, transfer: Json, caller: str) -> bool:
+        """Whether ``caller`` is in the origin session of a transfer handle."""
+        stored = self._sessions.get(lookup.handle_ref(transfer, "originSessionRef"))
+        return stored is not None and _member_index(stored.document, caller) is not None
+
+    def _group(self, value: object, where: str) -> set[str] | None:
+        """The users of the social group ``value.people`` names (None: it names none)."""
+        found = lookup.people(value, where)
+        return None if found is None else set(self._social.get((found[1], found[0]), ()))
+
     def _query_handles(self, request: EmulatedRequest) -> EmulatedResponse:
         body = _parse_object(request.body)
         params = dict(parse_qsl(request.query, keep_blank_values=True))
@@ -955,9 +977,14 @@ class Directory:
         try:
             if body.get("type") == "activity":
                 owners = body.get("owners")
-                xuids = lookup.check_xuids(
-                    owners.get("xuids") if isinstance(owners, dict) else None, "owners.xuids"
-                )
+                group = self._group(owners, "owners")
+                if group is not None:
+                    xuids = sorted(group)
+                else:
+                    xuids = lookup.check_xuids(
+                        owners.get("xuids") if isinstance(owners, dict) else None,
+                        "owners.xuids",
+                    )
                 found = [h for x in xuids for h in self._handles.values()
                          if h["type"] == "activity" and h["ownerXuid"] == x
                          and h["sessionRef"]["scid"] == scid]  # fmt: skip
@@ -989,6 +1016,9 @@ class Directory:
             raise ValueError("filter and orderBy are strings")
         matches = parse_filter(text) if text else None
         keys = parse_order(order) if order else []
+        group = self._group(body.get("sessionMembers"), "sessionMembers")
+        if group is None and "sessionMembers" in body:
+            raise ValueError("sessionMembers names a social group: {people: {moniker, ...}}")
         found = []
         for handle in self._handles.values():
             ref = handle["sessionRef"]
@@ -997,6 +1027,8 @@ class Directory:
             record = lookup.search_record(
                 handle, self._sessions[lookup.handle_ref(handle)].document
             )
+            if group is not None and group.isdisjoint(record["session/memberXuids"]):
+                continue
             if matches is None or matches(record):
                 found.append((handle, record))
         for path, descending in reversed(keys):
