@@ -13,6 +13,18 @@ import logging
 
 from ._async import AsyncResourceClient, AsyncSessionClient, AsyncTask
 from ._auth import TokenAuth, TokenProvider, XBLToken, xbl3_authorization
+from ._changes import (
+    CAPABILITIES,
+    CHANGE_TYPES,
+    MemberInitialization,
+    PeerToHostRequirements,
+    PeerToPeerRequirements,
+    Timeouts,
+    merge_changes,
+    my_member,
+    reserve,
+    session_constants,
+)
 from ._etag import ANY, ETag
 from ._exceptions import (
     AmbiguousWriteError,
@@ -99,7 +111,7 @@ _LAYERS = (
     # the one loop, without I/O
     ("_engine",),
     # the operations, each written once, and what every client is built from
-    ("_flows", "_directory", "_resource", "_base"),
+    ("_flows", "_directory", "_changes", "_resource", "_base"),
     # the two drivers: the only I/O (_sync is generated from _async)
     ("_async", "_sync"),
     # what uses the clients: the package's face, the command line, the emulator
@@ -108,6 +120,8 @@ _LAYERS = (
 
 __all__ = [
     "ANY",
+    "CAPABILITIES",
+    "CHANGE_TYPES",
     "CONTACTS",
     "CONTRACT_VERSION",
     "DEFAULT_BASE_URL",
@@ -137,6 +151,7 @@ __all__ = [
     "MalformedResponseError",
     "Media",
     "Member",
+    "MemberInitialization",
     "MembersInfo",
     "MethodNotAllowedError",
     "MethodNotImplementedError",
@@ -144,6 +159,8 @@ __all__ = [
     "NotFoundError",
     "NotModified",
     "PartialContent",
+    "PeerToHostRequirements",
+    "PeerToPeerRequirements",
     "PreconditionFailedError",
     "Profile",
     "RedisGate",
@@ -169,6 +186,7 @@ __all__ = [
     "TaskFailedError",
     "TaskTimeoutError",
     "ThrottleMode",
+    "Timeouts",
     "TokenAuth",
     "TokenProvider",
     "TooManyRequestsError",
@@ -176,5 +194,9 @@ __all__ = [
     "UnauthorizedError",
     "XBLToken",
     "__version__",
+    "merge_changes",
+    "my_member",
+    "reserve",
+    "session_constants",
     "xbl3_authorization",
 ]

@@ -61,7 +61,7 @@ _LISTINGS = {"sessions": ("GET",), "batch": ("POST",), "templates": ("GET",),
              "template": ("GET",)}  # fmt: skip
 _SECTIONS = ("constants", "properties", "members", "servers")
 _PARTS = ("system", "custom")
-_MEMBER_SECTIONS = ("constants", "properties")
+_MEMBER_SECTIONS = ("constants", "properties", "roles")
 _MAX_DEPTH = 64
 _NO_BODY_STATUSES = frozenset({202, 503})  # the seed table gives these no body
 
@@ -358,6 +358,11 @@ def _write_member(member: Json, delta: Json, *, joining: bool) -> None:
     if "properties" in delta:
         properties = _parts(delta["properties"], "member properties")
         member["properties"] = _merge_patch(member["properties"], properties)
+    if "roles" in delta:  # role type -> role, at the member's root as XSAPI writes them
+        roles = _object(delta["roles"], "a member's roles")
+        if not all(isinstance(v, str | None) for v in roles.values()):
+            raise _bad("a member's roles map role types to role names")
+        member["roles"] = _merge_patch(member.get("roles", {}), roles)
 
 
 def _reserve(document: Json, delta: Json, large: bool) -> None:
