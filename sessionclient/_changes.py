@@ -31,6 +31,9 @@ CHANGE_TYPES = frozenset({
 """The change types a member may subscribe to (multiplayer_session_member.cpp:536-573)."""
 
 Delta = dict[str, Any]
+SESSION_VERSION = (
+    1  # the major session version of contract 107 (XSAPI: MULTIPLAYER_SESSION_VERSION)
+)
 
 
 def _ms(value: object, what: str) -> int:
@@ -203,10 +206,10 @@ def session_constants(
         )
     if cloud_compute_package is not None:
         system["cloudComputePackage"] = _object(cloud_compute_package, "cloud_compute_package")
-    constants: Delta = {"system": system} if system else {}
-    if custom is not None:
-        constants["custom"] = _object(custom, "custom")
-    return {"constants": constants}
+    # As XSAPI writes constants: the session version, and custom even when empty.
+    system["version"] = SESSION_VERSION
+    custom_json = _object(custom, "custom") if custom is not None else {}
+    return {"constants": {"system": system, "custom": custom_json}}
 
 
 def my_member(
@@ -222,12 +225,24 @@ def my_member(
     subscription_id: str | None = None,
     change_types: Iterable[str] | None = None,
     custom: Mapping[str, Any] | None = None,
+    initialize: bool = False,
+    custom_constants: object = None,
 ) -> Delta:
     """``{"members": {"me": {...}}}``: what XSAPI's
     ``XblMultiplayerSessionCurrentUserSet*`` write (multiplayer_session_member.cpp:
     605-705). ``active=False`` also clears ``ready``, as XSAPI does; ``roles`` maps a
     role type to a role; ``subscription_id`` with ``change_types`` (``CHANGE_TYPES``)
-    subscribes to change notifications."""
+    subscribes to change notifications. When joining, ``initialize`` asks for member
+    initialization and ``custom_constants`` (any JSON) are the member's constants."""
+    me: Delta = {}
+    if not isinstance(initialize, bool):
+        raise TypeError("initialize must be a bool")
+    if initialize or custom_constants is not None:
+        constants: Delta = {"system": {"initialize": True}} if initialize else {}
+        if custom_constants is not None:
+            encode_json(custom_constants, what="custom_constants", object_only=False)
+            constants["custom"] = custom_constants
+        me["constants"] = constants
     system: Delta = {}
     if active is not None:
         if not isinstance(active, bool):
@@ -262,7 +277,6 @@ def my_member(
         system["measurements"] = _object(measurements, "measurements")
     if server_measurements is not None:
         system["serverMeasurements"] = _object(server_measurements, "server_measurements")
-    me: Delta = {}
     if roles is not None:
         if not isinstance(roles, Mapping):
             raise TypeError("roles must map role types to roles")

@@ -83,6 +83,7 @@ def test_session_constants_write_xsapis_fields() -> None:
                                        "hostSelectionMetric": "bandwidthUp"},
             "measurementServerAddresses": {"east": {"secureDeviceAddress": "AQ"}},
             "cloudComputePackage": {"crossSandbox": True},
+            "version": 1,  # XSAPI always writes the session version (:1635)
         },
         "custom": {"mode": "ffa"},
     }}  # fmt: skip
@@ -144,7 +145,7 @@ def test_merge_changes() -> None:
         {"properties": {"custom": {"map": "harbor"}}}, sc.reserve(["1002"]),
     )  # fmt: skip
     assert merged == {
-        "constants": {"system": {"maxMembersCount": 4}},
+        "constants": {"system": {"maxMembersCount": 4, "version": 1}, "custom": {}},
         "members": {"me": {"properties": {"system": {"active": True}}},
                     "reserve_0": {"constants": {"system": {"xuid": "1002"}}}},
         "properties": {"custom": {"map": "harbor"}},
