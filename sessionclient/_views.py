@@ -270,6 +270,72 @@ class Member(View):
         """``constants.custom`` of the member."""
         return self._object("constants", "custom")
 
+    @property
+    def device_token(self) -> str | None:
+        """The token of the member's device (``host`` names one of them)."""
+        return self._str("deviceToken")
+
+    @property
+    def nat(self) -> str | None:
+        """The device's NAT type: ``open``, ``moderate``, ``strict`` or ``unknown``."""
+        return self._str("nat")
+
+    @property
+    def reserved(self) -> bool | None:
+        """Whether the place is reserved and not yet taken."""
+        return self._bool("reserved")
+
+    @property
+    def turn(self) -> bool | None:
+        """Whether it is the member's turn."""
+        return self._bool("turn")
+
+    @property
+    def initialize(self) -> bool | None:
+        """``constants.system.initialize``: the member asked for member initialization."""
+        return self._bool("constants", "system", "initialize")
+
+    @property
+    def matchmaking_result(self) -> Mapping[str, Any]:
+        """``constants.system.matchmakingResult`` (``serverMeasurements`` ...) as it is."""
+        return self._object("constants", "system", "matchmakingResult")
+
+    @property
+    def secure_device_address(self) -> str | None:
+        """``properties.system.secureDeviceAddress`` (base64)."""
+        return self._str("properties", "system", "secureDeviceAddress")
+
+    @property
+    def subscription(self) -> Mapping[str, Any]:
+        """``properties.system.subscription``: ``id`` and ``changeTypes``."""
+        return self._object("properties", "system", "subscription")
+
+    @property
+    def measurements(self) -> Mapping[str, Any]:
+        """``properties.system.measurements``: QoS to each peer, by device token."""
+        return self._object("properties", "system", "measurements")
+
+    @property
+    def server_measurements(self) -> Mapping[str, Any]:
+        """``properties.system.serverMeasurements``: QoS to the measurement servers."""
+        return self._object("properties", "system", "serverMeasurements")
+
+    @property
+    def initialization_group(self) -> tuple[int, ...]:
+        """``properties.system.initializationGroup``: the member indexes initialized
+        together with this one."""
+        return self._ints("properties", "system", "initializationGroup")
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        """``properties.system.groups``: the member's groups."""
+        return self._strings("properties", "system", "groups")
+
+    @property
+    def encounters(self) -> tuple[str, ...]:
+        """``properties.system.encounters``: who the member met, for reputation."""
+        return self._strings("properties", "system", "encounters")
+
 
 @attrs.frozen(repr=False)
 class SessionConstants(View):
@@ -355,6 +421,26 @@ class SystemProperties(View):
         """``properties.system.matchmaking`` as it is."""
         return self._object("matchmaking")
 
+    @property
+    def owners(self) -> tuple[int, ...]:
+        """The indexes of the session's owners."""
+        return self._ints("owners")
+
+    @property
+    def initialization_succeeded(self) -> bool | None:
+        """Whether member initialization succeeded."""
+        return self._bool("initializationSucceeded")
+
+    @property
+    def server_connection_string_candidates(self) -> tuple[str, ...]:
+        """The servers the members may connect to."""
+        return self._strings("serverConnectionStringCandidates")
+
+    @property
+    def matchmaking_resubmit(self) -> bool | None:
+        """Whether the match should be resubmitted to matchmaking."""
+        return self._bool("matchmakingResubmit")
+
 
 @attrs.frozen(repr=False)
 class MembersInfo(View):
@@ -439,6 +525,139 @@ class SessionDocument(View):
     def correlation_id(self) -> str | None:
         """The id that ties the session's records together in the service's logs."""
         return self._str("correlationId")
+
+    @property
+    def branch(self) -> str | None:
+        """The session's branch (changes when it is recreated)."""
+        return self._str("branch")
+
+    @property
+    def contract_version(self) -> int | None:
+        """The contract version the session was written with."""
+        return self._int("contractVersion")
+
+    @property
+    def next_timer(self) -> datetime | None:
+        """When the service will next act on the session by itself (a timeout)."""
+        return self._time("nextTimer")
+
+    @property
+    def host_candidates(self) -> tuple[str, ...]:
+        """The device tokens that could host, best first."""
+        return self._strings("hostCandidates")
+
+    @property
+    def servers(self) -> Mapping[str, Any]:
+        """``servers``: the session's server entries, by name, as they are."""
+        return self._object("servers")
+
+    @property
+    def initializing(self) -> Initializing:
+        """``initializing``: member initialization's stage and episode."""
+        return self._view(Initializing, "initializing")
+
+    @property
+    def role_types(self) -> tuple[RoleType, ...]:
+        """``roleTypes``: the session's role types and their roles."""
+        found = self._object("roleTypes")
+        types = []
+        for name, value in found.items():
+            if not isinstance(value, dict):
+                raise self._wrong(("roleTypes", name), value, "an object")
+            types.append(RoleType(value, self._path("roleTypes", name), self.url, name))
+        return tuple(types)
+
+    def role(self, name: str, role_type: str | None = None) -> Role | None:
+        """The role ``name`` (of ``role_type``, needed when two types have one of that
+        name), or None."""
+        if not isinstance(name, str) or not isinstance(role_type, str | None):
+            raise TypeError("name and role_type must be str")
+        found = [r for t in self.role_types if role_type in (None, t.name)
+                 for r in t.roles if r.name == name]  # fmt: skip
+        if len(found) > 1:
+            raise ValueError(f"role {name!r} is in several role types: give role_type")
+        return found[0] if found else None
+
+
+@attrs.frozen(repr=False)
+class Initializing(View):
+    """``initializing``: where member initialization stands."""
+
+    _shown: ClassVar[tuple[str, ...]] = ("stage", "episode")
+
+    @property
+    def stage(self) -> str | None:
+        """``joining``, ``measuring``, ``evaluating`` or ``failed``."""
+        return self._str("stage")
+
+    @property
+    def stage_start_time(self) -> datetime | None:
+        """When the stage began."""
+        return self._time("stageStartTime")
+
+    @property
+    def episode(self) -> int | None:
+        """The initialization episode (1 for the first)."""
+        return self._int("episode")
+
+
+@attrs.frozen(repr=False)
+class RoleType(View):
+    """One role type of a session (``roleTypes.<name>``)."""
+
+    name: str = ""
+    _shown: ClassVar[tuple[str, ...]] = ("name", "roles")
+
+    @property
+    def owner_managed(self) -> bool | None:
+        """Whether only the session's owners assign these roles."""
+        return self._bool("ownerManaged")
+
+    @property
+    def mutable_role_settings(self) -> tuple[str, ...]:
+        """Which role settings may change after creation: ``max``, ``target``."""
+        return self._strings("mutableRoleSettings")
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles of this type."""
+        found = self._object("roles")
+        roles = []
+        for name, value in found.items():
+            if not isinstance(value, dict):
+                raise self._wrong(("roles", name), value, "an object")
+            roles.append(Role(value, self._path("roles", name), self.url, name, self.name))
+        return tuple(roles)
+
+
+@attrs.frozen(repr=False)
+class Role(View):
+    """One role (``roleTypes.<type>.roles.<name>``): how many members hold it, and its
+    limits."""
+
+    name: str = ""
+    role_type: str = ""
+    _shown: ClassVar[tuple[str, ...]] = ("role_type", "name", "count")
+
+    @property
+    def count(self) -> int | None:
+        """How many members hold the role."""
+        return self._int("count")
+
+    @property
+    def max(self) -> int | None:
+        """The most members that may hold it."""
+        return self._int("max")
+
+    @property
+    def target(self) -> int | None:
+        """How many members should hold it."""
+        return self._int("target")
+
+    @property
+    def member_xuids(self) -> tuple[str, ...]:
+        """Who holds it."""
+        return self._strings("memberXuids")
 
 
 # --- queries and handles --------------------------------------------------------------
@@ -528,6 +747,11 @@ class RelatedInfo(View):
         """How many members the session has."""
         return self._int("membersCount")
 
+    @property
+    def session_owners(self) -> tuple[str, ...]:
+        """The xuids of the session's owners."""
+        return self._strings("sessionOwners")
+
 
 @attrs.frozen(repr=False)
 class Handle(View):
@@ -595,6 +819,16 @@ class Handle(View):
     def invited_xuid(self) -> str | None:
         """An invite's recipient."""
         return self._str("invitedXuid")
+
+    @property
+    def sender_xuid(self) -> str | None:
+        """Who sent an invite."""
+        return self._str("senderXuid")
+
+    @property
+    def expiration(self) -> datetime | None:
+        """When an invite expires."""
+        return self._time("expiration")
 
     @property
     def invite_attributes(self) -> Mapping[str, Any]:
