@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,16 @@ import attrs
 
 from ._etag import ETag
 from ._ref import SessionRef
-from ._views import Member, MembersInfo, SessionConstants, SessionDocument, SystemProperties
+from ._views import (
+    Initializing,
+    Member,
+    MembersInfo,
+    Role,
+    RoleType,
+    SessionConstants,
+    SessionDocument,
+    SystemProperties,
+)
 
 Document = dict[str, Any]
 """A JSON object as decoded from a response body."""
@@ -70,6 +79,45 @@ class Session:
     def members_info(self) -> MembersInfo:
         """``membersInfo``: ``first``, ``next``, ``count``, ``accepted``, ``active``."""
         return self._view().members_info
+
+    @property
+    def role_types(self) -> tuple[RoleType, ...]:
+        """``roleTypes``: the role types and their ``roles`` (count, max, target)."""
+        return self._view().role_types
+
+    def role(self, name: str, role_type: str | None = None) -> Role | None:
+        """The role ``name`` (of ``role_type`` when two types have one), or None."""
+        return self._view().role(name, role_type)
+
+    @property
+    def initializing(self) -> Initializing:
+        """``initializing``: member initialization's ``stage`` and ``episode``."""
+        return self._view().initializing
+
+    @property
+    def servers(self) -> Mapping[str, Any]:
+        """``servers``: the server entries, by name, as they are."""
+        return self._view().servers
+
+    @property
+    def host_candidates(self) -> tuple[str, ...]:
+        """``hostCandidates``: device tokens that could host, best first."""
+        return self._view().host_candidates
+
+    @property
+    def branch(self) -> str | None:
+        """``branch``: changes when the session is recreated."""
+        return self._view().branch
+
+    @property
+    def contract_version(self) -> int | None:
+        """``contractVersion`` of the document."""
+        return self._view().contract_version
+
+    @property
+    def next_timer(self) -> datetime | None:
+        """``nextTimer``: when the service next acts on the session by itself."""
+        return self._view().next_timer
 
     @property
     def custom_properties(self) -> dict[str, Any]:
