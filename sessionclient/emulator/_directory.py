@@ -52,13 +52,33 @@ _GUID = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}", re.IGNORECASE
 _NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.\-]{1,100}")
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
 _ELEMENT_KEYS = {"members": re.compile(rf"me|{_INDEX.pattern}"), "servers": _NAME}
-_LITERALS = ["serviceconfigs", "sessiontemplates", "sessions"]
 _AUTHORIZATION = re.compile(r"XBL3\.0 x=(?P<user>[^;\s]+);\S+")
 _ENTITY_TAG = re.compile(r'(W/)?("[^"]*")')
 _INTEGER = re.compile(r"\s*[0-9]{1,9}\s*")
 _VERBS = ("GET", "PUT", "DELETE")
 _LISTINGS = {"sessions": ("GET",), "batch": ("POST",), "templates": ("GET",),
              "template": ("GET",)}  # fmt: skip
+_ONE, _REST = "*", "**"  # a route segment that takes one segment, or all that remain
+Routes = tuple[tuple[tuple[str, ...], str], ...]
+_ROUTES: Routes = (
+    (("serviceconfigs", _ONE, "sessiontemplates"), "templates"),
+    (("serviceconfigs", _ONE, "sessiontemplates", _ONE), "template"),
+    (("serviceconfigs", _ONE, "sessions"), "sessions"),
+    (("serviceconfigs", _ONE, "batch"), "batch"),
+    (("serviceconfigs", _ONE, "sessiontemplates", _ONE, "sessions"), "sessions"),
+    (("serviceconfigs", _ONE, "sessiontemplates", _ONE, "batch"), "batch"),
+    (("serviceconfigs", _ONE, "sessiontemplates", _ONE, "sessions", _ONE, _REST), "session"),
+)
+"""The directory's paths (after ``/``, decoded), first match wins: what each names. The
+``*`` segments are the route's parameters (SCID, template, session name, element)."""
+_HANDLE_ROUTES: Routes = (
+    ((), "create"),
+    (("",), "create"),
+    (("query",), "query"),
+    ((_ONE,), "handle"),
+    ((_ONE, "session"), "session"),
+)
+"""The paths below ``/handles/``."""
 _SECTIONS = ("constants", "properties", "members", "servers")
 _PARTS = ("system", "custom")
 _MEMBER_SECTIONS = ("constants", "properties", "roles")
@@ -446,6 +466,33 @@ def _apply(document: Json, delta: Json, caller: str, *, creating: bool, large: b
     _write_servers(document, delta.get("servers", {}))
 
 
+def _match(routes: Routes, segments: list[str]) -> tuple[str, list[str]] | None:
+    """The first route ``segments`` fit (literals compare case-insensitively), with the
+    segments its parameters took; None when none fits."""
+    for shape, name in routes:
+        rest = shape[-1:] == (_REST,)
+        fixed = shape[:-1] if rest else shape
+        if len(segments) < len(fixed) or (not rest and len(segments) > len(fixed)):
+            continue
+        pairs = list(zip(fixed, segments[: len(fixed)], strict=True))
+        if all(part in (_ONE, segment.lower()) for part, segment in pairs):
+            taken = [segment for part, segment in pairs if part == _ONE]
+            return name, taken + segments[len(fixed) :]
+    return None
+
+
+def _decoded(path: str) -> list[str]:
+    """The segments of an absolute path, percent-decoded (strictly: a path that is not
+    UTF-8 matches no route)."""
+    segments = path.split("/")
+    if segments[0]:
+        return []
+    try:
+        return [unquote(s, errors="strict") for s in segments[1:]]
+    except UnicodeDecodeError:
+        return []
+
+
 def _element(segments: list[str]) -> Element | None:
     """The element a path names below its session, or a 404."""
     if not segments:
@@ -609,10 +656,14 @@ class Directory:
             if len(segments) > 1 and not segments[0] and segments[1].lower() == "handles":
                 return self._serve_handles(request, caller, segments[2:])
             self._admit(caller, request.path)
-            listing = self._listing(request.path)
-            if listing is not None:
-                return self._serve_listing(request, caller, *listing)
-            route = self._route(request.path)
+            found = _match(_ROUTES, _decoded(request.path))
+            if found is None:
+                raise _Refusal(_text(404, "no such resource"))
+            kind, parameters = found
+            if kind != "session":
+                scid, template = self._config(parameters)
+                return self._serve_listing(request, caller, kind, scid, template)
+            route = self._session_route(parameters)
             _verb(request, _VERBS)
             if request.method == "GET":
                 return self._get(route, caller, request.headers)
@@ -651,14 +702,14 @@ class Directory:
         raise _Refusal(EmulatedResponse(429, (retry_after,)))
 
     def _route(self, path: str) -> _Route:
-        segments = path.split("/")
-        try:
-            decoded = [unquote(s, errors="strict") for s in segments[1:]]
-        except UnicodeDecodeError:
-            decoded = []
-        if segments[0] or len(decoded) < 6 or [s.lower() for s in decoded[0:6:2]] != _LITERALS:
+        """The session (or element) a path names, or a 404."""
+        found = _match(_ROUTES, _decoded(path))
+        if found is None or found[0] != "session":
             raise _Refusal(_text(404, "no such resource"))
-        scid, template_name, name = decoded[1:6:2]
+        return self._session_route(found[1])
+
+    def _session_route(self, parameters: list[str]) -> _Route:
+        scid, template_name, name, *element = parameters
         templates = self._configs.get(scid.lower())
         if templates is None:
             raise _Refusal(_text(404, f"unknown service configuration {scid!r}"))
@@ -667,7 +718,7 @@ class Directory:
             raise _Refusal(_text(404, f"unknown session template {template_name!r}"))
         if not _NAME.fullmatch(name):
             raise _Refusal(_text(404, f"invalid session name {name!r}"))
-        return _Route((scid.lower(), template.name, name), template, _element(decoded[6:]))
+        return _Route((scid.lower(), template.name, name), template, _element(element))
 
     def _get(self, route: _Route, caller: str, headers: Mapping[str, str]) -> EmulatedResponse:
         stored = self._sessions.get(route.key)
@@ -765,39 +816,17 @@ class Directory:
 
     # --- queries and templates
 
-    def _listing(self, path: str) -> tuple[str, str, Template | None] | None:
-        """(kind, scid, template) of a query or template path; None for other paths."""
-        segments = path.split("/")
-        try:
-            decoded = [unquote(s, errors="strict") for s in segments[1:]]
-        except UnicodeDecodeError:
-            return None
-        lowered = [s.lower() for s in decoded]
-        if segments[0] or len(decoded) < 3 or lowered[0] != "serviceconfigs":
-            return None
-        if len(decoded) == 3 and lowered[2] in ("sessiontemplates", "sessions", "batch"):
-            kind, name = ("templates" if lowered[2] == "sessiontemplates" else lowered[2]), None
-        elif len(decoded) == 4 and lowered[2] == "sessiontemplates":
-            kind, name = "template", decoded[3]
-        elif (
-            len(decoded) == 5
-            and lowered[2] == "sessiontemplates"
-            and lowered[4]
-            in (
-                "sessions",
-                "batch",
-            )
-        ):
-            kind, name = lowered[4], decoded[3]
-        else:
-            return None
-        templates = self._configs.get(lowered[1])
+    def _config(self, parameters: list[str]) -> tuple[str, Template | None]:
+        """(SCID, template) of a query or template route, or a 404."""
+        templates = self._configs.get(parameters[0].lower())
         if templates is None:
-            raise _Refusal(_text(404, f"unknown service configuration {decoded[1]!r}"))
-        template = None if name is None else templates.get(name)
-        if name is not None and template is None:
-            raise _Refusal(_text(404, f"unknown session template {name!r}"))
-        return kind, lowered[1], template
+            raise _Refusal(_text(404, f"unknown service configuration {parameters[0]!r}"))
+        if len(parameters) == 1:
+            return parameters[0].lower(), None
+        template = templates.get(parameters[1])
+        if template is None:
+            raise _Refusal(_text(404, f"unknown session template {parameters[1]!r}"))
+        return parameters[0].lower(), template
 
     def _serve_listing(
         self, request: EmulatedRequest, caller: str, kind: str, scid: str, template: Template | None
@@ -868,21 +897,22 @@ class Directory:
     ) -> EmulatedResponse:
         """``/handles``, ``/handles/query``, ``/handles/{id}``, ``/handles/{id}/session``."""
         rest = [unquote(s) for s in rest]
-        handle = self._handles.get(rest[0]) if rest and rest[0] != "query" else None
+        handle = self._handles.get(rest[0]) if rest and rest[0].lower() != "query" else None
         self._admit_handle(caller, request, rest, handle)
-        if not rest or rest == [""]:
-            _verb(request, ("POST",))
-            return self._create_handle(caller, request.body)
-        if rest == ["query"]:
-            _verb(request, ("POST",))
-            return self._query_handles(request)
-        if len(rest) > 2 or (len(rest) == 2 and rest[1].lower() != "session"):
+        found = _match(_HANDLE_ROUTES, rest)
+        if found is None:
             raise _Refusal(_text(404, "no such resource"))
+        kind = found[0]
+        if kind in ("create", "query"):
+            _verb(request, ("POST",))
+            if kind == "create":
+                return self._create_handle(caller, request.body)
+            return self._query_handles(request)
         if handle is None:
             raise _Refusal(_text(404, f"no such handle {rest[0]!r}"))
         scid, template, name = lookup.handle_ref(handle)
         route = _Route((scid, template, name), self._configs[scid][template], None)
-        if len(rest) == 2:  # the session behind the handle
+        if kind == "session":  # the session behind the handle
             _verb(request, ("GET", "PUT"))
             if request.method == "GET":
                 return self._get(route, caller, request.headers)
