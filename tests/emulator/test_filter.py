@@ -286,3 +286,48 @@ def test_the_emulator_takes_xsapis_query_options() -> None:
         assert query(options) == 200, options
     for options in ("visibility=any", "version=0", "version=x"):
         assert query(options) == 400, options
+
+
+_ATTRIBUTE_NAMES = ["map", "mode"]
+handles = st.lists(
+    st.fixed_dictionaries({
+        "tags": st.lists(st.sampled_from(["harbor", "Harbor", "x"]), max_size=2, unique=True),
+        "strings": st.dictionaries(st.sampled_from(_ATTRIBUTE_NAMES),
+                                   st.sampled_from(["harbor", "Harbor", "x"]), max_size=2),
+        "numbers": st.dictionaries(st.sampled_from(["skill", "level"]),
+                                   st.integers(-2, 2) | st.sampled_from([0.5, -1.5]), max_size=2),
+    }),
+    min_size=1, max_size=4,
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(handles, filters)
+def test_the_emulators_search_agrees_with_brute_force(
+    attributes: list[dict[str, Any]], node: Any
+) -> None:
+    """Random sessions with random search handles, searched through the emulator with a
+    random filter: the sessions found are those the brute-force evaluator picks."""
+    directory = Directory(clock=lambda: 1000.0, wallclock=lambda: 1_700_000_000.0,
+                          throttle=Throttle(enabled=False))  # fmt: skip
+    scid = next(iter(directory._configs))
+    chosen = []
+    for n, attrs_ in enumerate(attributes):
+        name = f"s{n}"
+        path = f"/serviceconfigs/{scid}/sessiontemplates/lobby/sessions/{name}"
+        assert _send(directory, "PUT", path, {"members": {"me": {}}}, "host").status == 201
+        handle = {"type": "search", "version": 1, "searchAttributes": attrs_,
+                  "sessionRef": {"scid": scid, "templateName": "lobby", "name": name}}  # fmt: skip
+        assert _send(directory, "POST", "/handles", handle, "host").status == 201
+        record = {"tags": attrs_["tags"], "session/membersCount": 1,
+                  "session/templateName": "lobby",
+                  **{f"strings/{k}": v for k, v in attrs_["strings"].items()},
+                  **{f"numbers/{k}": v for k, v in attrs_["numbers"].items()}}  # fmt: skip
+        if evaluate(node, record):
+            chosen.append(name)
+    body = {"type": "search", "scid": scid, "templateName": "lobby", "global": True,
+            "filter": render(node)}  # fmt: skip
+    answer = _send(directory, "POST", "/handles/query", body, "guest")
+    assert answer.status == 200, answer.body
+    found = [r["sessionRef"]["name"] for r in json.loads(answer.body)["results"]]
+    assert sorted(found) == chosen
