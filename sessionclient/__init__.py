@@ -13,6 +13,17 @@ import logging
 
 from ._async import AsyncResourceClient, AsyncSessionClient, AsyncTask
 from ._auth import TokenAuth, TokenProvider, XBLToken, xbl3_authorization
+from ._changes import (
+    CAPABILITIES,
+    MemberInitialization,
+    PeerToHostRequirements,
+    PeerToPeerRequirements,
+    Timeouts,
+    merge_changes,
+    my_member,
+    reserve,
+    session_constants,
+)
 from ._etag import ANY, ETag
 from ._exceptions import (
     AmbiguousWriteError,
@@ -41,6 +52,7 @@ from ._exceptions import (
 )
 from ._flows import CONTRACT_VERSION, DEFAULT_BASE_URL
 from ._models import (
+    CHANGE_TYPES,
     Accepted,
     Created,
     Element,
@@ -71,9 +83,12 @@ from ._version import __version__
 from ._views import (
     Activity,
     Handle,
+    Initializing,
     Member,
     MembersInfo,
     RelatedInfo,
+    Role,
+    RoleType,
     SearchResult,
     SessionConstants,
     SessionSummary,
@@ -100,7 +115,7 @@ _LAYERS = (
     # the one loop, without I/O
     ("_engine",),
     # the operations, each written once, and what every client is built from
-    ("_flows", "_directory", "_resource", "_base", "_watch"),
+    ("_flows", "_directory", "_changes", "_resource", "_base", "_watch"),
     # the two drivers: the only I/O (_sync is generated from _async)
     ("_async", "_sync"),
     # what uses the clients: the package's face, the command line, the emulator
@@ -109,6 +124,8 @@ _LAYERS = (
 
 __all__ = [
     "ANY",
+    "CAPABILITIES",
+    "CHANGE_TYPES",
     "CONTACTS",
     "CONTRACT_VERSION",
     "DEFAULT_BASE_URL",
@@ -134,11 +151,13 @@ __all__ = [
     "ForbiddenError",
     "GatewayTimeoutError",
     "Handle",
+    "Initializing",
     "InternalServerError",
     "Kind",
     "MalformedResponseError",
     "Media",
     "Member",
+    "MemberInitialization",
     "MembersInfo",
     "MethodNotAllowedError",
     "MethodNotImplementedError",
@@ -146,6 +165,8 @@ __all__ = [
     "NotFoundError",
     "NotModified",
     "PartialContent",
+    "PeerToHostRequirements",
+    "PeerToPeerRequirements",
     "PreconditionFailedError",
     "Profile",
     "RedisGate",
@@ -153,6 +174,8 @@ __all__ = [
     "Resource",
     "ResourceClient",
     "RetryPolicy",
+    "Role",
+    "RoleType",
     "Row",
     "SearchResult",
     "ServerError",
@@ -171,6 +194,7 @@ __all__ = [
     "TaskFailedError",
     "TaskTimeoutError",
     "ThrottleMode",
+    "Timeouts",
     "TokenAuth",
     "TokenProvider",
     "TooManyRequestsError",
@@ -179,5 +203,9 @@ __all__ = [
     "WatchError",
     "XBLToken",
     "__version__",
+    "merge_changes",
+    "my_member",
+    "reserve",
+    "session_constants",
     "xbl3_authorization",
 ]

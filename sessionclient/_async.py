@@ -417,6 +417,7 @@ class AsyncSessionClient(AsyncClient):
         xuids: Iterable[str] | None = None,
         keyword: str | None = None,
         visibility: str | None = None,
+        version: int | None = None,
         private: bool = False,
         reservations: bool = False,
         inactive: bool = False,
@@ -427,8 +428,11 @@ class AsyncSessionClient(AsyncClient):
         place it has not taken; ``inactive``: also where it is not active; ``private``:
         also private ones, for your own xuid), or those with ``keyword``. Several
         ``xuids`` go as one batch POST, the results in xuid order (a session may
-        repeat). ``template`` narrows to one template; ``take`` (0-100) caps the
-        results. A filter (xuid, xuids or keyword) is required."""
+        repeat). ``template`` narrows to one template; ``visibility`` to ``private``
+        (with ``private=True``), ``visible``, ``full`` or ``open`` sessions; ``version``
+        to sessions of that major version or lower; ``take`` (1-100) caps the results.
+        A filter (xuid, xuids or keyword) is required, and a xuid filter for
+        ``reservations`` and ``inactive``."""
         call = directory.query(
             scid,
             template=template,
@@ -436,6 +440,7 @@ class AsyncSessionClient(AsyncClient):
             xuids=xuids,
             keyword=keyword,
             visibility=visibility,
+            version=version,
             private=private,
             reservations=reservations,
             inactive=inactive,
@@ -443,17 +448,31 @@ class AsyncSessionClient(AsyncClient):
         )
         return await self._operate("query", call, retry)
 
-    async def set_activity(self, ref: SessionRef, *, retry: RetryPolicy | None = None) -> Handle:
-        """Make ``ref`` your current activity (what your friends see you playing).
-        Like every handle POST, retried only on 429 or 503 with Retry-After."""
+    async def set_activity(
+        self, ref: SessionRef, *, retry: RetryPolicy | None = None
+    ) -> Handle | None:
+        """Make ``ref`` your current activity (what your friends see you playing): the
+        activity handle, or None when the service answers without a body (MPSD
+        documents none). Like every handle POST, retried only on 429 or 503 with
+        Retry-After."""
         return await self._operate("set_activity", directory.set_activity(ref), retry)
 
     async def activities(
-        self, scid: str, xuids: Iterable[str], *, retry: RetryPolicy | None = None
+        self,
+        scid: str,
+        xuids: Iterable[str] | None = None,
+        *,
+        social_group: str | None = None,
+        social_group_xuid: str | None = None,
+        retry: RetryPolicy | None = None,
     ) -> list[Activity]:
-        """What these users are playing in ``scid``: one ``Activity`` per activity
-        handle, with ``related_info`` about its session."""
-        return await self._operate("activities", directory.activities(scid, xuids), retry)
+        """What these users (``xuids``), or the users of ``social_group_xuid``'s
+        ``social_group`` (``people``, ``favorites``), are playing in ``scid``: one
+        ``Activity`` per activity handle, with ``related_info`` about its session."""
+        call = directory.activities(
+            scid, xuids, social_group=social_group, social_group_xuid=social_group_xuid
+        )
+        return await self._operate("activities", call, retry)
 
     async def invite(
         self,
@@ -467,8 +486,9 @@ class AsyncSessionClient(AsyncClient):
         retry: RetryPolicy | None = None,
     ) -> list[Handle]:
         """Invite users to ``ref``: one invite handle (one POST) per distinct xuid, in
-        order. When one fails, its exception is raised with ``.handles`` holding the
-        invites already created."""
+        order. ``title_id`` is required (``ValueError`` without it): the title id in
+        your token, a 32-bit unsigned integer. When one invite fails, its exception is
+        raised with ``.handles`` holding the invites already created."""
         flow = directory.invite(
             ref,
             xuids,
@@ -478,6 +498,14 @@ class AsyncSessionClient(AsyncClient):
             title_id=title_id,
         )
         return await self._operate("invite", flow, retry)
+
+    async def create_transfer_handle(
+        self, target: SessionRef, origin: SessionRef, *, retry: RetryPolicy | None = None
+    ) -> Handle:
+        """Let the members of ``origin`` (a lobby) join ``target`` (a game session):
+        each joins with ``put_by_handle(handle.id, {"members": {"me": {}}})``."""
+        call = directory.create_transfer_handle(target, origin)
+        return await self._operate("create_transfer_handle", call, retry)
 
     async def get_handle(self, handle_id: str, *, retry: RetryPolicy | None = None) -> Handle:
         """Read a handle (404: no such handle, or its session is gone)."""
@@ -527,13 +555,21 @@ class AsyncSessionClient(AsyncClient):
         *,
         filter: str | None = None,
         order_by: str | None = None,
+        social_group: str | None = None,
+        social_group_xuid: str | None = None,
         retry: RetryPolicy | None = None,
     ) -> list[SearchResult]:
-        """Search handles of ``template``: ``filter`` in MPSD's grammar (``eq ne gt
-        ge lt le``, ``and``/``or``, e.g. ``Strings/map eq 'harbor'``), checked here
-        only for balanced quotes and parentheses; ``order_by`` e.g. ``Numbers/skill
-        desc``. Search handles have their own, much lower, rate limits."""
-        call = directory.search(scid, template, filter=filter, order_by=order_by)
+        """Search handles of ``template``: ``filter`` in MPSD's OData subset (``eq ne
+        gt ge lt le``, ``and``, one ``or`` at the root, ``tolower``, ``any``; e.g.
+        ``tolower(strings/map) eq 'harbor' and tags/any(d:d eq 'casual')``), checked
+        here only for balanced quotes and parentheses; ``order_by`` e.g.
+        ``numbers/skill desc``; ``social_group`` (with ``social_group_xuid``) narrows to
+        sessions with members of that social group. Search handles have their own, much
+        lower, rate limits."""
+        call = directory.search(
+            scid, template, filter=filter, order_by=order_by, social_group=social_group,
+            social_group_xuid=social_group_xuid,
+        )  # fmt: skip
         return await self._operate("search", call, retry)
 
     async def templates(self, scid: str, *, retry: RetryPolicy | None = None) -> list[str]:

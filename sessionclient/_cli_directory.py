@@ -1,6 +1,6 @@
-"""The directory commands of ``sessionclient``: ``ls``, ``invite``, ``activity set|get``,
-``search`` and ``templates``. JSON on stdout; the shared options, the client, errors
-and exit codes are ``_cli``'s.
+"""The directory commands of ``sessionclient``: ``ls``, ``invite``, ``transfer``,
+``activity set|get``, ``search`` and ``templates``. JSON on stdout; the shared options,
+the client, errors and exit codes are ``_cli``'s.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def _add_ls(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ls.add_argument("--template", help="only this template (default: every template)")
     ls.add_argument("--keyword", help="sessions with this keyword (default: none)")
     ls.add_argument(
-        "--take", type=int, help="at most this many results, 0-100 (default: the service's)"
+        "--take", type=int, help="at most this many results, 1-100 (default: the service's)"
     )
     for flag, words in (("--inactive", "also where the user is not active"),
                         ("--reservations", "also reservations not taken yet"),
@@ -71,6 +71,9 @@ def _add_invite(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     invite.add_argument(
         "--xuid", action="append", required=True, help="a user to invite (required; repeat)"
     )
+    invite.add_argument(
+        "--title-id", required=True, help="your title id (decimal), as in your token (required)"
+    )
     invite.add_argument("--context-string", help="shown with the invite (default: none)")
 
 
@@ -78,7 +81,9 @@ def _run_invite(args: argparse.Namespace, io: cli.IO) -> int:
     ref = cli._session_ref(args.session)
     with cli._client(args) as client:
         try:
-            result = client.invite(ref, args.xuid, context_string=args.context_string)
+            result = client.invite(
+                ref, args.xuid, title_id=args.title_id, context_string=args.context_string
+            )
         except SessionClientError as error:
             if error.handles:  # say what was created before the failure
                 _print(list(error.handles), io)
@@ -109,6 +114,8 @@ def _add_activity(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )  # fmt: skip
     get.add_argument("scid", help="service configuration id")
     get.add_argument("--xuid", action="append", required=True, help="a user (required; repeat)")
+    get.add_argument("--social-group", help="the users of this social group of the one --xuid "
+                     "(people, favorites) instead (default: none)")  # fmt: skip
 
 
 def _run_activity(args: argparse.Namespace, io: cli.IO) -> int:
@@ -116,8 +123,36 @@ def _run_activity(args: argparse.Namespace, io: cli.IO) -> int:
         if args.activity == "set":
             result: object = client.set_activity(cli._session_ref(args.session))
         else:
-            result = client.activities(args.scid, args.xuid)
+            result = client.activities(args.scid, **_users(args))
     return _print(result, io)
+
+
+def _users(args: argparse.Namespace) -> dict[str, Any]:
+    if args.social_group is None:
+        return {"xuids": args.xuid}
+    if len(args.xuid) != 1:
+        raise cli.UsageError("--social-group takes one --xuid: the group's owner")
+    return {"social_group": args.social_group, "social_group_xuid": args.xuid[0]}
+
+
+def _add_transfer(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    text = "let a lobby's members join another session"
+    transfer = sub.add_parser(
+        "transfer", help=text, parents=[cli._service()],
+        description="Create a transfer handle from a session (a lobby) to another: members "
+        "of the first may join the second through it. Prints the handle.",
+    )  # fmt: skip
+    transfer.add_argument("session", help="the session to move to: " + SESSION_HELP)
+    transfer.add_argument(
+        "--from", dest="origin", required=True, metavar="SESSION",
+        help="the session whose members may move, a lobby (required)",
+    )  # fmt: skip
+
+
+def _run_transfer(args: argparse.Namespace, io: cli.IO) -> int:
+    target, origin = cli._session_ref(args.session), cli._session_ref(args.origin)
+    with cli._client(args) as client:
+        return _print(client.create_transfer_handle(target, origin), io)
 
 
 def _add_search(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -127,16 +162,27 @@ def _add_search(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         "strings and numbers, with an OData filter: a JSON array of search handles.",
     )  # fmt: skip
     search.add_argument("where", metavar="SCID/TEMPLATE", help="where to search")
-    search.add_argument("--filter", help="e.g. \"Strings/map eq 'harbor'\" (default: none)")
-    search.add_argument("--order-by", help="e.g. 'Numbers/skill desc' (default: none)")
+    search.add_argument(
+        "--filter", help="e.g. \"tolower(strings/map) eq 'harbor'\" (default: none)"
+    )
+    search.add_argument("--order-by", help="e.g. 'numbers/skill desc' (default: none)")
+    search.add_argument("--social-group", metavar="GROUP/XUID",
+                        help="only sessions with members of this social group of XUID, "
+                        "e.g. favorites/2533274790395904 (default: none)")  # fmt: skip
 
 
 def _run_search(args: argparse.Namespace, io: cli.IO) -> int:
     scid, _, template = args.where.partition("/")
     if not template:
         raise cli.UsageError(f"expected SCID/TEMPLATE, got {args.where!r}")
+    group, _, owner = (args.social_group or "").partition("/")
+    if args.social_group is not None and not owner:
+        raise cli.UsageError(f"expected --social-group GROUP/XUID, got {args.social_group!r}")
     with cli._client(args) as client:
-        result = client.search(scid, template, filter=args.filter, order_by=args.order_by)
+        result = client.search(
+            scid, template, filter=args.filter, order_by=args.order_by,
+            social_group=group or None, social_group_xuid=owner or None,
+        )  # fmt: skip
     return _print(result, io)
 
 
@@ -157,6 +203,7 @@ def _run_templates(args: argparse.Namespace, io: cli.IO) -> int:
 COMMANDS = {
     "ls": (_add_ls, _run_ls),
     "invite": (_add_invite, _run_invite),
+    "transfer": (_add_transfer, _run_transfer),
     "activity": (_add_activity, _run_activity),
     "search": (_add_search, _run_search),
     "templates": (_add_templates, _run_templates),

@@ -39,12 +39,15 @@ V = TypeVar("V", bound=View)
 
 MAX_TAKE = 100
 """The most results a session query may ask for."""
-VISIBILITIES = ("open", "private")
-"""The visibilities a session query may filter on."""
+VISIBILITIES = ("private", "visible", "full", "open")
+"""The visibilities a session query may filter on (XSAPI's names; no filter is any)."""
+MAX_TITLE_ID = 2**32 - 1
+"""Title ids are 32-bit unsigned integers."""
 
 _XUID = re.compile(r"[0-9]{1,20}")
 _HANDLE_ID = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.\-]{1,100}")
 _ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
+_MONIKER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 _PRINTABLE = re.compile(r"[^\x00-\x1f\x7f]*")
 _ACTIVITY_INCLUDE = "relatedInfo,customProperties"
 _SEARCH_INCLUDE = "relatedInfo,roleInfo,customProperties"
@@ -173,13 +176,14 @@ def query(
     xuids: Iterable[str] | None = None,
     keyword: str | None = None,
     visibility: str | None = None,
+    version: int | None = None,
     private: bool = False,
     reservations: bool = False,
     inactive: bool = False,
     take: int | None = None,
 ) -> Call[list[SessionSummary]]:
     """The sessions of a user (``xuid``), of several (``xuids``: one batch POST, the
-    results in xuid order) or with a keyword."""
+    results in xuid order) or with a keyword. The query options go in XSAPI's order."""
     if xuid is not None and xuids is not None:
         raise ValueError("give xuid or xuids, not both")
     users = check_xuids(xuids) if xuids is not None else ()
@@ -194,24 +198,35 @@ def query(
         params.append(("keyword", _text(keyword, "keyword", limit=100)))
     if visibility is not None:
         if visibility not in VISIBILITIES:
-            raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)}")
+            raise ValueError(f"visibility must be one of {', '.join(VISIBILITIES)} (or None)")
+        if visibility == "private" and not private:
+            raise ValueError("visibility='private' needs private=True")
         params.append(("visibility", visibility))
+    if version is not None:
+        params.append(("version", str(_count(version, "version", 1, None))))
     for name, value in (("private", private), ("reservations", reservations),
                         ("inactive", inactive)):  # fmt: skip
         if _flag(value, name):
+            if name != "private" and not users:
+                raise ValueError(f"{name}=True needs a xuid filter (xuid or xuids)")
             params.append((name, "true"))
     if take is not None:
-        if isinstance(take, bool) or not isinstance(take, int):
-            raise TypeError(f"take must be an int, not {type(take).__name__}")
-        if not 0 <= take <= MAX_TAKE:
-            raise ValueError(f"take must be between 0 and {MAX_TAKE}, not {take}")
-        params.append(("take", str(take)))
+        params.append(("take", str(_count(take, "take", 1, MAX_TAKE))))
     base = _config_path(scid, template)
     query_string = f"?{urlencode(params, quote_via=quote)}" if params else ""
     if len(users) > 1:
         return _read_call(f"{base}/batch{query_string}", Target.QUERY, _listing(SessionSummary),
                           {"xuids": list(users)})  # fmt: skip
     return _read_call(f"{base}/sessions{query_string}", Target.QUERY, _listing(SessionSummary))
+
+
+def _count(value: object, what: str, low: int, high: int | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{what} must be {bound}, not {value}")
+    return value
 
 
 # --- handles ------------------------------------------------------------------------
@@ -224,29 +239,58 @@ def _handle(call: Call[Any], reply: Reply) -> Handle:
 
 
 HANDLE: Shape = {Kind.CREATED: _handle, Kind.DOCUMENT: _handle}
+SET: Shape = {**HANDLE, Kind.NO_CONTENT: nothing}
+"""A handle POST whose answer may have no body (setting an activity: the reference says
+it has none, and XSAPI reads none)."""
 DELETED: Shape = {Kind.NO_CONTENT: nothing, Kind.DOCUMENT: nothing}
 BY_HANDLE: Shape = {Kind.DOCUMENT: session_of, Kind.NO_CONTENT: nothing}
 
 
-def _create_handle(body: Mapping[str, Any], bucket: str = "") -> Call[Handle]:
+def _create_handle(body: Mapping[str, Any], bucket: str = "", shape: Shape = HANDLE) -> Call[Any]:
     # Not safe: every attempt that lands creates a handle, so it is repeated only when
     # the service said it did nothing (429, or 503 with Retry-After).
-    return Call("POST", "/handles", Target.HANDLE, HANDLE, body=encode_json(body), bucket=bucket)
+    return Call("POST", "/handles", Target.HANDLE, shape, body=encode_json(body), bucket=bucket)
 
 
 def _new_handle(ref: SessionRef, kind: str, **extra: Any) -> dict[str, Any]:
-    return {"version": 1, "type": kind, "sessionRef": _session_ref(ref), **extra}
+    # XSAPI's order (multiplayer_*_handle_post_request.cpp): type, sessionRef, version.
+    return {"type": kind, "sessionRef": _session_ref(ref), "version": 1, **extra}
 
 
-def set_activity(ref: SessionRef) -> Call[Handle]:
-    """Make ``ref`` the caller's current activity (an activity handle)."""
-    return _create_handle(_new_handle(ref, "activity"))
+def set_activity(ref: SessionRef) -> Call[Handle | None]:
+    """Make ``ref`` the caller's current activity (an activity handle): the handle when
+    the service returns it, None when it answers without a body (as documented)."""
+    call: Call[Handle | None] = _create_handle(_new_handle(ref, "activity"), shape=SET)
+    return call
 
 
-def activities(scid: str, xuids: Iterable[str]) -> Call[list[Activity]]:
-    """What these users are playing in ``scid``: their activity handles."""
-    body = {"type": "activity", "scid": _check_scid(scid),
-            "owners": {"xuids": list(check_xuids(xuids))}}  # fmt: skip
+def _social_group(group: str | None, owner: str | None) -> dict[str, Any] | None:
+    """``{"people": {"moniker", "monikerXuid"}}`` for a social group, None without one."""
+    if group is None and owner is None:
+        return None
+    if group is None or owner is None:
+        raise ValueError("give social_group and social_group_xuid together")
+    if not isinstance(group, str):
+        raise TypeError(f"social_group must be a str, not {type(group).__name__}")
+    if not _MONIKER.fullmatch(group):
+        raise ValueError(f"invalid social_group {group!r}: a name such as people or favorites")
+    return {"people": {"moniker": group, "monikerXuid": check_xuid(owner)}}
+
+
+def activities(
+    scid: str,
+    xuids: Iterable[str] | None = None,
+    *,
+    social_group: str | None = None,
+    social_group_xuid: str | None = None,
+) -> Call[list[Activity]]:
+    """What these users, or the users of ``social_group_xuid``'s social group, are
+    playing in ``scid``: their activity handles."""
+    people = _social_group(social_group, social_group_xuid)
+    if (xuids is None) == (people is None):
+        raise ValueError("give xuids, or social_group and social_group_xuid (not both)")
+    owners = {"xuids": list(check_xuids(xuids))} if xuids is not None else people
+    body = {"type": "activity", "scid": _check_scid(scid), "owners": owners}
     path = f"/handles/query?include={_ACTIVITY_INCLUDE}"
     return _read_call(path, Target.QUERY, _listing(Activity), body)
 
@@ -261,23 +305,41 @@ def invite(
     title_id: str | int | None = None,
 ) -> Flow[list[Handle]]:
     """Invite each user to ``ref``: one invite handle per distinct xuid, in order. If
-    one fails, its error is raised with ``.handles``: the invites already created."""
-    attributes: dict[str, str] = {}
-    if title_id is not None:
-        if isinstance(title_id, bool) or not isinstance(title_id, int | str):
-            raise TypeError(f"title_id must be an int or a str, not {type(title_id).__name__}")
-        if not str(title_id).isdigit() or str(title_id) != str(title_id).strip():
-            raise ValueError(f"title_id must be decimal digits, not {title_id!r}")
-        attributes["titleId"] = str(title_id)
+    one fails, its error is raised with ``.handles``: the invites already created.
+    ``title_id`` (the title in the caller's token) is required, as XSAPI always sends
+    it; it is a keyword with a default only so that its absence is a ValueError."""
+    attributes = {"titleId": str(check_title_id(title_id))}
     for key, value, what in (("context", context, "context"),
                              ("contextString", context_string, "context_string"),
                              ("senderString", sender_string, "sender_string")):  # fmt: skip
         if value is not None:
             attributes[key] = _text(value, what)
-    extra = {"inviteAttributes": attributes} if attributes else {}
     users = tuple(dict.fromkeys(check_xuids(xuids)))  # each user once, in order
-    calls = [_create_handle(_new_handle(ref, "invite", invitedXuid=x, **extra)) for x in users]
+    calls = [_create_handle(_new_handle(ref, "invite", invitedXuid=x, inviteAttributes=attributes))
+             for x in users]  # fmt: skip
     return _invite(calls)
+
+
+def check_title_id(value: object) -> int:
+    """A title id: a 32-bit unsigned integer, as an int or a str of decimal digits."""
+    if value is None:
+        raise ValueError("title_id is required: the title id in your token (MPSD needs it)")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(f"title_id must be an int or a str, not {type(value).__name__}")
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_TITLE_ID:
+        raise ValueError(f"title_id must be a 32-bit unsigned integer, not {value!r}")
+    return int(text)
+
+
+def create_transfer_handle(target: SessionRef, origin: SessionRef) -> Call[Handle]:
+    """A transfer handle: the members of ``origin`` (a lobby) may join ``target`` (the
+    game) through it."""
+    body = _new_handle(target, "transfer", originSessionRef=_session_ref(origin))
+    if origin == target:
+        raise ValueError("a transfer handle moves members to another session, not to itself")
+    call: Call[Handle] = _create_handle(body)
+    return call
 
 
 def _invite(calls: list[Call[Handle]]) -> Flow[list[Handle]]:
@@ -365,16 +427,26 @@ def create_search_handle(
 
 
 def search(
-    scid: str, template: str, *, filter: str | None = None, order_by: str | None = None
+    scid: str,
+    template: str,
+    *,
+    filter: str | None = None,
+    order_by: str | None = None,
+    social_group: str | None = None,
+    social_group_xuid: str | None = None,
 ) -> Call[list[SearchResult]]:
-    """Search handles of ``template`` matching ``filter`` (e.g. ``Strings/map eq
-    'harbor' and Numbers/skill ge 3``), sorted by ``order_by`` (``Numbers/skill desc``)."""
+    """Search handles of ``template`` matching ``filter`` (e.g. ``strings/map eq
+    'harbor' and numbers/skill ge 3``), sorted by ``order_by`` (``numbers/skill desc``)."""
+    # XSAPI always sends "global": true (multiplayer_query_search_handle_request.cpp).
     body: dict[str, Any] = {"type": "search", "scid": _check_scid(scid),
-                            "templateName": _check_template(template)}  # fmt: skip
+                            "templateName": _check_template(template), "global": True}  # fmt: skip
     if filter is not None:
         body["filter"] = check_filter(filter)
     if order_by is not None:
         body["orderBy"] = _text(order_by, "order_by", limit=1024)
+    members = _social_group(social_group, social_group_xuid)
+    if members is not None:
+        body["sessionMembers"] = members
     path = f"/handles/query?include={_SEARCH_INCLUDE}"
     return _read_call(path, Target.QUERY, _listing(SearchResult), body, SEARCH_READS)
 

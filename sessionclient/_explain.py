@@ -55,6 +55,14 @@ _MPSD_AND_OUTCOMES: Mapping[str, Mapping[str, str]] = {
         "fr": "Le handle est supprimé ; la session qu'il désignait n'est pas touchée.",
         "ko": "핸들이 삭제되었습니다. 핸들이 가리키던 세션은 그대로입니다.",
     },
+    "mpsd.handle.empty": {
+        "en": "The handle request was done and the service sent no body, as it does when "
+        "an activity is set; there is nothing to read back.",
+        "fr": "La demande sur le handle a abouti et le service n'a pas renvoyé de corps, "
+        "comme lorsqu'une activité est définie ; il n'y a rien à relire.",
+        "ko": "핸들 요청이 처리되었고 서비스가 본문 없이 응답했습니다(활동을 설정할 때처럼). "
+        "다시 읽을 내용은 없습니다.",
+    },
     "mpsd.202": {
         "en": "The service took the request but has not finished it; read the session later "
         "to see the result.",

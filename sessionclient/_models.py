@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,9 +12,12 @@ import attrs
 from ._etag import ETag
 from ._ref import SessionRef
 from ._views import (
+    Initializing,
     Member,
     MembersInfo,
     ReadOnly,
+    Role,
+    RoleType,
     SessionConstants,
     SessionDocument,
     SystemProperties,
@@ -38,7 +42,8 @@ CHANGE_TYPES = frozenset(
     }
 )
 """MPSD's session change types, as a member subscribes to them (``subscription.
-changeTypes``) and as ``Session.changes_since`` reports them."""
+changeTypes``, XSAPI's multiplayer_session_member.cpp:536-573) and as
+``Session.changes_since`` reports them."""
 
 
 @attrs.frozen
@@ -103,6 +108,45 @@ class Session:
         return self._view().members_info
 
     @property
+    def role_types(self) -> tuple[RoleType, ...]:
+        """``roleTypes``: the role types and their ``roles`` (count, max, target)."""
+        return self._view().role_types
+
+    def role(self, name: str, role_type: str | None = None) -> Role | None:
+        """The role ``name`` (of ``role_type`` when two types have one), or None."""
+        return self._view().role(name, role_type)
+
+    @property
+    def initializing(self) -> Initializing:
+        """``initializing``: member initialization's ``stage`` and ``episode``."""
+        return self._view().initializing
+
+    @property
+    def servers(self) -> Mapping[str, Any]:
+        """``servers``: the server entries, by name, as they are."""
+        return self._view().servers
+
+    @property
+    def host_candidates(self) -> tuple[str, ...]:
+        """``hostCandidates``: device tokens that could host, best first."""
+        return self._view().host_candidates
+
+    @property
+    def branch(self) -> str | None:
+        """``branch``: changes when the session is recreated."""
+        return self._view().branch
+
+    @property
+    def contract_version(self) -> int | None:
+        """``contractVersion`` of the document."""
+        return self._view().contract_version
+
+    @property
+    def next_timer(self) -> datetime | None:
+        """``nextTimer``: when the service next acts on the session by itself."""
+        return self._view().next_timer
+
+    @property
     def custom_properties(self) -> Mapping[str, Any]:
         """``properties.custom`` of the session, read-only (empty when absent)."""
         properties = self._document.get("properties")
@@ -110,69 +154,91 @@ class Session:
         return ReadOnly(custom if isinstance(custom, dict) else {})
 
     def changes_since(self, previous: Session | None) -> frozenset[str]:
-        """What changed from ``previous`` to this session, as MPSD change types
-        (``CHANGE_TYPES``), compared as Microsoft's SDK compares two sessions:
-        ``{"everything"}`` when there is no previous one, empty when nothing the types
-        cover changed. Wrongly typed fields raise ``MalformedResponseError``."""
+        """What changed since ``previous`` (the same session, read earlier), as the
+        change types MPSD names: ``host``, ``initialization``, ``matchmakingStatus``,
+        ``membersList``, ``membersStatus``, ``membersCustomProperty``, ``joinability``
+        and ``customProperty``; the rules of XSAPI's session comparison. Without a
+        previous session, ``{"everything"}``. Never raises on what the documents hold:
+        a field of the wrong type compares as a value."""
         if previous is None:
             return frozenset({"everything"})
         if not isinstance(previous, Session):
             raise TypeError(f"previous must be a Session, not {type(previous).__name__}")
-        new, old = self._view(), previous._view()
-        found: set[str] = set()
-        if new.system_properties.host != old.system_properties.host:
-            found.add("host")
-        if _stage(self._document) != _stage(previous._document):
-            found.add("initialization")
-        if _matchmaking(self._document) != _matchmaking(previous._document):
-            found.add("matchmakingStatus")
-        members, before = _members(new), _members(old)
-        if members.keys() != before.keys():
+        if previous.ref != self.ref:
+            raise ValueError(f"previous is another session ({previous.ref}, not {self.ref})")
+        now, before = _Facts(self._document), _Facts(previous._document)
+        found = {name for name, test in _CHANGES if test(now) != test(before)}
+        members, earlier = now.members(), before.members()
+        if members.keys() != earlier.keys():
             found.add("membersList")
-        for xuid in members.keys() & before.keys():
-            if _status(members[xuid]) != _status(before[xuid]):
-                found.add("membersStatus")
-            if members[xuid].custom_properties != before[xuid].custom_properties:
-                found.add("membersCustomProperty")
-        if _joinability(new) != _joinability(old):
-            found.add("joinability")
-        if self.custom_properties != previous.custom_properties:
-            found.add("customProperty")
+        common = members.keys() & earlier.keys()
+        if any(_status(members[x]) != _status(earlier[x]) for x in common):
+            found.add("membersStatus")
+        custom = ("properties", "custom")
+        if any(_canonical(_get(members[x], *custom)) != _canonical(_get(earlier[x], *custom))
+               for x in common):  # fmt: skip
+            found.add("membersCustomProperty")
         return frozenset(found)
 
 
-def _field(document: Document, *path: str) -> Any:
-    value: Any = document
+def _get(value: object, *path: str) -> Any:
+    """The value at ``path`` in nested objects, None where one is missing."""
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
     return value
 
 
-def _stage(document: Document) -> Any:
-    return _field(document, "initializing", "stage")
+def _canonical(value: object) -> str:
+    return json.dumps(value, sort_keys=True)  # tells 1, 1.0 and true apart
 
 
-def _matchmaking(document: Document) -> tuple[bool, Any, Any]:
-    # The matchmaking server's status and target session (XSAPI compares these).
-    server = _field(document, "servers", "matchmaking")
-    status = _field(document, "servers", "matchmaking", "properties", "system", "status")
-    target = _field(document, "servers", "matchmaking", "properties", "system", "targetSessionRef")
-    return server is not None, status, target
+def _status(member: Document) -> str:
+    system = _get(member, "properties", "system")
+    if _get(system, "active") is True:
+        return "active"
+    if _get(system, "ready") is True:
+        return "ready"
+    return "reserved" if member.get("reserved") is True else "inactive"
 
 
-def _members(view: SessionDocument) -> dict[str | None, Member]:
-    return {member.xuid: member for member in view.members}
+class _Facts:
+    """What the comparison reads of one session document."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+
+    def members(self) -> dict[object, Document]:
+        members = self.document.get("members")
+        found = members.values() if isinstance(members, dict) else ()
+        return {json.dumps(_get(m, "constants", "system", "xuid")): m
+                for m in found if isinstance(m, dict)}  # fmt: skip
+
+    def host(self) -> object:
+        host = _get(self.document, "properties", "system", "host")
+        return host.lower() if isinstance(host, str) else host  # XSAPI: case-blind
+
+    def joinability(self) -> tuple[str, ...]:
+        system = _get(self.document, "properties", "system")
+        most = _get(self.document, "constants", "system", "maxMembersCount")
+        flags = tuple(_canonical(_get(system, k)) for k in ("closed", "locked", "joinRestriction"))
+        return (*flags, str(len(self.members()) == most))  # full or not
+
+    def matchmaking(self) -> str:
+        system = _get(self.document, "servers", "matchmaking", "properties", "system")
+        if system is None:
+            return ""
+        return _canonical([_get(system, "status"), _get(system, "targetSessionRef")])
 
 
-def _status(member: Member) -> tuple[bool | None, bool | None, bool]:
-    return member.active, member.ready, member.document.get("reserved") is True
-
-
-def _joinability(view: SessionDocument) -> tuple[Any, ...]:
-    system = view.system_properties
-    most = view.constants.max_members_count
-    full = most is not None and len(view.members) >= most
-    return system.closed, system.locked, system.join_restriction, full
+_CHANGES: tuple[tuple[str, Callable[[_Facts], object]], ...] = (
+    ("host", _Facts.host),
+    ("initialization", lambda f: _canonical(_get(f.document, "initializing", "stage"))),
+    ("matchmakingStatus", _Facts.matchmaking),
+    ("joinability", _Facts.joinability),
+    ("customProperty", lambda f: _canonical(_get(f.document, "properties", "custom"))),
+)
+"""The change types read from one value of each session (the member ones compare
+members by xuid)."""
 
 
 @attrs.frozen

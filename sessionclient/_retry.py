@@ -112,7 +112,7 @@ class RetryPolicy:
       successful one included (``cause`` is then the status, ``wait`` 0.0).
 
     What is retried: throttling (429, and 503 with a usable Retry-After) whatever the
-    method; 500/502/504, a 503 without Retry-After and transport failures after
+    method; 408/500/502/504, a 503 without Retry-After and transport failures after
     sending only for requests safe to repeat (GET, DELETE, writes guarded by
     ``If-Match: <etag>`` or ``If-None-Match: *``); connection failures before sending
     always; nothing else. A Retry-After of zero, a negative one or a date in the past

@@ -390,6 +390,46 @@ class Member(View):
     custom_constants = mapping("constants.custom")
     """``constants.custom`` of the member."""
 
+    device_token = string("deviceToken")
+    """The token of the member's device (``host`` names one of them)."""
+
+    nat = string("nat")
+    """The device's NAT type: ``open``, ``moderate``, ``strict`` or ``unknown``."""
+
+    reserved = boolean("reserved")
+    """Whether the place is reserved and not yet taken."""
+
+    turn = boolean("turn")
+    """Whether it is the member's turn."""
+
+    initialize = boolean("constants.system.initialize")
+    """``constants.system.initialize``: the member asked for member initialization."""
+
+    matchmaking_result = mapping("constants.system.matchmakingResult")
+    """``constants.system.matchmakingResult`` (``serverMeasurements`` ...) as it is."""
+
+    secure_device_address = string("properties.system.secureDeviceAddress")
+    """``properties.system.secureDeviceAddress`` (base64)."""
+
+    subscription = mapping("properties.system.subscription")
+    """``properties.system.subscription``: ``id`` and ``changeTypes``."""
+
+    measurements = mapping("properties.system.measurements")
+    """``properties.system.measurements``: QoS to each peer, by device token."""
+
+    server_measurements = mapping("properties.system.serverMeasurements")
+    """``properties.system.serverMeasurements``: QoS to the measurement servers."""
+
+    initialization_group = integers("properties.system.initializationGroup")
+    """``properties.system.initializationGroup``: the member indexes initialized
+        together with this one."""
+
+    groups = strings("properties.system.groups")
+    """``properties.system.groups``: the member's groups."""
+
+    encounters = strings("properties.system.encounters")
+    """``properties.system.encounters``: who the member met, for reputation."""
+
 
 @attrs.frozen(repr=False)
 class SessionConstants(View):
@@ -450,6 +490,18 @@ class SystemProperties(View):
 
     matchmaking = mapping("matchmaking")
     """``properties.system.matchmaking`` as it is."""
+
+    owners = integers("owners")
+    """The indexes of the session's owners."""
+
+    initialization_succeeded = boolean("initializationSucceeded")
+    """Whether member initialization succeeded."""
+
+    server_connection_string_candidates = strings("serverConnectionStringCandidates")
+    """The servers the members may connect to."""
+
+    matchmaking_resubmit = boolean("matchmakingResubmit")
+    """Whether the match should be resubmitted to matchmaking."""
 
 
 @attrs.frozen(repr=False)
@@ -514,6 +566,111 @@ class SessionDocument(View):
     correlation_id = string("correlationId")
     """The id that ties the session's records together in the service's logs."""
 
+    branch = string("branch")
+    """The session's branch (changes when it is recreated)."""
+
+    contract_version = integer("contractVersion")
+    """The contract version the session was written with."""
+
+    next_timer = timestamp("nextTimer")
+    """When the service will next act on the session by itself (a timeout)."""
+
+    host_candidates = strings("hostCandidates")
+    """The device tokens that could host, best first."""
+
+    servers = mapping("servers")
+    """``servers``: the session's server entries, by name, as they are."""
+
+    @property
+    def initializing(self) -> Initializing:
+        """``initializing``: member initialization's stage and episode."""
+        return self._view(Initializing, "initializing")  # defined below
+
+    @property
+    def role_types(self) -> tuple[RoleType, ...]:
+        """``roleTypes``: the session's role types and their roles."""
+        found = self._object("roleTypes")
+        types = []
+        for name, value in found.items():
+            if not isinstance(value, Mapping):
+                raise self._wrong(("roleTypes", name), value, "an object")
+            types.append(RoleType(value, self._path("roleTypes", name), self.url, name))
+        return tuple(types)
+
+    def role(self, name: str, role_type: str | None = None) -> Role | None:
+        """The role ``name`` (of ``role_type``, needed when two types have one of that
+        name), or None."""
+        if not isinstance(name, str) or not isinstance(role_type, str | None):
+            raise TypeError("name and role_type must be str")
+        found = [r for t in self.role_types if role_type in (None, t.name)
+                 for r in t.roles if r.name == name]  # fmt: skip
+        if len(found) > 1:
+            raise ValueError(f"role {name!r} is in several role types: give role_type")
+        return found[0] if found else None
+
+
+@attrs.frozen(repr=False)
+class Initializing(View):
+    """``initializing``: where member initialization stands."""
+
+    _shown: ClassVar[tuple[str, ...]] = ("stage", "episode")
+
+    stage = string("stage")
+    """``joining``, ``measuring``, ``evaluating`` or ``failed``."""
+
+    stage_start_time = timestamp("stageStartTime")
+    """When the stage began."""
+
+    episode = integer("episode")
+    """The initialization episode (1 for the first)."""
+
+
+@attrs.frozen(repr=False)
+class RoleType(View):
+    """One role type of a session (``roleTypes.<name>``)."""
+
+    name: str = ""
+    _shown: ClassVar[tuple[str, ...]] = ("name", "roles")
+
+    owner_managed = boolean("ownerManaged")
+    """Whether only the session's owners assign these roles."""
+
+    mutable_role_settings = strings("mutableRoleSettings")
+    """Which role settings may change after creation: ``max``, ``target``."""
+
+    @property
+    def roles(self) -> tuple[Role, ...]:
+        """The roles of this type."""
+        found = self._object("roles")
+        roles = []
+        for name, value in found.items():
+            if not isinstance(value, Mapping):
+                raise self._wrong(("roles", name), value, "an object")
+            roles.append(Role(value, self._path("roles", name), self.url, name, self.name))
+        return tuple(roles)
+
+
+@attrs.frozen(repr=False)
+class Role(View):
+    """One role (``roleTypes.<type>.roles.<name>``): how many members hold it, and its
+    limits."""
+
+    name: str = ""
+    role_type: str = ""
+    _shown: ClassVar[tuple[str, ...]] = ("role_type", "name", "count")
+
+    count = integer("count")
+    """How many members hold the role."""
+
+    max = integer("max")
+    """The most members that may hold it."""
+
+    target = integer("target")
+    """How many members should hold it."""
+
+    member_xuids = strings("memberXuids")
+    """Who holds it."""
+
 
 # --- queries and handles --------------------------------------------------------------
 
@@ -574,6 +731,9 @@ class RelatedInfo(View):
     members_count = integer("membersCount")
     """How many members the session has."""
 
+    session_owners = strings("sessionOwners")
+    """The xuids of the session's owners."""
+
 
 @attrs.frozen(repr=False)
 class Handle(View):
@@ -592,13 +752,19 @@ class Handle(View):
         return value
 
     type = string("type")
-    """``activity``, ``invite`` or ``search``."""
+    """``activity``, ``invite``, ``search`` or ``transfer``."""
 
     ref = reference("sessionRef")
     """The session the handle points to."""
 
     version = integer("version")
     """The handle format's version (1)."""
+
+    @property
+    def origin_ref(self) -> SessionRef | None:
+        """A transfer handle's origin (``originSessionRef``): the session whose
+        members may join ``ref`` through it; None on other handles."""
+        return None if self._raw("originSessionRef") is None else self._ref("originSessionRef")
 
     owner_xuid = string("ownerXuid")
     """Who created the handle."""
@@ -617,6 +783,12 @@ class Handle(View):
 
     invited_xuid = string("invitedXuid")
     """An invite's recipient."""
+
+    sender_xuid = string("senderXuid")
+    """Who sent an invite."""
+
+    expiration = timestamp("expiration")
+    """When an invite expires."""
 
     invite_attributes = mapping("inviteAttributes")
     """An invite's ``titleId``, ``context``, ``contextString``, ``senderString``."""

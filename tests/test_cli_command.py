@@ -367,8 +367,8 @@ def test_every_parser_is_walked() -> None:
     names = set(parsers())
     assert {"sessionclient activity get", "sessionclient activity set", "sessionclient ls",
             "sessionclient templates", "sessionclient put",
-            "sessionclient watch"} <= names  # fmt: skip
-    assert len(names) == 15
+            "sessionclient watch", "sessionclient transfer"} <= names  # fmt: skip
+    assert len(names) == 16
 
 
 def test_every_command_has_a_description_and_a_help_line() -> None:

@@ -51,7 +51,8 @@ def test_ls_invite_activity_search_templates(served: tuple[Emulator, str]) -> No
     assert [r["xuid"] for r in listed] == [HOST]  # one batch POST; the friend is in none
     assert run(url, "ls", DEFAULT_SCID, "--keyword", "cli")[1][0]["keywords"] == ["cli"]
 
-    code, invites, err = run(url, "invite", session, "--xuid", FRIEND, "--context-string", "hi")
+    code, invites, err = run(url, "invite", session, "--xuid", FRIEND, "--title-id", "1234",
+                           "--context-string", "hi")  # fmt: skip
     assert code == 0, err
     assert [(h["type"], h["invitedXuid"]) for h in invites] == [("invite", FRIEND)]
 
@@ -61,7 +62,7 @@ def test_ls_invite_activity_search_templates(served: tuple[Emulator, str]) -> No
     assert [(a["ownerXuid"], a["relatedInfo"]["membersCount"]) for a in seen] == [(HOST, 1)]
 
     code, found, err = run(url, "search", f"{DEFAULT_SCID}/lobby",
-                           "--filter", "Strings/map eq 'harbor'")  # fmt: skip
+                           "--filter", "strings/map eq 'harbor'")  # fmt: skip
     assert code == 0, err
     assert [r["sessionRef"]["name"] for r in found] == ["cli-lobby"]
 
@@ -76,9 +77,43 @@ def test_exit_codes_of_directory_commands(served: tuple[Emulator, str]) -> None:
     code, _, err = run(url, "ls", DEFAULT_SCID, "--xuid", FRIEND, "--private")
     assert code == 6  # 403: another user's private sessions
     assert "403" in err
-    code, _, err = run(url, "invite", f"{DEFAULT_SCID}/lobby/nowhere", "--xuid", FRIEND)
+    code, _, err = run(url, "invite", f"{DEFAULT_SCID}/lobby/nowhere", "--xuid", FRIEND,
+                       "--title-id", "1234")  # fmt: skip
     assert code == 3  # 404: no such session
     code, _, _ = run(url, "search", DEFAULT_SCID, "--filter", "x")
     assert code == 2
     code, _, err = run(url, "search", f"{DEFAULT_SCID}/lobby", "--filter", "Strings/map eq 'x")
     assert (code, "unclosed quote" in err) == (2, True)
+
+
+def test_transfer_and_social_groups(served: tuple[Emulator, str]) -> None:
+    """Issue 23 item 10 on the command line: a transfer handle, then activities and a
+    search by social group."""
+    emulator, url = served
+    lobby = sc.SessionRef(DEFAULT_SCID, "lobby", "cli-transfer-lobby")
+    game = sc.SessionRef(DEFAULT_SCID, "arena", "cli-transfer-game")
+    with emulator.client(HOST) as host:
+        host.create(lobby, None)
+        host.create(game, None)
+        host.set_activity(game)
+    emulator.set_social_group(FRIEND, "favorites", [HOST])
+    code, handle, err = run(url, "transfer", f"{DEFAULT_SCID}/arena/cli-transfer-game",
+                            "--from", f"{DEFAULT_SCID}/lobby/cli-transfer-lobby")  # fmt: skip
+    assert code == 0, err
+    assert handle["type"] == "transfer"
+    assert handle["originSessionRef"]["name"] == "cli-transfer-lobby"
+    code, seen, err = run(url, "activity", "get", DEFAULT_SCID, "--xuid", FRIEND,
+                          "--social-group", "favorites", user=FRIEND)  # fmt: skip
+    assert code == 0, err
+    assert [a["sessionRef"]["name"] for a in seen] == ["cli-transfer-game"]
+    code, _, err = run(url, "activity", "get", DEFAULT_SCID, "--xuid", FRIEND, "--xuid", HOST,
+                       "--social-group", "favorites")  # fmt: skip
+    assert (code, "one --xuid" in err) == (2, True)
+    code, found, err = run(url, "search", f"{DEFAULT_SCID}/lobby",
+                           "--social-group", f"favorites/{FRIEND}")  # fmt: skip
+    assert code == 0, err
+    assert found
+    assert {r["ownerXuid"] for r in found} == {HOST}
+    code, found, err = run(url, "search", f"{DEFAULT_SCID}/lobby",
+                           "--social-group", f"people/{FRIEND}")  # fmt: skip
+    assert (code, found) == (0, []), err

@@ -71,7 +71,7 @@ def test_query_by_keyword_template_and_take(world: World) -> None:
     assert [s.ref for s in found] == tagged
     assert found[0].status is None  # a keyword query is about no one in particular
     assert len(host.query(DEFAULT_SCID, keyword="harbor", take=2)) == 2
-    assert host.query(DEFAULT_SCID, keyword="harbor", take=0) == []
+    assert len(host.query(DEFAULT_SCID, keyword="harbor", take=1)) == 1
     assert len(host.query(DEFAULT_SCID, keyword="harbor")) == 4
 
 
@@ -111,8 +111,8 @@ def test_reservations_and_private_sessions(local: World) -> None:
         ({"xuids": "1001"}, TypeError, "list of xuid"),
         ({"xuid": 1001}, TypeError, "str of digits"),
         ({"xuid": "12a"}, ValueError, "decimal digits"),
-        ({"keyword": "x", "take": 101}, ValueError, "between 0 and 100"),
-        ({"keyword": "x", "take": -1}, ValueError, "between 0 and 100"),
+        ({"keyword": "x", "take": 101}, ValueError, "between 1 and 100"),
+        ({"keyword": "x", "take": 0}, ValueError, "between 1 and 100"),
         ({"keyword": "x", "take": True}, TypeError, "take"),
         ({"keyword": "x", "visibility": "secret"}, ValueError, "visibility"),
         ({"keyword": "x", "private": "yes"}, TypeError, "private"),
@@ -196,7 +196,7 @@ def test_invite_then_join_through_the_handle(world: World) -> None:
 def test_put_by_handle_with_a_stale_etag_is_412_with_the_session(world: World) -> None:
     host, ana = world.client(HOST), world.client(ANA)
     ref = world.lobby(host)
-    (invite,) = host.invite(ref, [ANA])
+    (invite,) = host.invite(ref, [ANA], title_id=1234)
     stale = ana.get_by_handle(invite.id)
     assert isinstance(stale, sc.Session)
     host.set_properties(ref, {"round": 2})
@@ -210,7 +210,7 @@ def test_put_by_handle_with_a_stale_etag_is_412_with_the_session(world: World) -
 def test_handles_go_when_their_session_goes(local: World) -> None:
     host = local.client(HOST)
     ref = local.lobby(host)
-    (invite,) = host.invite(ref, [ANA])
+    (invite,) = host.invite(ref, [ANA], title_id=1234)
     activity = host.set_activity(ref)
     assert host.leave(ref) is False
     for handle in (invite, activity):
@@ -229,7 +229,7 @@ def test_a_failed_invite_carries_the_handles_already_created(
     host = world.client(HOST, retry=sc.RetryPolicy.never())
     ref = world.lobby(host)
     with pytest.raises(sc.TooManyRequestsError) as caught:
-        host.invite(ref, [ANA, BEN])
+        host.invite(ref, [ANA, BEN], title_id=1234)
     assert [h.invited_xuid for h in caught.value.handles] == [ANA]
     assert [h["invitedXuid"] for h in world.emulator.handles()] == [ANA]
     host.close()
@@ -278,10 +278,10 @@ def test_bad_handle_calls_are_refused_before_sending(local: World) -> None:
         (lambda: host.get_handle(7), TypeError),
         (lambda: host.delete_handle(""), ValueError),
         (lambda: host.put_by_handle("h", {"x": 1}, if_match='W/"weak"'), ValueError),
-        (lambda: host.invite(ref, []), ValueError),
+        (lambda: host.invite(ref, [], title_id=1), ValueError),
         (lambda: host.invite(ref, [ANA], title_id="12x"), ValueError),
-        (lambda: host.invite(ref, [ANA], context=""), ValueError),
-        (lambda: host.invite("not a ref", [ANA]), TypeError),
+        (lambda: host.invite(ref, [ANA], title_id=1, context=""), ValueError),
+        (lambda: host.invite("not a ref", [ANA], title_id=1), TypeError),
         (lambda: host.set_activity(None), TypeError),
         (lambda: host.activities(DEFAULT_SCID, ANA), TypeError),
         (lambda: host.activities("not-a-guid", [ANA]), ValueError),
@@ -322,8 +322,8 @@ def test_search_filters_and_orders(world: World) -> None:
             tuple(tags),
         )
         lobbies[(map_name, skill)] = ref
-    found = host.search(DEFAULT_SCID, "lobby", filter="Strings/map eq 'harbor'",
-                        order_by="Numbers/skill desc")  # fmt: skip
+    found = host.search(DEFAULT_SCID, "lobby", filter="tolower(strings/map) eq 'harbor'",
+                        order_by="numbers/skill desc")  # fmt: skip
     assert [r.ref for r in found] == [lobbies[("Harbor", 7)], lobbies[("harbor", 3)],
                                       lobbies[("harbor", None)]]  # fmt: skip
     assert isinstance(found[0], sc.SearchResult)
@@ -333,7 +333,8 @@ def test_search_filters_and_orders(world: World) -> None:
     assert found[0].role_info == {"roleTypes": {}}
     either = host.search(
         DEFAULT_SCID, "lobby",
-        filter="(Numbers/skill ge 5 and Tags/casual eq true) or Strings/map ne 'harbor'",
+        filter="(numbers/skill ge 5 and tags/any(d:d eq 'casual'))"
+        " or tolower(strings/map) ne 'harbor'",
     )  # fmt: skip
     assert {r.ref for r in either} == {lobbies[("desert", 5)]}
     assert host.search(DEFAULT_SCID, "arena") == []
@@ -427,3 +428,41 @@ def test_the_demo_invites_a_friend_and_finds_the_lobby_by_search() -> None:
     assert "inviting 1004" in chapter
     assert "POST   /handles/query?include=relatedInfo,roleInfo,customProperties" in chapter
     assert chapter.rstrip().endswith("{'map': 'harbor'} {'players': 4}")
+
+
+# --- issue 23 item 10: transfer handles and social groups ---------------------------------
+
+
+def test_a_lobby_moves_its_members_through_a_transfer_handle(world: World) -> None:
+    """The host creates the game, points a transfer handle at it from the lobby; a lobby
+    member joins the game through it, a stranger cannot."""
+    host, ana, ben = world.client(HOST), world.client(ANA), world.client(BEN)
+    lobby = world.lobby(host)
+    ana.join(lobby)
+    game = world.lobby(host, "arena")
+    handle = host.create_transfer_handle(game, lobby)
+    assert (handle.type, handle.ref, handle.origin_ref) == ("transfer", game, lobby)
+    assert host.get_handle(handle.id).origin_ref == lobby
+    joined = ana.put_by_handle(handle.id, {"members": {"me": {}}})
+    assert isinstance(joined, sc.Session)
+    assert joined.ref == game
+    with pytest.raises(sc.ForbiddenError):
+        ben.put_by_handle(handle.id, {"members": {"me": {}}})
+    with pytest.raises(sc.ForbiddenError):  # only a member of the origin may create it
+        world.client(BEN).create_transfer_handle(world.lobby(ben), lobby)
+
+
+def test_activities_and_search_by_social_group(world: World) -> None:
+    host, ana = world.client(HOST), world.client(ANA)
+    world.emulator.set_social_group(BEN, "favorites", [HOST])
+    ref = world.lobby(host)
+    host.set_activity(ref)
+    ana.set_activity(world.lobby(ana))
+    host.create_search_handle(ref, tags=["casual"])
+    ana.create_search_handle(world.lobby(ana), tags=["casual"])
+    ben = world.client(BEN)
+    seen = ben.activities(DEFAULT_SCID, social_group="favorites", social_group_xuid=BEN)
+    assert [a.owner_xuid for a in seen] == [HOST]
+    found = ben.search(DEFAULT_SCID, "lobby", social_group="favorites", social_group_xuid=BEN)
+    assert [r.ref for r in found] == [ref]
+    assert ben.activities(DEFAULT_SCID, social_group="people", social_group_xuid=BEN) == []

@@ -42,9 +42,9 @@ def body(request: httpx.Request) -> Any:
     ("kwargs", "path", "query"),
     [
         ({"xuid": "1001"}, SESSIONS, "xuid=1001"),
-        ({"keyword": "harbor night", "template": "lobby", "visibility": "open", "take": 0},
+        ({"keyword": "harbor night", "template": "lobby", "visibility": "open", "take": 1},
          f"/serviceconfigs/{SCID}/sessiontemplates/lobby/sessions",
-         "keyword=harbor%20night&visibility=open&take=0"),
+         "keyword=harbor%20night&visibility=open&take=1"),
         ({"xuids": ["1001"], "private": True, "reservations": True, "inactive": True, "take": 100},
          SESSIONS, "xuid=1001&private=true&reservations=true&inactive=true&take=100"),
     ],
@@ -146,7 +146,7 @@ def test_invite_failure_keeps_the_handles_created(client: Both, router: respx.Ro
         httpx.Response(201, json=HANDLE),
     ])  # fmt: skip
     with pytest.raises(sc.NotFoundError, match="no such user") as caught:
-        client.invite(REF, ["1", "2", "3"], retry=sc.RetryPolicy.never())
+        client.invite(REF, ["1", "2", "3"], title_id=1, retry=sc.RetryPolicy.never())
     assert [h.id for h in caught.value.handles] == ["first"]
     assert route.call_count == 2  # the third user was not invited
 
@@ -247,6 +247,7 @@ def test_search(client: Both, router: respx.Router) -> None:
         "type": "search",
         "scid": SCID,
         "templateName": "lobby",
+        "global": True,
         "filter": "Strings/map eq 'it''s'",
         "orderBy": "Numbers/skill desc",
     }
@@ -262,6 +263,7 @@ def test_search(client: Both, router: respx.Router) -> None:
         "type": "search",
         "scid": SCID,
         "templateName": "lobby",
+        "global": True,
     }
 
 

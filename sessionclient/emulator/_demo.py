@@ -227,7 +227,7 @@ class Demo:
         invites = self.step(
             "10. The host invites a friend, Cleo: one invite handle (a POST that is not "
             "retried blindly: each one creates a handle)",
-            lambda: host.invite(ref, ["1004"], context_string="harbor, round 2"),
+            lambda: host.invite(ref, ["1004"], title_id=1234, context_string="harbor, round 2"),
         )
         self.step(
             "11. Cleo accepts: she joins through the handle, without knowing the session's name",
@@ -240,9 +240,9 @@ class Demo:
             ),
         )
         self.step(
-            "13. Dan, a stranger, finds it: Strings/map eq 'harbor' and Numbers/players lt 8",
+            "13. Dan, a stranger, finds it: strings/map eq 'harbor' and numbers/players lt 8",
             lambda: dan.search(
-                ref.scid, "lobby", filter="Strings/map eq 'harbor' and Numbers/players lt 8"
+                ref.scid, "lobby", filter="strings/map eq 'harbor' and numbers/players lt 8"
             ),
         )
 

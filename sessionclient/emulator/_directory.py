@@ -53,16 +53,36 @@ _GUID = re.compile(r"[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}", re.IGNORECASE
 _NAME = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.\-]{1,100}")
 _INDEX = re.compile(r"0|[1-9][0-9]{0,8}")
 _ELEMENT_KEYS = {"members": re.compile(rf"me|{_INDEX.pattern}"), "servers": _NAME}
-_LITERALS = ["serviceconfigs", "sessiontemplates", "sessions"]
 _AUTHORIZATION = re.compile(r"XBL3\.0 x=(?P<user>[^;\s]+);\S+")
 _ENTITY_TAG = re.compile(r'(W/)?("[^"]*")')
 _INTEGER = re.compile(r"\s*[0-9]{1,9}\s*")
 _VERBS = ("GET", "PUT", "DELETE")
 _LISTINGS = {"sessions": ("GET",), "batch": ("POST",), "templates": ("GET",),
              "template": ("GET",)}  # fmt: skip
+_ONE, _REST = "*", "**"  # a route segment that takes one segment, or all that remain
+Routes = tuple[tuple[tuple[str, ...], str], ...]
+_ROUTES: Routes = (
+    (("serviceconfigs", _ONE, "sessiontemplates"), "templates"),
+    (("serviceconfigs", _ONE, "sessiontemplates", _ONE), "template"),
+    (("serviceconfigs", _ONE, "sessions"), "sessions"),
+    (("serviceconfigs", _ONE, "batch"), "batch"),
+    (("serviceconfigs", _ONE, "sessiontemplates", _ONE, "sessions"), "sessions"),
+    (("serviceconfigs", _ONE, "sessiontemplates", _ONE, "batch"), "batch"),
+    (("serviceconfigs", _ONE, "sessiontemplates", _ONE, "sessions", _ONE, _REST), "session"),
+)
+"""The directory's paths (after ``/``, decoded), first match wins: what each names. The
+``*`` segments are the route's parameters (SCID, template, session name, element)."""
+_HANDLE_ROUTES: Routes = (
+    ((), "create"),
+    (("",), "create"),
+    (("query",), "query"),
+    ((_ONE,), "handle"),
+    ((_ONE, "session"), "session"),
+)
+"""The paths below ``/handles/``."""
 _SECTIONS = ("constants", "properties", "members", "servers")
 _PARTS = ("system", "custom")
-_MEMBER_SECTIONS = ("constants", "properties")
+_MEMBER_SECTIONS = ("constants", "properties", "roles")
 _MAX_DEPTH = 64
 _NO_BODY_STATUSES = frozenset({202, 503})  # the seed table gives these no body
 
@@ -359,6 +379,11 @@ def _write_member(member: Json, delta: Json, *, joining: bool) -> None:
     if "properties" in delta:
         properties = _parts(delta["properties"], "member properties")
         member["properties"] = _merge_patch(member["properties"], properties)
+    if "roles" in delta:  # role type -> role, at the member's root as XSAPI writes them
+        roles = _object(delta["roles"], "a member's roles")
+        if not all(isinstance(v, str | None) for v in roles.values()):
+            raise _bad("a member's roles map role types to role names")
+        member["roles"] = _merge_patch(member.get("roles", {}), roles)
 
 
 def _reserve(document: Json, delta: Json, large: bool) -> None:
@@ -440,6 +465,33 @@ def _apply(document: Json, delta: Json, caller: str, *, creating: bool, large: b
         document["properties"] = _merge_patch(document["properties"], properties)
     _write_members(document, members, caller, large)
     _write_servers(document, delta.get("servers", {}))
+
+
+def _match(routes: Routes, segments: list[str]) -> tuple[str, list[str]] | None:
+    """The first route ``segments`` fit (literals compare case-insensitively), with the
+    segments its parameters took; None when none fits."""
+    for shape, name in routes:
+        rest = shape[-1:] == (_REST,)
+        fixed = shape[:-1] if rest else shape
+        if len(segments) < len(fixed) or (not rest and len(segments) > len(fixed)):
+            continue
+        pairs = list(zip(fixed, segments[: len(fixed)], strict=True))
+        if all(part in (_ONE, segment.lower()) for part, segment in pairs):
+            taken = [segment for part, segment in pairs if part == _ONE]
+            return name, taken + segments[len(fixed) :]
+    return None
+
+
+def _decoded(path: str) -> list[str]:
+    """The segments of an absolute path, percent-decoded (strictly: a path that is not
+    UTF-8 matches no route)."""
+    segments = path.split("/")
+    if segments[0]:
+        return []
+    try:
+        return [unquote(s, errors="strict") for s in segments[1:]]
+    except UnicodeDecodeError:
+        return []
 
 
 def _element(segments: list[str]) -> Element | None:
@@ -524,6 +576,7 @@ class Directory:
         self._search_reads = Limiter(throttle.for_search(), time_scale)
         self._search_writes = Limiter(throttle.for_search(), time_scale)
         self._handles: dict[str, Json] = {}
+        self._social: dict[tuple[str, str], tuple[str, ...]] = {}
         self._handle_count = itertools.count(1)
         self._faults = FaultSchedule(seed, fault_rate)
         self._ids = uuid.UUID(int=seed % 2**128)
@@ -580,6 +633,13 @@ class Directory:
             stored = self._sessions.get((scid.lower(), template, name))
             return None if stored is None else copy.deepcopy(stored.document)
 
+    def set_social_group(self, xuid: str, group: str, members: Iterable[str]) -> None:
+        """Make ``members`` the users of ``xuid``'s social group ``group`` (``people``,
+        ``favorites`` ...), as Xbox Live's social service would list them: what the
+        ``people`` moniker of an activity query or a search names."""
+        with self._lock:
+            self._social[(xuid, group)] = tuple(members)
+
     def handles(self) -> list[Json]:
         """Copies of the stored handles, oldest first."""
         with self._lock:
@@ -610,10 +670,14 @@ class Directory:
             if len(segments) > 1 and not segments[0] and segments[1].lower() == "handles":
                 return self._serve_handles(request, caller, segments[2:])
             self._admit(caller, request.path)
-            listing = self._listing(request.path)
-            if listing is not None:
-                return self._serve_listing(request, caller, *listing)
-            route = self._route(request.path)
+            found = _match(_ROUTES, _decoded(request.path))
+            if found is None:
+                raise _Refusal(_text(404, "no such resource"))
+            kind, parameters = found
+            if kind != "session":
+                scid, template = self._config(parameters)
+                return self._serve_listing(request, caller, kind, scid, template)
+            route = self._session_route(parameters)
             _verb(request, _VERBS)
             if request.method == "GET":
                 return self._get(route, caller, request.headers)
@@ -652,14 +716,14 @@ class Directory:
         raise _Refusal(EmulatedResponse(429, (retry_after,)))
 
     def _route(self, path: str) -> _Route:
-        segments = path.split("/")
-        try:
-            decoded = [unquote(s, errors="strict") for s in segments[1:]]
-        except UnicodeDecodeError:
-            decoded = []
-        if segments[0] or len(decoded) < 6 or [s.lower() for s in decoded[0:6:2]] != _LITERALS:
+        """The session (or element) a path names, or a 404."""
+        found = _match(_ROUTES, _decoded(path))
+        if found is None or found[0] != "session":
             raise _Refusal(_text(404, "no such resource"))
-        scid, template_name, name = decoded[1:6:2]
+        return self._session_route(found[1])
+
+    def _session_route(self, parameters: list[str]) -> _Route:
+        scid, template_name, name, *element = parameters
         templates = self._configs.get(scid.lower())
         if templates is None:
             raise _Refusal(_text(404, f"unknown service configuration {scid!r}"))
@@ -668,7 +732,7 @@ class Directory:
             raise _Refusal(_text(404, f"unknown session template {template_name!r}"))
         if not _NAME.fullmatch(name):
             raise _Refusal(_text(404, f"invalid session name {name!r}"))
-        return _Route((scid.lower(), template.name, name), template, _element(decoded[6:]))
+        return _Route((scid.lower(), template.name, name), template, _element(element))
 
     def _get(self, route: _Route, caller: str, headers: Mapping[str, str]) -> EmulatedResponse:
         stored = self._sessions.get(route.key)
@@ -815,39 +879,17 @@ class Directory:
 
     # --- queries and templates
 
-    def _listing(self, path: str) -> tuple[str, str, Template | None] | None:
-        """(kind, scid, template) of a query or template path; None for other paths."""
-        segments = path.split("/")
-        try:
-            decoded = [unquote(s, errors="strict") for s in segments[1:]]
-        except UnicodeDecodeError:
-            return None
-        lowered = [s.lower() for s in decoded]
-        if segments[0] or len(decoded) < 3 or lowered[0] != "serviceconfigs":
-            return None
-        if len(decoded) == 3 and lowered[2] in ("sessiontemplates", "sessions", "batch"):
-            kind, name = ("templates" if lowered[2] == "sessiontemplates" else lowered[2]), None
-        elif len(decoded) == 4 and lowered[2] == "sessiontemplates":
-            kind, name = "template", decoded[3]
-        elif (
-            len(decoded) == 5
-            and lowered[2] == "sessiontemplates"
-            and lowered[4]
-            in (
-                "sessions",
-                "batch",
-            )
-        ):
-            kind, name = lowered[4], decoded[3]
-        else:
-            return None
-        templates = self._configs.get(lowered[1])
+    def _config(self, parameters: list[str]) -> tuple[str, Template | None]:
+        """(SCID, template) of a query or template route, or a 404."""
+        templates = self._configs.get(parameters[0].lower())
         if templates is None:
-            raise _Refusal(_text(404, f"unknown service configuration {decoded[1]!r}"))
-        template = None if name is None else templates.get(name)
-        if name is not None and template is None:
-            raise _Refusal(_text(404, f"unknown session template {name!r}"))
-        return kind, lowered[1], template
+            raise _Refusal(_text(404, f"unknown service configuration {parameters[0]!r}"))
+        if len(parameters) == 1:
+            return parameters[0].lower(), None
+        template = templates.get(parameters[1])
+        if template is None:
+            raise _Refusal(_text(404, f"unknown session template {parameters[1]!r}"))
+        return parameters[0].lower(), template
 
     def _serve_listing(
         self, request: EmulatedRequest, caller: str, kind: str, scid: str, template: Template | None
@@ -883,8 +925,11 @@ class Directory:
         if not xuids and keyword is None:
             raise ValueError("a session query needs a keyword or xuid filter")
         visibility = params.get("visibility")
-        if visibility not in (None, "open", "private"):
-            raise ValueError("visibility is open or private")
+        if visibility not in (None, "private", "visible", "full", "open"):
+            raise ValueError("visibility is private, visible, full or open")
+        version = params.get("version")
+        if version is not None and not (version.isdigit() and int(version) > 0):
+            raise ValueError("version is a positive integer (a major session version)")
         flags = {name: _flag(params, name) for name in ("private", "reservations", "inactive")}
         take = params.get("take")
         if take is not None and not (take.isdigit() and int(take) <= lookup.TAKE_MAX):
@@ -915,27 +960,30 @@ class Directory:
     ) -> EmulatedResponse:
         """``/handles``, ``/handles/query``, ``/handles/{id}``, ``/handles/{id}/session``."""
         rest = [unquote(s) for s in rest]
-        handle = self._handles.get(rest[0]) if rest and rest[0] != "query" else None
+        handle = self._handles.get(rest[0]) if rest and rest[0].lower() != "query" else None
         self._admit_handle(caller, request, rest, handle)
-        if not rest or rest == [""]:
-            _verb(request, ("POST",))
-            return self._create_handle(caller, request.body)
-        if rest == ["query"]:
-            _verb(request, ("POST",))
-            return self._query_handles(request)
-        if len(rest) > 2 or (len(rest) == 2 and rest[1].lower() != "session"):
+        found = _match(_HANDLE_ROUTES, rest)
+        if found is None:
             raise _Refusal(_text(404, "no such resource"))
+        kind = found[0]
+        if kind in ("create", "query"):
+            _verb(request, ("POST",))
+            if kind == "create":
+                return self._create_handle(caller, request.body)
+            return self._query_handles(request)
         if handle is None:
             raise _Refusal(_text(404, f"no such handle {rest[0]!r}"))
         scid, template, name = lookup.handle_ref(handle)
         route = _Route((scid, template, name), self._configs[scid][template], None)
-        if len(rest) == 2:  # the session behind the handle
+        if kind == "session":  # the session behind the handle
             _verb(request, ("GET", "PUT"))
             if request.method == "GET":
                 return self._get(route, caller, request.headers)
             stored = self._precondition(route, request.headers)
             if stored is None:
                 raise _Refusal(_text(404, "the handle's session does not exist"))
+            if handle["type"] == "transfer" and not self._is_member(handle, caller):
+                raise _Refusal(_text(403, "only members of the origin session can transfer"))
             return self._write(route, caller, stored, _parse_object(request.body))
         _verb(request, ("GET", "DELETE"))
         if request.method == "GET":
@@ -983,6 +1031,8 @@ class Directory:
             raise _Refusal(_text(404, "the handle's session does not exist"))
         if _member_index(stored.document, caller) is None:
             raise _Refusal(_text(403, "only members of a session can create its handles"))
+        if kind == "transfer" and not self._is_member(extras, caller):
+            raise _Refusal(_text(403, "only members of the origin session can transfer it"))
         ref = lookup.session_ref(route.key)
         if kind == "activity":  # one activity per user and SCID: the new one replaces it
             for old in [
@@ -1004,6 +1054,16 @@ class Directory:
         where = f"/handles/{handle_id}"
         return _json(201, handle, ("Location", where), ("Content-Location", where))
 
+    def _is_member(self, transfer: Json, caller: str) -> bool:
+        """Whether ``caller`` is in the origin session of a transfer handle."""
+        stored = self._sessions.get(lookup.handle_ref(transfer, "originSessionRef"))
+        return stored is not None and _member_index(stored.document, caller) is not None
+
+    def _group(self, value: object, where: str) -> set[str] | None:
+        """The users of the social group ``value.people`` names (None: it names none)."""
+        found = lookup.people(value, where)
+        return None if found is None else set(self._social.get((found[1], found[0]), ()))
+
     def _query_handles(self, request: EmulatedRequest) -> EmulatedResponse:
         body = _parse_object(request.body)
         params = dict(parse_qsl(request.query, keep_blank_values=True))
@@ -1015,9 +1075,14 @@ class Directory:
         try:
             if body.get("type") == "activity":
                 owners = body.get("owners")
-                xuids = lookup.check_xuids(
-                    owners.get("xuids") if isinstance(owners, dict) else None, "owners.xuids"
-                )
+                group = self._group(owners, "owners")
+                if group is not None:
+                    xuids = sorted(group)
+                else:
+                    xuids = lookup.check_xuids(
+                        owners.get("xuids") if isinstance(owners, dict) else None,
+                        "owners.xuids",
+                    )
                 found = [h for x in xuids for h in self._handles.values()
                          if h["type"] == "activity" and h["ownerXuid"] == x
                          and h["sessionRef"]["scid"] == scid]  # fmt: skip
@@ -1048,15 +1113,30 @@ class Directory:
         if not isinstance(text, str | None) or not isinstance(order, str | None):
             raise ValueError("filter and orderBy are strings")
         matches = parse_filter(text) if text else None
-        found = [h for h in self._handles.values() if h["type"] == "search"
-                 and h["sessionRef"]["scid"] == scid and h["sessionRef"]["templateName"] == template
-                 and (matches is None or matches(h["searchAttributes"]))]  # fmt: skip
-        for kind, name, descending in reversed(parse_order(order) if order else []):
+        keys = parse_order(order) if order else []
+        group = self._group(body.get("sessionMembers"), "sessionMembers")
+        if group is None and "sessionMembers" in body:
+            raise ValueError("sessionMembers names a social group: {people: {moniker, ...}}")
+        found = []
+        for handle in self._handles.values():
+            ref = handle["sessionRef"]
+            if handle["type"] != "search" or (ref["scid"], ref["templateName"]) != (scid, template):
+                continue
+            record = lookup.search_record(
+                handle, self._sessions[lookup.handle_ref(handle)].document
+            )
+            if group is not None and group.isdisjoint(record["session/memberXuids"]):
+                continue
+            if matches is None or matches(record):
+                found.append((handle, record))
+        for path, descending in reversed(keys):
             # Two stable sorts per key: by value, then absent values last.
-            found.sort(key=lambda h: sort_key(h["searchAttributes"], kind, name)[1],
-                       reverse=descending)  # fmt: skip
-            found.sort(key=lambda h: sort_key(h["searchAttributes"], kind, name)[0])
-        return found
+            found.sort(key=lambda pair: sort_key(pair[1], path)[1], reverse=descending)
+            found.sort(key=lambda pair: sort_key(pair[1], path)[0])
+        return [handle for handle, _ in found[:_SEARCH_MAX]]
+
+
+_SEARCH_MAX = 100  # MPSD returns the first 100 matches (live-session-browse.md:263)
 
 
 def _verb(request: EmulatedRequest, allowed: tuple[str, ...]) -> None:

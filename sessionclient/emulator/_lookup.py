@@ -12,7 +12,7 @@ from typing import Any
 Json = dict[str, Any]
 
 CONTRACT_VERSION = 107
-HANDLE_TYPES = ("activity", "invite", "search")
+HANDLE_TYPES = ("activity", "invite", "search", "transfer")
 _XUID = re.compile(r"[^\s,]{1,64}")  # the SDK insists on digits; the emulator's users are names
 _ATTRIBUTE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,99}")
 _INVITE_ATTRIBUTES = ("titleId", "context", "contextString", "senderString")
@@ -136,14 +136,15 @@ def role_info(document: Json) -> Json:
     return {"roleTypes": roles if isinstance(roles, dict) else {}}
 
 
-def handle_ref(body: Json) -> tuple[str, str, str]:
-    """The session a new handle names: ``sessionRef`` as (scid, template, name)."""
-    ref = body.get("sessionRef")
+def handle_ref(body: Json, key: str = "sessionRef") -> tuple[str, str, str]:
+    """The session a new handle names: ``sessionRef`` (or ``key``) as (scid, template,
+    name)."""
+    ref = body.get(key)
     if not isinstance(ref, dict):
-        raise ValueError("a handle needs a sessionRef object")
+        raise ValueError(f"a handle needs a {key} object")
     parts = [ref.get(k) for k in ("scid", "templateName", "name")]
     if not all(isinstance(p, str) and p for p in parts):
-        raise ValueError("sessionRef needs scid, templateName and name strings")
+        raise ValueError(f"{key} needs scid, templateName and name strings")
     scid, template, name = (str(p) for p in parts)
     return scid.lower(), template, name
 
@@ -185,4 +186,79 @@ def handle_extras(kind: str, body: Json) -> Json:
         ):
             raise ValueError("searchAttributes.strings maps names to strings")
         return {"searchAttributes": {"tags": tags, "numbers": numbers, "strings": strings}}
+    if kind == "transfer":
+        origin = handle_ref(body, "originSessionRef")
+        if origin == handle_ref(body):
+            raise ValueError("a transfer handle's origin is another session than its target")
+        return {"originSessionRef": session_ref(origin)}
     return {}
+
+
+def people(value: object, where: str) -> tuple[str, str] | None:
+    """(moniker, monikerXuid) of ``value.people`` (a social group), None when ``value``
+    names none."""
+    group = value.get("people") if isinstance(value, dict) else None
+    if group is None:
+        return None
+    moniker = group.get("moniker") if isinstance(group, dict) else None
+    if not isinstance(moniker, str) or not moniker or not isinstance(group, dict):
+        raise ValueError(f"{where}.people needs a moniker and a monikerXuid")
+    return moniker, check_xuid(group.get("monikerXuid"), f"{where}.people.monikerXuid")
+
+
+def _number(value: object) -> int | float | None:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return value if ok else None  # type: ignore[return-value]
+
+
+def search_record(handle: Json, document: Json) -> Json:
+    """What a search filter reads of a search handle and its session, by path (the
+    paths of ``_filter``). The emulator has no tournaments (``registrationState``,
+    ``scheduledTime``: null); a session's owners are its handle's owner."""
+    attributes = handle.get("searchAttributes", {})
+    record: Json = {
+        "tags": list(attributes.get("tags", [])),
+        "achievementIds": list(handle.get("achievementIds", [])),
+        "language": handle.get("language"),
+        "session/scid": handle["sessionRef"]["scid"],
+        "session/templateName": handle["sessionRef"]["templateName"],
+        "session/postedTime": handle.get("createTime"),
+        "session/keywords": keywords(document),
+        "session/memberXuids": [m["constants"]["system"]["xuid"]
+                                for m in document["members"].values()],
+        "session/ownerXuids": [handle["ownerXuid"]],
+    }  # fmt: skip
+    for kind in ("strings", "numbers"):
+        for name, value in attributes.get(kind, {}).items():
+            record[f"{kind}/{name}"] = value
+    constants = _system(document, "constants")
+    count = document["membersInfo"]["count"]
+    most, target = (
+        _number(constants.get("maxMembersCount")),
+        _number(constants.get("targetMembersCount")),
+    )
+    record["session/membersCount"] = count
+    record["session/maxMembersCount"] = most
+    record["session/targetMembersCount"] = target
+    record["session/maxMembersCountRemaining"] = None if most is None else most - count
+    record["session/targetMembersCountRemaining"] = None if target is None else target - count
+    record["session/needs"] = (
+        record["session/targetMembersCountRemaining"]
+        if target is not None
+        else record["session/maxMembersCountRemaining"]
+    )
+    roles = role_info(document)["roleTypes"]
+    for role_type, spec in roles.items():
+        defined = spec.get("roles", {}) if isinstance(spec, dict) else {}
+        for role, limits in defined.items() if isinstance(defined, dict) else ():
+            held = sum(1 for m in document["members"].values()
+                       if isinstance(m.get("roles"), dict)
+                       and m["roles"].get(role_type) == role)  # fmt: skip
+            limits = limits if isinstance(limits, dict) else {}
+            goal = _number(limits.get("target"))
+            goal = goal if goal is not None else _number(limits.get("max"))
+            base = f"session/roles/{role_type}/{role}"
+            record[f"{base}/count"] = held
+            record[f"{base}/target"] = goal
+            record[f"{base}/needs"] = None if goal is None else goal - held
+    return record

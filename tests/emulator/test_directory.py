@@ -454,7 +454,9 @@ def _deep(levels: int) -> Any:
         (b'{"properties": {"public": {}}}', "unknown field 'public'"),
         (b'{"properties": {"custom": 1}}', "properties.custom must be a JSON object"),
         (b'{"members": {"me": 1}}', "members.me must be a JSON object"),
-        (b'{"members": {"me": {"roles": {}}}}', "unknown field 'roles'"),
+        # XSAPI writes a member's roles at its root (multiplayer_session_member.cpp:635)
+        (b'{"members": {"me": {"role": {}}}}', "unknown field 'role'"),
+        (b'{"members": {"me": {"roles": {"lfg": 1}}}}', "roles map role types"),
         (b'{"members": {"guest": {}}}', "unknown member key 'guest'"),
         (b'{"members": {"reserve_1": {}}}', "reservation needs constants.system.xuid"),
         (b'{"servers": {"a/b": {}}}', "invalid server name"),
