@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sessionclient.emulator import Emulator
+from sessionclient.emulator import Emulator, Throttle
 
 ROOT = Path(__file__).parent.parent
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if not p.name.startswith("_"))
@@ -26,7 +26,7 @@ def run(command: list[str], **env: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[Emulator, str]]:
-    emulator = Emulator()
+    emulator = Emulator(throttle=Throttle(enabled=False))  # its 15 s windows: not tested here
     with emulator.serve() as url:
         yield emulator, url
 
