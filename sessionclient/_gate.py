@@ -68,6 +68,8 @@ BARE_HOLD = 0.5
 first back-off), doubling with each 429 that follows without a success..."""
 BARE_HOLD_MAX = 8.0
 """... up to this (the default policy's ``backoff_max``)."""
+MIN_SPACING = 0.0001
+"""Probing never goes faster than this (a limit at 10,000 requests a second)."""
 FIRST_PACE = 1.0
 """The slowest first guess of a learned pace: Retry-After says when, not how often."""
 
@@ -195,7 +197,7 @@ class Gate:
                 return
             bucket.good = bucket.base
             if bucket.peak == 0.0:  # slow start: any success
-                bucket.base *= PROBE_STEP
+                bucket.base = max(bucket.base * PROBE_STEP, MIN_SPACING)
             elif bucket.tested > 0:  # only a release at the pace tests it
                 bucket.tested -= 1
                 bucket.run += 1
@@ -203,7 +205,8 @@ class Gate:
                 if bucket.run < steps:
                     bucket.base = climb(bucket.peak, bucket.run, steps)
                 else:
-                    bucket.base = probe(min(bucket.base, bucket.peak), bucket.run - steps + 1)
+                    beyond = bucket.run - steps + 1
+                    bucket.base = max(probe(min(bucket.base, bucket.peak), beyond), MIN_SPACING)
 
     def hold(
         self,

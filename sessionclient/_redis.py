@@ -239,7 +239,7 @@ if op == 'admit' then
 elseif op == 'passed' then
   local sent_at = now - tonumber(ARGV[3])
   local probe_step, probe_up = tonumber(ARGV[4]), tonumber(ARGV[5])
-  local beta = tonumber(ARGV[6])
+  local beta, min_spacing = tonumber(ARGV[6]), tonumber(ARGV[11])
   recover, recover_time, recover_min = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
   redis.call('RPUSH', R, f(now))
   redis.call('LTRIM', R, -256, -1)
@@ -250,7 +250,7 @@ elseif op == 'passed' then
     if not b.reported then
       b.good = b.base
       if b.peak == 0 then
-        b.base = b.base * probe_step
+        b.base = math.max(b.base * probe_step, min_spacing)
       elseif b.tested > 0 then
         b.tested = b.tested - 1
         b.run = b.run + 1
@@ -258,7 +258,8 @@ elseif op == 'passed' then
         if b.run < steps then
           b.base = climb(b.peak, b.run, steps, beta)
         else
-          b.base = probe(math.min(b.base, b.peak), b.run - steps + 1, probe_up)
+          b.base = math.max(probe(math.min(b.base, b.peak), b.run - steps + 1, probe_up),
+            min_spacing)
         end
       end
     end
@@ -569,6 +570,7 @@ class RedisGate:
         self._run(
             "passed", key, _none, repr(now - sent_at), repr(_gate.PROBE_STEP),
             repr(_gate.PROBE_UP), repr(_gate.BETA), repr(RECENT), *_recovery(),
+            repr(_gate.MIN_SPACING),
         )  # fmt: skip
 
     def hold(
