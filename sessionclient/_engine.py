@@ -281,8 +281,9 @@ class Operation:
             self._record(call, url, error, decision, history, sent_at)
             if not decision.retry:
                 raise error
-            self.waited += decision.wait
-            yield Pause(decision.wait)
+            if decision.wait > 0:  # (0: the gate holds it, at _admit)
+                self.waited += decision.wait
+                yield Pause(decision.wait)
 
     def _failure(
         self, call: Call[Any], url: str, outcome: Outcome, error: SessionClientError | None
