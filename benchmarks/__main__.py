@@ -20,7 +20,16 @@ import attrs
 
 from ._common import HEADER, environment
 
-NAMES = ("overhead", "throttle", "nginx_throttle", "scale", "docsize", "retry_after", "contention")
+NAMES = (
+    "overhead",
+    "throttle",
+    "nginx_throttle",
+    "bare429",
+    "scale",
+    "docsize",
+    "retry_after",
+    "contention",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
