@@ -50,9 +50,10 @@ PROBE_STEP = 0.5
 """Before any peak is known (slow start), each success shortens the spacing by this."""
 BETA = 0.97
 """After a 429, the rate drops to this fraction of the peak..."""
-DROP = 0.85
+DROP = 0.5
 """... and the peak itself to this fraction of the rate refused, when the 429 came
-fewer than ``FELL`` successes after the last drop (the limit fell)."""
+fewer than ``FELL`` successes after the last drop (the limit fell: halve, as TCP does,
+so that a limit ten times lower is found within about four such 429s)."""
 FELL = 4.0
 RECOVER = 48.0
 """Successes to climb back from ``BETA`` of the peak to the peak ..."""
