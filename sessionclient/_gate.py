@@ -6,11 +6,15 @@ Pure state behind one lock; the clients' drivers only sleep for the waits it han
 out. A bucket is what the service throttles as one (by default the client's host and
 identity; some endpoints have their own). Per bucket:
 
-- ``until``: the end of the window the service asked for (Retry-After, capped);
+- ``until``: the end of the window the service asked for (Retry-After, capped), or
+  of the gate's own back-off after a 429 without one;
 - ``spacing``: seconds between two releases once the window is over: the reported
-  rate with a small margin, or one learned from what succeeds and what is throttled;
-- a queue: callers wait in order, re-check before they send (a later answer may
-  have extended the window) and leave it when they are cancelled or fail;
+  rate with a small margin, or one learned from what succeeds and what is throttled
+  (CUBIC, see ``climb``); while 429s come without a success between, one release per
+  window (a probe);
+- a queue: callers wait in the order they first asked (a throttled call keeps its
+  place), re-check before they send (a later answer may have extended the window)
+  and leave it when they are cancelled or fail;
 - the bucket lapses (the gate forgets the rate) once no call has needed it for
   ``linger`` seconds: a burst an hour later is not slowed for nothing.
 """
