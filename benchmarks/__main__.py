@@ -20,8 +20,17 @@ import attrs
 
 from ._common import HEADER, environment
 
-NAMES = ("overhead", "throttle", "nginx_throttle", "scale", "docsize", "retry_after", "contention",
-         "watch")  # fmt: skip
+NAMES = (
+    "overhead",
+    "throttle",
+    "nginx_throttle",
+    "bare429",
+    "scale",
+    "docsize",
+    "retry_after",
+    "contention",
+    "watch",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,9 @@ of a static session document, in three variants:
 - (a) 429 with ``Retry-After: 1`` and nginx's own HTML page;
 - (b) 429 with ``Retry-After: 1`` and MPSD's rate report as its JSON body
   (``{"currentRequests":11,"maxRequests":10,"periodInSeconds":1,"limitType":"Rate"}``);
-- (c) 503 without Retry-After.
+- (c) 503 without Retry-After;
+- (d) 429 without Retry-After: nginx's default answer (issue 22);
+- (e) the same with ``burst=20 nodelay`` (the minimum: 21 calls at once, then 10/s).
 
 Each run sends N session GETs (200) at concurrency 8 or 32 and gets a fresh nginx
 (``benchmarks/nginx.conf.template``, in the foreground on 127.0.0.1 and a free port,
@@ -16,8 +18,8 @@ row: wall time over the true minimum (the first call at t=0, then one per 100 ms
 (N - 1) / 10 s), the share of requests nginx answered 429/503 (from its access log),
 and the calls that raised. Without nginx the rows say so.
 
-Targets (issue 12, the SDK's gate): (a) <= 1.25x, <= 10 % throttled, 0 raised;
-(b) <= 1.10x, <= 5 %, 0 raised.
+Targets (issues 12 and 22, the SDK's gate): (a), (d), (e) <= 1.25x, <= 10 % throttled,
+0 raised; (b) <= 1.10x, <= 5 %, 0 raised.
 """
 
 from __future__ import annotations
@@ -71,12 +73,17 @@ class Variant:
     retry_after: str  # "" for none
     report: bool
     target: tuple[float, float] | None  # (wall / minimum, share throttled)
+    burst: int = 0  # limit_req's burst (with nodelay)
+    rate: int = RATE
 
 
 VARIANTS = {
     "a": Variant("429 + Retry-After", 429, "1", False, (1.25, 0.10)),
     "b": Variant("429 + Retry-After + MPSD report", 429, "1", True, (1.10, 0.05)),
     "c": Variant("503, no Retry-After", 503, "", False, None),
+    # nginx's default: limit_req_status 429, no Retry-After (issue 22)
+    "d": Variant("bare 429 (nginx default)", 429, "", False, (1.25, 0.10)),
+    "e": Variant("bare 429, burst=20 nodelay", 429, "", False, (1.25, 0.10), burst=20),
 }
 
 
@@ -91,7 +98,8 @@ def render_config(template: str, *, prefix: str, port: int, variant: Variant) ->
     values = {
         "prefix": prefix,
         "port": str(port),
-        "rate": str(RATE),
+        "rate": str(variant.rate),
+        "burst": f" burst={variant.burst} nodelay" if variant.burst else "",
         "status": str(variant.status),
         "retry_after": variant.retry_after,
         "error_page": f"error_page {variant.status} /throttled.json;" if variant.report else "",
@@ -248,7 +256,7 @@ def measure(key: str, contender: str, asynchronous: bool, calls: int, concurrenc
             budget_factor: float) -> Result:  # fmt: skip
     """One run on a fresh nginx: the row."""
     variant = VARIANTS[key]
-    minimum = leaky_bucket_minimum(calls, RATE)
+    minimum = leaky_bucket_minimum(calls, variant.rate, variant.burst)
     case = (f"({key}) {variant.label}: {contender}, {'async' if asynchronous else 'sync'}, "
             f"{calls} calls at concurrency {concurrency}")  # fmt: skip
     with nginx(variant) as (url, log):

@@ -31,17 +31,26 @@ class GateBackend(Protocol):
         self,
         key: str,
         now: float,
-        retry_after: float,
+        retry_after: float | None,
         *,
         sent_at: float,
         rate: float | None,
         closure: Closure,
         cap: float | None = None,
     ) -> None:
-        """The service throttled a call: close ``key`` for ``retry_after`` seconds."""
+        """The service throttled a call: close ``key`` for ``retry_after`` seconds
+        (None: no usable Retry-After, the gate's own back-off)."""
 
-    def admit(self, key: str, now: float, ticket: Ticket | None, deadline: float) -> Verdict:
-        """May a call go now (see ``Verdict``)?"""
+    def admit(
+        self,
+        key: str,
+        now: float,
+        ticket: Ticket | None,
+        deadline: float,
+        arrived: float | None = None,
+    ) -> Verdict:
+        """May a call go now (see ``Verdict``)? Callers queue in the order they
+        ``arrived`` (a throttled call asks again with its first time)."""
         ...
 
     def give_back(self, ticket: Ticket) -> None:

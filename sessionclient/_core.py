@@ -29,6 +29,7 @@ from ._exceptions import (
     class_for_status,
     reason_phrase,
 )
+from ._explain import TEXTS
 from ._http import (
     REQUEST_ID_HEADERS,
     debug_reason,
@@ -497,8 +498,14 @@ def _error(
     message, details = _message(body, media, html, row.status)
     # What the status means here, when the body does not say it in words.
     meaning = ""
+    key = row.key
+    what = "session" if call.ref is not None else "resource"
     if row.status == 412 and ("If-None-Match", "*") in call.headers:
-        meaning = f"the {'session' if call.ref is not None else 'resource'} already exists"
+        meaning = f"the {what} already exists"
+    elif row.status == 412 and ("If-Match", "*") in call.headers:
+        # If-Match: * holds for any current version: only a missing one fails it.
+        meaning = f"no {what} exists there, and If-Match: * writes only over one"
+        key = f"{row.key}.any" if f"{row.key}.any" in TEXTS else row.key
     ref = _session_ref(call, needed.get(b"content-location"))
     if row.body is Body.SESSION and _is_session(details) and ref is not None:
         session = Session(ref, ETag.from_header(needed.get(b"etag")), details, False)
@@ -514,7 +521,7 @@ def _error(
         etag=session.etag if session else ETag.from_header(needed.get(b"etag")),
         retry_after=parse_retry_after(context["headers"], now=now),
         details=details,
-        explanation_key=row.key,
+        explanation_key=key,
         **context,
     )
 

@@ -237,8 +237,13 @@ class Operation:
         key = settings.bucket + call.bucket if call.bucket else settings.bucket
         history: list[Attempt] = []
         maybe_applied = False  # an earlier attempt may have reached the server
+        arrived = clock()  # its place in the gate's queue, kept across throttled attempts
+        # Attempts the gate held after a 429 did no work and hammered nothing: within a
+        # deadline, they do not count towards the policy's attempts.
+        free = self.policy.throttle == "wait" and self.deadline.at < math.inf
+        throttled = 0
         while True:
-            sent_at = yield from self._admit(call, url, key, history)
+            sent_at = yield from self._admit(call, url, key, history, arrived)
             left = self.deadline.left()
             timeouts = None if left >= settings.longest else self._timeouts(left)
             outcome = cast(Outcome, (yield Send(call, url, timeouts, left)))
@@ -262,10 +267,14 @@ class Operation:
                 error = _ambiguous(error)
             cause = self._judge(error, key, sent_at)
             decision = self.policy.decide(
-                attempt=len(history) + 1, cause=cause, safe=call.safe,
+                attempt=len(history) + 1 - throttled, cause=cause, safe=call.safe,
                 retry_after=error.retry_after, error=error, started=self.started,
                 now=clock(), waited=self.waited, rand=random.random(),
             )  # fmt: skip
+            if decision.retry and free and cause is Cause.THROTTLED:
+                throttled += 1
+                if error.retry_after is None:  # the gate's own back-off holds it, in place
+                    decision = Decision(True, 0.0, "the gate holds it")
             if decision.retry and not self.deadline.fits(decision.wait):
                 decision = Decision(False, reason=f"waiting {decision.wait:.3f} s would pass "
                                     "the deadline")  # fmt: skip
@@ -273,8 +282,9 @@ class Operation:
             self._record(call, url, error, decision, history, sent_at)
             if not decision.retry:
                 raise error
-            self.waited += decision.wait
-            yield Pause(decision.wait)
+            if decision.wait > 0:  # (0: the gate holds it, at _admit)
+                self.waited += decision.wait
+                yield Pause(decision.wait)
 
     def _failure(
         self, call: Call[Any], url: str, outcome: Outcome, error: SessionClientError | None
@@ -329,7 +339,7 @@ class Operation:
         cause = cause_of(error, settings.profile)
         now = self.clock()
         if cause is Cause.THROTTLED:
-            if policy.throttle != "off" and error.retry_after is not None:
+            if policy.throttle != "off":  # with or without Retry-After
                 status = error.status if error.status is not None else 429
                 url = redact_query(error.url or "")  # the gate's state may be shared (Redis)
                 closure = Closure(type(error), status, error.method, url)  # type: ignore[arg-type]
@@ -345,7 +355,7 @@ class Operation:
     # --- before an attempt: the cool-down gate --------------------------------------
 
     def _admit(
-        self, call: Call[Any], url: str, key: str, history: list[Attempt]
+        self, call: Call[Any], url: str, key: str, history: list[Attempt], arrived: float
     ) -> Generator[Pause, Any, float]:
         """Pass the gate: hold while the service cools down (each hold a ``Pause``
         that fits the deadline), and return when the request goes."""
@@ -365,7 +375,7 @@ class Operation:
         held = 0.0
         try:
             while True:
-                verdict = gate.admit(key, now, ticket, deadline.at)
+                verdict = gate.admit(key, now, ticket, deadline.at, arrived)
                 ticket = verdict.ticket
                 if not verdict.wait and not verdict.refused:
                     return now

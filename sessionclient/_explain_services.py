@@ -181,6 +181,16 @@ SERVICE_TEXTS: dict[str, dict[str, str]] = {
         "fr": "La ressource n'a plus l'ETag envoyé dans If-Match (quelqu'un l'a modifiée ou supprimée), rien n'a donc été appliqué ; relisez-la, refaites la modification et renvoyez-la avec le nouvel ETag.",
         "ko": "리소스가 If-Match로 보낸 ETag와 더 이상 일치하지 않습니다(누군가 수정하거나 삭제함). 아무것도 적용되지 않았으니 다시 읽고 변경을 다시 적용해 새 ETag와 함께 보내세요.",
     },
+    "rest.412.if-match.any": {
+        "en": "Nothing exists there: If-Match: * asked to write only over an existing resource, so nothing was written. Create it (If-None-Match: *, or without a condition), or check the URL.",
+        "fr": "Rien n'existe à cet endroit : If-Match: * demandait de n'écrire que sur une ressource existante, rien n'a donc été écrit. Créez-la (If-None-Match: *, ou sans condition), ou vérifiez l'URL.",
+        "ko": "그 위치에 아무것도 없습니다. If-Match: *는 기존 리소스에만 쓰라고 요청했으므로 아무것도 쓰지 않았습니다. 리소스를 만들거나(If-None-Match: * 또는 조건 없이) URL을 확인하세요.",
+    },
+    "contacts.412.if-match.any": {
+        "en": "Nothing exists there: If-Match: * asked to write only over an existing item, so nothing was written. Create it first, or check the URL.",
+        "fr": "Rien n'existe à cet endroit : If-Match: * demandait de n'écrire que sur un élément existant, rien n'a donc été écrit. Créez-le d'abord, ou vérifiez l'URL.",
+        "ko": "그 위치에 아무것도 없습니다. If-Match: *는 기존 항목에만 쓰라고 요청했으므로 아무것도 쓰지 않았습니다. 먼저 항목을 만들거나 URL을 확인하세요.",
+    },
     "rest.412.if-none-match": {
         "en": "The resource already exists, and If-None-Match: * asked to create it only if it did not; nothing was written. Read it, or update it with If-Match instead.",
         "fr": "La ressource existe déjà, et If-None-Match: * demandait de ne la créer que si elle n'existait pas ; rien n'a été écrit. Lisez-la, ou modifiez-la plutôt avec If-Match.",

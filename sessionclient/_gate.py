@@ -6,17 +6,22 @@ Pure state behind one lock; the clients' drivers only sleep for the waits it han
 out. A bucket is what the service throttles as one (by default the client's host and
 identity; some endpoints have their own). Per bucket:
 
-- ``until``: the end of the window the service asked for (Retry-After, capped);
+- ``until``: the end of the window the service asked for (Retry-After, capped), or
+  of the gate's own back-off after a 429 without one;
 - ``spacing``: seconds between two releases once the window is over: the reported
-  rate with a small margin, or one learned from what succeeds and what is throttled;
-- a queue: callers wait in order, re-check before they send (a later answer may
-  have extended the window) and leave it when they are cancelled or fail;
+  rate with a small margin, or one learned from what succeeds and what is throttled
+  (CUBIC, see ``climb``); while 429s come without a success between, one release per
+  window (a probe);
+- a queue: callers wait in the order they first asked (a throttled call keeps its
+  place), re-check before they send (a later answer may have extended the window)
+  and leave it when they are cancelled or fail;
 - the bucket lapses (the gate forgets the rate) once no call has needed it for
   ``linger`` seconds: a burst an hour later is not slowed for nothing.
 """
 
 from __future__ import annotations
 
+import bisect
 import collections
 import math
 import threading
@@ -39,15 +44,39 @@ REPORT_MARGIN = 1.02
 widens the margin (up to ``MAX_MARGIN``), so that one late timer cannot start a chain."""
 MAX_MARGIN = 1.25
 
-PROBE_STEP = 0.6
-"""Learning a rate nobody reported, each release that succeeds shortens the spacing by
-this factor (the rate grows by two thirds) until a 429 says it went too far."""
-CREEP_STEP = 0.98
-"""After that first 429, the gate goes back to the last pace that worked and creeps
-from there towards the throttled one, by this factor per success."""
-FLOOR = 1.05
-"""A pace that was throttled, plus this, is a floor the spacing never goes below; a 429
-while creeping finds the limit, and the gate settles there."""
+# A learned pace follows CUBIC (RFC 9438; botocore's adaptive retry mode), counted in
+# successes instead of round trips: a 429 sets the peak and drops the rate to BETA of
+# it; successes climb back on a concave curve that flattens near the peak (most of
+# the time is spent there), then probe beyond it, in steps that grow, until a 429 says
+# where the limit is now. Nothing only ever rises: every 429 after a success sets the
+# peak again, so the pace follows the limit down as well as up.
+PROBE_STEP = 0.5
+"""Before any peak is known (slow start), each success shortens the spacing by this."""
+BETA = 0.97
+"""After a 429, the rate drops to this fraction of the peak..."""
+DROP = 0.5
+"""... and the peak itself to this fraction of the rate refused, when the 429 came
+fewer than ``FELL`` successes after the last drop (the limit fell: halve, as TCP does,
+so that a limit ten times lower is found within about four such 429s)."""
+FELL = 4.0
+RECOVER = 48.0
+"""Successes to climb back from ``BETA`` of the peak to the peak ..."""
+RECOVER_TIME = 4.0
+"""... or as many as take about this many seconds at the peak, when fewer ..."""
+RECOVER_MIN = 8.0
+"""... but never fewer than this."""
+PROBE_UP = 0.9
+"""Past the peak, the k-th success shortens the spacing by 1 - 0.02 k², at most by
+this (the rate grows 2 %, 9 %, then 11 % per success)."""
+BARE_HOLD = 0.5
+"""A 429 without a usable Retry-After closes the gate this long (the default policy's
+first back-off), doubling with each 429 that follows without a success..."""
+BARE_HOLD_MAX = 8.0
+"""... up to this (the default policy's ``backoff_max``)."""
+MIN_SPACING = 0.0001
+"""Probing never goes faster than this (a limit at 10,000 requests a second)."""
+FIRST_PACE = 1.0
+"""The slowest first guess of a learned pace: Retry-After says when, not how often."""
 
 
 @attrs.frozen
@@ -69,16 +98,42 @@ class _Bucket:
     reported: bool
     linger: float
     closure: Closure
-    since: float  # when the pace was last set: answers to calls sent before don't judge it
-    floor: float = 0.0  # a learned spacing never goes below a pace that was throttled
-    worked: bool = False  # a call the current pace released has succeeded
+    since: float  # the last 429 that counted: answers to calls sent before don't judge
+    peak: float = 0.0  # the spacing of the last peak (0: none yet, slow start)
+    good: float = 0.0  # the last learned spacing that succeeded (0: none)
+    run: float = 0.0  # successes at the pace since the last drop
+    strikes: int = 1  # 429s since the last success (0: the pace works)
+    pause: float = 0.0  # while closed (strikes), releases are at least this far apart
     tested: int = 0  # releases at the pace whose answer has not come yet
-    queue: list[int] = attrs.Factory(list)  # tickets waiting, oldest first
+    queue: list[tuple[float, int]] = attrs.Factory(list)  # (arrived, ticket), in order
     issued: int = 0
 
     @property
     def spacing(self) -> float:
-        return self.base * self.margin
+        paced = self.base * self.margin
+        return paced if self.strikes == 0 or self.reported else max(paced, self.pause)
+
+
+def recovery(peak: float) -> float:
+    """How many successes the climb back to ``peak`` (a spacing) takes."""
+    return min(RECOVER, max(RECOVER_MIN, RECOVER_TIME / peak))
+
+
+def climb(peak: float, run: float, steps: float) -> float:
+    """The spacing ``run`` successes after a drop below ``peak`` (a spacing), on
+    CUBIC's concave curve that reaches the peak after ``steps`` successes."""
+    rest = 1.0 - run / steps
+    return peak / (1.0 - (1.0 - BETA) * rest * rest * rest)
+
+
+def probe(spacing: float, beyond: float) -> float:
+    """The spacing after the ``beyond``-th success past the peak."""
+    return spacing * max(PROBE_UP, 1.0 - 0.02 * beyond * beyond)
+
+
+def bare_hold(strikes: int) -> float:
+    """The gate's own window after ``strikes`` 429s in a row without a Retry-After."""
+    return min(BARE_HOLD * 2.0 ** min(max(strikes, 1) - 1, 16), BARE_HOLD_MAX)
 
 
 class Ticket:
@@ -142,25 +197,36 @@ class Gate:
 
     def passed(self, key: str, now: float, sent_at: float) -> None:
         """A response that was not throttled (done, or refused for another reason):
-        the pace it was sent at is fine, and a learned one may grow."""
+        the gate is open again, and a learned pace climbs (see ``climb``)."""
         recent = self._recent.get(key)
         if recent is None:
             recent = self._recent.setdefault(key, collections.deque(maxlen=256))
         recent.append(now)
         bucket = self._buckets.get(key)
-        if bucket is not None and sent_at > bucket.since:
-            with self._lock:
-                bucket.worked = True
-                if not bucket.reported and (bucket.tested > 0 or bucket.floor == 0.0):
-                    bucket.tested = max(bucket.tested - 1, 0)
-                    step = PROBE_STEP if bucket.floor == 0.0 else CREEP_STEP
-                    bucket.base = max(bucket.floor, bucket.base * step)
+        if bucket is None or sent_at <= bucket.since:
+            return  # sent before the last 429 that counted: it says nothing of the pace
+        with self._lock:
+            bucket.strikes = 0
+            if bucket.reported:
+                return
+            bucket.good = bucket.base
+            if bucket.peak == 0.0:  # slow start: any success
+                bucket.base = max(bucket.base * PROBE_STEP, MIN_SPACING)
+            elif bucket.tested > 0:  # only a release at the pace tests it
+                bucket.tested -= 1
+                bucket.run += 1
+                steps = recovery(bucket.peak)
+                if bucket.run < steps:
+                    bucket.base = climb(bucket.peak, bucket.run, steps)
+                else:
+                    beyond = bucket.run - steps + 1
+                    bucket.base = max(probe(min(bucket.base, bucket.peak), beyond), MIN_SPACING)
 
     def hold(
         self,
         key: str,
         now: float,
-        retry_after: float,
+        retry_after: float | None,
         *,
         sent_at: float,
         rate: float | None,
@@ -168,73 +234,101 @@ class Gate:
         cap: float | None = None,
     ) -> None:
         """The service throttled a call sent at ``sent_at``: close ``key`` for
-        ``retry_after`` seconds (at most ``cap``, default ``MAX_HOLD``), then pace
-        releases at ``rate`` (seconds per request, from a report) or a learned one.
+        ``retry_after`` seconds (at most ``cap``, default ``MAX_HOLD``; None: the
+        gate's own back-off, ``bare_hold``), then pace releases at ``rate`` (seconds
+        per request, from a report) or a learned one. While closed, a learned pace
+        releases one call per window (a probe) until one succeeds.
 
-        Only a 429 speaks of this client's rate. A 503 says the service is overloaded
-        or in maintenance: the window is kept, and the callers it held are released
-        a small fraction of it apart, so that they do not all return at once."""
-        if closure.status != 429 and rate is None:
-            rate = min(max(retry_after / 50, 0.001), 0.05)
-        until = now + min(retry_after, cap if cap is not None else MAX_HOLD)
-        if rate is not None:
-            rate = min(rate, max(retry_after, 0.001))  # a report is not trusted beyond it
+        An answer to a call sent before the last 429 that counted says nothing new.
+        A 429 after a success sets a new peak (see ``climb``); 429s without a success
+        between (an outage: everything refused, whatever the rate) only lengthen the
+        window. Only a 429 speaks of this client's rate. A 503 says the service is
+        overloaded or in maintenance: the window is kept, and the callers it held are
+        released a small fraction of it apart, so that they do not all return at once."""
+        limit = cap if cap is not None else MAX_HOLD
         with self._lock:
             bucket = self._buckets.get(key)
+            if bucket is not None and sent_at <= bucket.since:
+                return
+            strikes = 1 if bucket is None else bucket.strikes + 1
+            if retry_after is None:
+                window = bare_hold(strikes)
+            elif strikes >= 2:  # refused again after the wait asked: back off more too
+                window = max(retry_after, bare_hold(strikes - 1))
+            else:
+                window = retry_after
+            window = min(window, limit)
+            if closure.status != 429 and rate is None:
+                rate = min(max(window / 50, 0.001), 0.05)
+            if rate is not None:
+                rate = min(rate, max(window, 0.001))  # a report is not trusted beyond it
             if bucket is None:
                 reported = rate is not None
-                floor = 0.0
+                peak = 0.0
                 if rate is None:
-                    window = max(retry_after, 0.001)
-                    done = sum(1 for t in self._recent.get(key, ()) if t > now - window)
-                    rate = window / max(done, 1)  # at first, the pace that just worked
-                    if done >= 5:
-                        # Enough calls went through to measure the pace: no probing
-                        # beyond it, only creeping (throttled calls may count).
-                        floor = rate / FLOOR**2
-                linger = min(max(retry_after, rate, 1.0), MAX_LINGER)
+                    span = min(max(window, 1.0), limit)
+                    done = sum(1 for t in self._recent.get(key, ()) if t > now - span)
+                    rate = min(span / max(done, 1), FIRST_PACE)  # the pace that just worked
+                    if done >= 5:  # enough to measure: the limit is about there
+                        peak = span / done
+                        rate = min(peak / BETA, limit)
+                linger = min(max(window, rate, 1.0), MAX_LINGER)
                 margin = REPORT_MARGIN if reported else 1.0
                 self._buckets[key] = _Bucket(
-                    until, -math.inf, rate, margin, reported, linger, closure, since=now,
-                    floor=floor,
+                    now + window, -math.inf, rate, margin, reported, linger, closure,
+                    since=now, peak=peak, pause=window,
                 )  # fmt: skip
                 return
-            if sent_at > bucket.since:
-                # A call the gate released was throttled: that pace was too fast. (Calls
-                # sent before the gate knew only confirm what it knows.)
-                pacing = now >= bucket.until and bucket.worked
-                if rate is not None:
-                    bucket.base, bucket.reported = rate, True
-                if bucket.reported:
-                    bucket.margin = min(MAX_MARGIN, bucket.margin * 1.5 - 0.5)
-                elif bucket.floor == 0.0 and bucket.worked:
-                    # The probe went too far: back to the last pace that worked, and
-                    # creep from there; never again as fast as the one throttled.
-                    bucket.floor = bucket.base * FLOOR
-                    bucket.base = max(bucket.floor, bucket.base / PROBE_STEP)
+            # Paced calls were getting through: one arrived a little early. The others
+            # go on at the (slower) pace, skipping one release at a reported rate (a
+            # window that counts calls has one more to forget), instead of all stopping.
+            paced = now >= bucket.until and bucket.strikes == 0
+            if rate is not None:
+                bucket.base, bucket.reported = rate, True
+            if bucket.reported:
+                bucket.margin = min(MAX_MARGIN, bucket.margin * 1.5 - 0.5)
+            elif bucket.strikes == 0:  # a success came since the last 429: a new peak
+                if bucket.peak == 0.0:  # ending the slow start: the pace that last worked
+                    bucket.peak = bucket.base = min(bucket.good or bucket.base, limit)
+                    bucket.run = recovery(bucket.peak) - 1.0  # from there, probe by little
                 else:
-                    # Creeping (or nothing worked yet): this is about the limit.
-                    bucket.floor = bucket.base = max(bucket.floor, bucket.base) * FLOOR
-                bucket.since = now
-                if pacing:
-                    # Paced calls were getting through: one arrived a little early. The
-                    # throttled call waits its Retry-After; the others skip one release
-                    # (a limiter that counts throttled calls has one more to forget) at
-                    # the slower pace, instead of all stopping for the whole window.
-                    until = max(now, bucket.last) + 2 * bucket.spacing
+                    if bucket.run < FELL:  # refused again soon after a drop: it fell
+                        bucket.peak = min(bucket.base / DROP, limit)
+                    else:  # the limit is about the last pace that worked
+                        bucket.peak = min(bucket.good or bucket.base, limit)
+                    bucket.base = min(bucket.peak / BETA, limit)
+                    bucket.run = 0.0
+            bucket.strikes = strikes
+            bucket.since = now
+            pace = bucket.base * bucket.margin
+            if paced:
+                until = max(now, bucket.last) + (2 * pace if bucket.reported else pace)
+                bucket.pause = pace
+            else:
+                until = now + window
+                bucket.pause = window
             bucket.until = max(bucket.until, until)
             bucket.closure = closure
 
     # --- before a call --------------------------------------------------------------
 
-    def admit(self, key: str, now: float, ticket: Ticket | None, deadline: float) -> Verdict:
-        """May a call go now? Once the gate is closed or pacing, callers queue; each
-        waiter sleeps until the next release, older ones waking a little earlier, and
-        asks again with its ticket: the first awake once the release is due goes (so a
-        waiter that oversleeps costs no slot), the others re-plan (a later answer may
-        have extended the window, or the pace changed). A wait past ``deadline`` is
-        refused at once when it is certain (the next release, or a reported pace);
-        behind others at a learned pace, the caller may wait until the deadline."""
+    def admit(
+        self,
+        key: str,
+        now: float,
+        ticket: Ticket | None,
+        deadline: float,
+        arrived: float | None = None,
+    ) -> Verdict:
+        """May a call go now? Once the gate is closed or pacing, callers queue in the
+        order they ``arrived`` (default ``now``): a call that was throttled and asks
+        again with the time it first asked keeps its place. Each waiter sleeps until
+        the next release, older ones waking a little earlier, and asks again with its
+        ticket: the first awake once the release is due goes (so a waiter that
+        oversleeps costs no slot), the others re-plan (a later answer may have
+        extended the window, or the pace changed). A wait past ``deadline`` is refused
+        at once when it is certain (the next release, or a reported pace); behind
+        others at a learned pace, the caller may wait until the deadline."""
         bucket = self._buckets.get(key)
         if bucket is None:  # the common case: no lock
             return GO
@@ -243,8 +337,10 @@ class Gate:
             if bucket is None:
                 return GO
             start = max(bucket.until, bucket.last + bucket.spacing)
+            queue = bucket.queue
+            fresh = ticket is None
             if ticket is None:
-                if not bucket.queue and now >= start:
+                if not queue and now >= start:
                     if now >= start + bucket.linger:
                         del self._buckets[key]  # nobody needed the pace for a while
                     else:
@@ -252,17 +348,19 @@ class Gate:
                     return GO
                 ticket = Ticket(key, bucket.issued)
                 bucket.issued += 1
-                bucket.queue.append(ticket.number)
-            elif ticket.number not in bucket.queue:
+                bisect.insort(queue, (now if arrived is None else min(arrived, now), ticket.number))
+            ahead = _place(queue, ticket.number)
+            if ahead is None:
                 return GO  # the bucket was replaced meanwhile: its queue is gone
-            elif now >= start:  # a waiter awake once the release is due: it goes
-                bucket.queue.remove(ticket.number)
+            if now >= start and (not fresh or ahead == 0):
+                # A waiter awake once the release is due goes (a newcomer only when
+                # nobody waits before it: a throttled call that kept its place).
+                del queue[ahead]
                 self._release(bucket, now, start)
                 return GO
-            ahead = bucket.queue.index(ticket.number)
             slot = start + ahead * bucket.spacing  # when its turn should come
             if now >= deadline or start >= deadline or (bucket.reported and slot >= deadline):
-                bucket.queue.remove(ticket.number)
+                del queue[ahead]
                 return Verdict(slot - now, None, refused=True)
             # The first few in the queue wake for the next release, the older a little
             # earlier, and the first awake takes it (one that oversleeps costs no slot);
@@ -292,8 +390,10 @@ class Gate:
         """A waiter left without sending (cancelled, failed): its place is free."""
         with self._lock:
             bucket = self._buckets.get(ticket.key)
-            if bucket is not None and ticket.number in bucket.queue:
-                bucket.queue.remove(ticket.number)
+            if bucket is not None:
+                place = _place(bucket.queue, ticket.number)
+                if place is not None:
+                    del bucket.queue[place]
 
     def window(self, key: str, now: float) -> tuple[float, Closure] | None:
         """Seconds left of the service's window for ``key`` and what closed it, or
@@ -312,3 +412,11 @@ class Gate:
         """The pace ``key`` is released at (seconds between calls), or None."""
         bucket = self._buckets.get(key)
         return None if bucket is None else bucket.spacing
+
+
+def _place(queue: list[tuple[float, int]], number: int) -> int | None:
+    """Where ticket ``number`` waits in ``queue``, or None."""
+    for index, (_, waiting) in enumerate(queue):
+        if waiting == number:
+            return index
+    return None

@@ -320,6 +320,9 @@ class Created:
 
 @attrs.frozen
 class NoContent:
-    """204: done, nothing to return."""
+    """204: done, nothing to return; ``etag`` is the resource's new version when the
+    server sent one (RFC 9110 8.8.3: a write's 2xx may carry it), for a chained
+    ``If-Match`` write without reading it again."""
 
     path: str
+    etag: ETag | None = None

@@ -5,9 +5,10 @@ across every process that shares the Redis, and costs one round trip. Per bucket
 (service host, identity hash, and the endpoint's own bucket), under
 ``<namespace>:{<bucket>}:``:
 
-- ``g``, a hash: the window's end, the pace (``base``, ``margin``, ``floor``,
-  ``reported``), the last release, when the pace was set, what closed the bucket;
-- ``q``, a sorted set: the waiters' tickets in the order they came;
+- ``g``, a hash: the window's end, the pace (``base``, ``margin``, ``peak``, ``good``,
+  ``run``, ``strikes``, ``pause``, ``reported``), the last release, when the last 429
+  counted, what closed the bucket;
+- ``q``, a sorted set: the waiters' tickets in the order they first asked;
 - ``l``, a sorted set: when each waiter's lease ends. A waiter asks again after each
   wait it was handed; one that has not asked within ``LEASE`` seconds of that (its
   process died) loses its place, so a crashed worker cannot hold up the fleet;
@@ -92,24 +93,54 @@ local function f(x) return string.format('%.17g', x) end
 
 local function load()
   local v = redis.call('HMGET', G, 'till', 'last', 'base', 'margin', 'reported', 'linger',
-    'since', 'floor', 'worked', 'tested', 'gen', 'kind', 'status', 'method', 'url')
+    'since', 'peak', 'good', 'run', 'strikes', 'pause', 'tested', 'gen', 'kind', 'status',
+    'method', 'url')
   if not v[1] then return nil end
   return {till = tonumber(v[1]), last = tonumber(v[2]), base = tonumber(v[3]),
     margin = tonumber(v[4]), reported = v[5] == '1', linger = tonumber(v[6]),
-    since = tonumber(v[7]), floor = tonumber(v[8]), worked = v[9] == '1',
-    tested = tonumber(v[10]), gen = v[11], closure = {v[12], v[13], v[14], v[15]}}
+    since = tonumber(v[7]), peak = tonumber(v[8]), good = tonumber(v[9]),
+    run = tonumber(v[10]), strikes = tonumber(v[11]), pause = tonumber(v[12]),
+    tested = tonumber(v[13]), gen = v[14], closure = {v[15], v[16], v[17], v[18]}}
 end
 
 local function save(b)
   redis.call('HSET', G, 'till', f(b.till), 'last', f(b.last), 'base', f(b.base),
     'margin', f(b.margin), 'reported', b.reported and '1' or '0', 'linger', f(b.linger),
-    'since', f(b.since), 'floor', f(b.floor), 'worked', b.worked and '1' or '0',
-    'tested', b.tested, 'gen', b.gen, 'kind', b.closure[1], 'status', b.closure[2],
-    'method', b.closure[3], 'url', b.closure[4])
+    'since', f(b.since), 'peak', f(b.peak), 'good', f(b.good), 'run', f(b.run),
+    'strikes', b.strikes, 'pause', f(b.pause), 'tested', b.tested, 'gen', b.gen,
+    'kind', b.closure[1], 'status', b.closure[2], 'method', b.closure[3],
+    'url', b.closure[4])
 end
 
-local function spacing_of(b) return b.base * b.margin end
+-- _Bucket.spacing: while closed (strikes), a learned pace releases one call per window.
+local function spacing_of(b)
+  local paced = b.base * b.margin
+  if b.strikes == 0 or b.reported then return paced end
+  return math.max(paced, b.pause)
+end
 local function start_of(b) return math.max(b.till, b.last + spacing_of(b)) end
+
+-- _gate.recovery, climb and probe (the constants come with each call).
+local recover, recover_time, recover_min
+local function recovery(peak)
+  return math.min(recover, math.max(recover_min, recover_time / peak))
+end
+local function climb(peak, run, steps, beta)
+  local rest = 1.0 - run / steps
+  return peak / (1.0 - (1.0 - beta) * rest * rest * rest)
+end
+local function probe(spacing, beyond, probe_up)
+  return spacing * math.max(probe_up, 1.0 - 0.02 * beyond * beyond)
+end
+
+-- Successes within the last `span` seconds.
+local function done_within(span)
+  local done = 0
+  for _, t in ipairs(redis.call('LRANGE', R, 0, -1)) do
+    if tonumber(t) > now - span then done = done + 1 end
+  end
+  return done
+end
 
 -- Waiters that did not come back in time (their process died) lose their place.
 local function purge()
@@ -176,22 +207,26 @@ if op == 'admit' then
   if ARGV[4] ~= 'inf' then deadline = now + tonumber(ARGV[4]) end
   local spacing = spacing_of(b)
   local start = start_of(b)
-  if member == '' then
+  local fresh = member == ''
+  if fresh then
     if redis.call('ZCARD', Q) == 0 and now >= start then
       release(b, start)  -- (a bucket past its linger lapsed in current())
       return {'go'}
     end
     local number = redis.call('HINCRBY', G, 'issued', 1) - 1
-    member = b.gen .. ':' .. number
-    redis.call('ZADD', Q, number, member)
+    member = b.gen .. ':' .. string.format('%012d', number)  -- ties: in ticket order
+    local arrived = now
+    if ARGV[6] ~= '' then arrived = math.min(now - tonumber(ARGV[6]), now) end
+    redis.call('ZADD', Q, f(arrived), member)
   elseif not redis.call('ZSCORE', Q, member) then
     return {'go'}  -- the bucket was replaced meanwhile, or the lease ran out
-  elseif now >= start then  -- a waiter awake once the release is due: it goes
+  end
+  local ahead = redis.call('ZRANK', Q, member)
+  if now >= start and (not fresh or ahead == 0) then  -- awake once the release is due
     leave(member)
     release(b, start)
     return {'go'}
   end
-  local ahead = redis.call('ZRANK', Q, member)
   local slot = start + ahead * spacing
   if now >= deadline or start >= deadline or (b.reported and slot >= deadline) then
     leave(member)
@@ -210,70 +245,118 @@ if op == 'admit' then
   return {'wait', f(wait), member}
 elseif op == 'passed' then
   local sent_at = now - tonumber(ARGV[3])
+  local probe_step, probe_up = tonumber(ARGV[4]), tonumber(ARGV[5])
+  local beta, min_spacing = tonumber(ARGV[6]), tonumber(ARGV[11])
+  recover, recover_time, recover_min = tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
   redis.call('RPUSH', R, f(now))
   redis.call('LTRIM', R, -256, -1)
-  redis.call('PEXPIRE', R, math.ceil(tonumber(ARGV[6]) * 1000))
+  redis.call('PEXPIRE', R, math.ceil(tonumber(ARGV[7]) * 1000))
   local b = current()
   if b and sent_at > b.since then
-    b.worked = true
-    if not b.reported and (b.tested > 0 or b.floor == 0) then
-      b.tested = math.max(b.tested - 1, 0)
-      local step = tonumber(ARGV[5])
-      if b.floor == 0 then step = tonumber(ARGV[4]) end
-      b.base = math.max(b.floor, b.base * step)
+    b.strikes = 0
+    if not b.reported then
+      b.good = b.base
+      if b.peak == 0 then
+        b.base = math.max(b.base * probe_step, min_spacing)
+      elseif b.tested > 0 then
+        b.tested = b.tested - 1
+        b.run = b.run + 1
+        local steps = recovery(b.peak)
+        if b.run < steps then
+          b.base = climb(b.peak, b.run, steps, beta)
+        else
+          b.base = math.max(probe(math.min(b.base, b.peak), b.run - steps + 1, probe_up),
+            min_spacing)
+        end
+      end
     end
-    redis.call('HSET', G, 'worked', '1', 'tested', b.tested, 'base', f(b.base))
+    redis.call('HSET', G, 'strikes', 0, 'good', f(b.good), 'base', f(b.base),
+      'tested', b.tested, 'run', f(b.run))
     expire(b)
   end
   return nil
 elseif op == 'hold' then
-  local retry_after = tonumber(ARGV[3])
-  local till = now + tonumber(ARGV[4])
-  local rate = nil
-  if ARGV[5] ~= '' then rate = tonumber(ARGV[5]) end
+  local limit = tonumber(ARGV[4])
   local sent_at = now - tonumber(ARGV[6])
   local closure = {ARGV[7], ARGV[8], ARGV[9], ARGV[10]}
   local report_margin, max_margin = tonumber(ARGV[11]), tonumber(ARGV[12])
-  local probe_step, floor_step = tonumber(ARGV[13]), tonumber(ARGV[14])
-  local max_linger = tonumber(ARGV[15])
+  local beta, max_linger = tonumber(ARGV[13]), tonumber(ARGV[14])
+  local bare, bare_max = tonumber(ARGV[15]), tonumber(ARGV[16])
+  local first_pace, drop, fell = tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19])
+  recover, recover_time, recover_min = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
   local b = current()
+  if b and sent_at <= b.since then return nil end  -- sent before the last 429 that counted
+  local strikes = 1
+  if b then strikes = b.strikes + 1 end
+  local window
+  if ARGV[3] == '' then
+    window = math.min(bare * 2 ^ math.min(math.max(strikes, 1) - 1, 16), bare_max)
+  elseif strikes >= 2 then
+    window = math.max(tonumber(ARGV[3]),
+      math.min(bare * 2 ^ math.min(math.max(strikes - 1, 1) - 1, 16), bare_max))
+  else
+    window = tonumber(ARGV[3])
+  end
+  window = math.min(window, limit)
+  local rate = nil
+  if ARGV[5] ~= '' then rate = tonumber(ARGV[5]) end
+  if tonumber(closure[2]) ~= 429 and rate == nil then
+    rate = math.min(math.max(window / 50, 0.001), 0.05)
+  end
+  if rate then rate = math.min(rate, math.max(window, 0.001)) end
   if not b then
     local reported = rate ~= nil
-    local floor = 0
+    local peak = 0
     if not reported then
-      local window = math.max(retry_after, 0.001)
-      local done = 0
-      for _, t in ipairs(redis.call('LRANGE', R, 0, -1)) do
-        if tonumber(t) > now - window then done = done + 1 end
+      local span = math.min(math.max(window, 1.0), limit)
+      local done = done_within(span)
+      rate = math.min(span / math.max(done, 1), first_pace)
+      if done >= 5 then
+        peak = span / done
+        rate = math.min(peak / beta, limit)
       end
-      rate = window / math.max(done, 1)
-      if done >= 5 then floor = rate / floor_step ^ 2 end
     end
     local margin = 1.0
     if reported then margin = report_margin end
-    b = {till = till, last = -1e300, base = rate, margin = margin, reported = reported,
-      linger = math.min(math.max(retry_after, rate, 1.0), max_linger), since = now,
-      floor = floor, worked = false, tested = 0, gen = f(now), closure = closure}
+    b = {till = now + window, last = -1e300, base = rate, margin = margin,
+      reported = reported, linger = math.min(math.max(window, rate, 1.0), max_linger),
+      since = now, peak = peak, good = 0, run = 0, strikes = 1, pause = window, tested = 0,
+      gen = f(now), closure = closure}
     redis.call('DEL', Q, L)
     redis.call('HSET', G, 'issued', 0)
   else
-    if sent_at > b.since then
-      local pacing = now >= b.till and b.worked
-      if rate then
-        b.base = rate
-        b.reported = true
-      end
-      if b.reported then
-        b.margin = math.min(max_margin, b.margin * 1.5 - 0.5)
-      elseif b.floor == 0 and b.worked then
-        b.floor = b.base * floor_step
-        b.base = math.max(b.floor, b.base / probe_step)
+    local paced = now >= b.till and b.strikes == 0
+    if rate then
+      b.base = rate
+      b.reported = true
+    end
+    if b.reported then
+      b.margin = math.min(max_margin, b.margin * 1.5 - 0.5)
+    elseif b.strikes == 0 then
+      local good = b.good
+      if good == 0 then good = b.base end
+      if b.peak == 0 then
+        b.peak = math.min(good, limit)
+        b.base = b.peak
+        b.run = recovery(b.peak) - 1.0
       else
-        b.floor = math.max(b.floor, b.base) * floor_step
-        b.base = b.floor
+        if b.run < fell then b.peak = math.min(b.base / drop, limit)
+        else b.peak = math.min(good, limit) end
+        b.base = math.min(b.peak / beta, limit)
+        b.run = 0.0
       end
-      b.since = now
-      if pacing then till = math.max(now, b.last) + 2 * spacing_of(b) end
+    end
+    b.strikes = strikes
+    b.since = now
+    local pace = b.base * b.margin
+    local till
+    if paced then
+      if b.reported then till = math.max(now, b.last) + 2 * pace
+      else till = math.max(now, b.last) + pace end
+      b.pause = pace
+    else
+      till = now + window
+      b.pause = window
     end
     b.till = math.max(b.till, till)
     b.closure = closure
@@ -532,14 +615,15 @@ class RedisGate:
         self._local.passed(key, now, sent_at)
         self._run(
             "passed", key, _none, repr(now - sent_at), repr(_gate.PROBE_STEP),
-            repr(_gate.CREEP_STEP), repr(RECENT),
+            repr(_gate.PROBE_UP), repr(_gate.BETA), repr(RECENT), *_recovery(),
+            repr(_gate.MIN_SPACING),
         )  # fmt: skip
 
     def hold(
         self,
         key: str,
         now: float,
-        retry_after: float,
+        retry_after: float | None,
         *,
         sent_at: float,
         rate: float | None,
@@ -552,34 +636,45 @@ class RedisGate:
         self._local.hold(
             key, now, retry_after, sent_at=sent_at, rate=rate, closure=closure, cap=cap
         )
-        # What does not depend on the shared state is decided here, as Gate.hold does.
-        if closure.status != 429 and rate is None:
-            rate = min(max(retry_after / 50, 0.001), 0.05)
-        until = min(retry_after, cap if cap is not None else _gate.MAX_HOLD)
-        if rate is not None:
-            rate = min(rate, max(retry_after, 0.001))
         self._run(
-            "hold", key, _none, repr(retry_after), repr(until),
+            "hold", key, _none, "" if retry_after is None else repr(retry_after),
+            repr(cap if cap is not None else _gate.MAX_HOLD),
             "" if rate is None else repr(rate), repr(now - sent_at),
             closure.kind.__name__, str(closure.status), closure.method, closure.url,
-            repr(_gate.REPORT_MARGIN), repr(_gate.MAX_MARGIN), repr(_gate.PROBE_STEP),
-            repr(_gate.FLOOR), repr(_gate.MAX_LINGER),
+            repr(_gate.REPORT_MARGIN), repr(_gate.MAX_MARGIN), repr(_gate.BETA),
+            repr(_gate.MAX_LINGER), repr(_gate.BARE_HOLD), repr(_gate.BARE_HOLD_MAX),
+            repr(_gate.FIRST_PACE), repr(_gate.DROP), repr(_gate.FELL),
+            *_recovery(),
         )  # fmt: skip
 
-    def admit(self, key: str, now: float, ticket: Ticket | None, deadline: float) -> Verdict:
+    def admit(
+        self,
+        key: str,
+        now: float,
+        ticket: Ticket | None,
+        deadline: float,
+        arrived: float | None = None,
+    ) -> Verdict:
         """May a call go now, given every process's windows and queue (see
         ``Gate.admit``)? A waiter that joined the in-process queue while Redis was
         away stays in it."""
         if ticket is not None and not isinstance(ticket, _RedisTicket):
-            return self._local.admit(key, now, ticket, deadline)
+            return self._local.admit(key, now, ticket, deadline, arrived)
         member = "" if ticket is None else ticket.member
         left = "inf" if deadline == math.inf else repr(deadline - now)
         limit = min(deadline - now, _gate.MAX_HOLD)  # the script never answers more
+        ago = "" if arrived is None else repr(max(now - arrived, 0.0))
         verdict: Verdict | None = self._run(
-            "admit", key, lambda answer: _verdict(key, answer, limit), member, left, repr(LEASE)
+            "admit",
+            key,
+            lambda answer: _verdict(key, answer, limit),
+            member,
+            left,
+            repr(LEASE),
+            ago,
         )
         if verdict is None:
-            return self._local.admit(key, now, None, deadline)
+            return self._local.admit(key, now, None, deadline, arrived)
         return verdict
 
     def give_back(self, ticket: Ticket) -> None:
@@ -603,6 +698,10 @@ class RedisGate:
         """The pace the fleet is released at for ``key`` (seconds between calls)."""
         answer: tuple[float | None] | None = self._run("spacing", key, _spacing)
         return self._local.spacing(key) if answer is None else answer[0]
+
+
+def _recovery() -> tuple[str, str, str]:
+    return repr(_gate.RECOVER), repr(_gate.RECOVER_TIME), repr(_gate.RECOVER_MIN)
 
 
 def _none(answer: object) -> bool:

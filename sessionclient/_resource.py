@@ -190,7 +190,7 @@ def _not_modified(call: Call[Any], reply: Reply) -> NotModified:
 
 
 def _no_content(call: Call[Any], reply: Reply) -> NoContent:
-    return NoContent(call.path)
+    return NoContent(call.path, reply.etag)
 
 
 READ_RESOURCE: Shape = {

@@ -92,8 +92,16 @@ class RetryPolicy:
     """When and how long to retry; an immutable value shared by sync and async clients.
 
     - ``max_attempts``: attempts per call, the first included (1 disables retrying).
+      Attempts refused by throttling while the gate waits (``throttle="wait"``, with a
+      deadline) do not count: the gate paces them and the deadline bounds them.
     - ``deadline``: seconds for the whole call, waits included; None for no deadline.
       A wait that would end after it is not taken: the error is raised at once.
+
+    The defaults are bounded by the deadline: 10 attempts with the default back-off
+    wait at least 23.75 s (0.25 + 0.5 + 1 + 2 + 4 x 5, the fixed half of each wait),
+    so a call facing a service that stays down for most of its 30 s keeps trying,
+    about once every 4-8 s by then, and raises when its time is up, not after a count
+    reached early; the attempts only stop a failure that comes back at once.
     - ``backoff`` / ``backoff_max``: the first back-off and its cap; it doubles per
       attempt, with "equal jitter" (half fixed, half random) so it never collapses to 0.
     - ``wait`` / ``stop``: tenacity strategies that replace those defaults: ``wait``
@@ -119,7 +127,7 @@ class RetryPolicy:
     is no usable Retry-After: the back-off applies.
     """
 
-    max_attempts: int = attrs.field(default=5, validator=[v.instance_of(int), v.ge(1)])
+    max_attempts: int = attrs.field(default=10, validator=[v.instance_of(int), v.ge(1)])
     deadline: float | None = attrs.field(default=30.0, validator=_positive)
     backoff: float = attrs.field(default=0.5, validator=_positive)
     backoff_max: float = attrs.field(default=8.0, validator=_positive)

@@ -71,6 +71,15 @@ def test_nginx_config_503_without_retry_after() -> None:
     assert "error_page 5" not in conf
 
 
+@pytest.mark.parametrize(("key", "burst"), [("d", ""), ("e", " burst=20 nodelay")])
+def test_nginx_config_bare_429_as_nginx_sends_it(key: str, burst: str) -> None:
+    conf = _render(key)
+    assert "limit_req_status 429;" in conf
+    assert '429 "";' in conf  # no Retry-After: nginx's default
+    assert f"limit_req zone=bench{burst};" in conf
+    assert "error_page 4" not in conf
+
+
 def test_nginx_config_refuses_an_unfilled_placeholder() -> None:
     with pytest.raises(ValueError, match="unfilled placeholder"):
         nginx_throttle.render_config(
@@ -153,7 +162,8 @@ def test_the_fast_server_answers_a_session_the_sdk_reads() -> None:
 def test_without_nginx_the_rows_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nginx_throttle, "nginx_binary", lambda: None)
     rows = list(nginx_throttle.run(quick=False))
-    assert len(rows) == 3 * 2 * 3 * 2  # variants x concurrencies x contenders x sync/async
+    variants = len(nginx_throttle.VARIANTS)
+    assert len(rows) == variants * 2 * 3 * 2  # x concurrencies x contenders x sync/async
     for row in rows:
         assert row.figure() == "n/a"
         assert "nginx not installed" in row.row()

@@ -12,8 +12,7 @@ import respx
 
 import sessionclient as sc
 from sessionclient._gate import (
-    CREEP_STEP,
-    FLOOR,
+    BETA,
     MAX_HOLD,
     MAX_MARGIN,
     PROBE_STEP,
@@ -21,6 +20,7 @@ from sessionclient._gate import (
     Closure,
     Gate,
     Verdict,
+    recovery,
 )
 
 from .conftest import REF, Both, FakeClock, MakeClient
@@ -153,40 +153,51 @@ def test_without_a_report_the_first_pace_is_the_one_that_just_worked() -> None:
     for t in (0.1, 0.3, 0.5, 0.7, 0.9):  # five calls went through in the last second
         gate.passed("h", t, t - 0.05)
     gate.hold("h", 1.0, 1.0, sent_at=0.95, rate=None, closure=THROTTLED)
-    assert gate.spacing("h") == pytest.approx(1.0 / 5)
+    assert gate.spacing("h") == pytest.approx(1.0)  # closed: one probe per window
+    gate.passed("h", 2.1, 2.05)  # the probe went through
+    assert gate.spacing("h") == pytest.approx(1.0 / 5 / BETA)  # just below that pace
 
 
-def test_a_learned_pace_probes_then_creeps_to_the_limit_and_settles() -> None:
+def test_a_learned_pace_follows_cubic_from_slow_start_to_the_limit() -> None:
+    """Slow start, then a peak at the last pace that worked; after a 429 the rate
+    drops to BETA of it and climbs back on a concave curve, never past the peak until
+    it is reached, then probes beyond it (issue 22: no floor that only rises)."""
     gate = Gate()
     gate.hold("h", 0.0, 1.0, sent_at=0.0, rate=None, closure=THROTTLED)
-    assert gate.spacing("h") == pytest.approx(1.0)  # nothing known: one per window
     gate.passed("h", 1.1, 1.05)
     gate.passed("h", 1.2, 1.15)
     assert gate.spacing("h") == pytest.approx(PROBE_STEP**2)  # each success: faster
-    # too fast: back to the last pace that worked; never again the throttled one
-    gate.hold("h", 1.3, 1.0, sent_at=1.25, rate=None, closure=THROTTLED)
-    assert gate.spacing("h") == pytest.approx(PROBE_STEP)
-    floor = PROBE_STEP**2 * FLOOR
-    # only a release at the pace tests it: a slow one proves nothing
-    first = release(gate, "h", 1.3)  # the next release, a while after the 429
-    assert first is not None
-    assert first > 1.3
-    gate.passed("h", first + 0.05, first)
-    assert gate.spacing("h") == pytest.approx(PROBE_STEP)
-    now = first + PROBE_STEP
-    assert release(gate, "h", now) == pytest.approx(now)  # at the pace: a test of it
-    gate.passed("h", now + 0.05, now)
-    assert gate.spacing("h") == pytest.approx(PROBE_STEP * CREEP_STEP)
-    for _ in range(100):  # creeping, never below the floor
-        now += gate.spacing("h") or 0.0
-        assert release(gate, "h", now) == pytest.approx(now)
-        gate.passed("h", now + 0.01, now)
-    spacing = gate.spacing("h")
-    assert spacing is not None
-    assert spacing >= floor - 1e-12
-    # a 429 while creeping: that is the limit, and the gate settles above it
-    gate.hold("h", now + 0.02, 1.0, sent_at=now, rate=None, closure=THROTTLED)
-    assert gate.spacing("h") == pytest.approx(spacing * FLOOR)
+    gate.hold("h", 1.3, 1.0, sent_at=1.25, rate=None, closure=THROTTLED)  # too fast
+    peak = PROBE_STEP  # the pace that last worked
+    now = 1.3 + 2 * peak
+    spacings = []
+    for _ in range(6):  # from the peak, probing by little, then more
+        released = release(gate, "h", now)
+        assert released is not None
+        gate.passed("h", released + 0.01, released)
+        spacing = gate.spacing("h")
+        assert spacing is not None
+        spacings.append(spacing)
+        now = released + spacing
+    assert spacings == sorted(spacings, reverse=True)
+    assert spacings[0] == pytest.approx(peak)  # a release a while after: no test of it
+    assert spacings[1] / spacings[0] == pytest.approx(0.98)
+    assert spacings[-1] / spacings[-2] == pytest.approx(0.9)
+    # A 429 out there: the new peak is the pace that last worked, the rate drops.
+    gate.hold("h", now, 1.0, sent_at=now - 0.01, rate=None, closure=THROTTLED)
+    new_peak = spacings[-2]
+    assert gate.spacing("h") == pytest.approx(new_peak / BETA)
+    climbed = []
+    for _ in range(int(recovery(new_peak)) - 1):  # climbing back: concave, below the peak
+        released = release(gate, "h", now)
+        assert released is not None
+        gate.passed("h", released + 0.01, released)
+        climbed.append(gate.spacing("h") or 0.0)
+        now = released + climbed[-1]
+    steps = [a - b for a, b in zip([new_peak / BETA, *climbed], climbed, strict=False)]
+    assert all(spacing > new_peak for spacing in climbed)
+    assert steps[0] == 0.0  # the first release after the 429 came late: no test
+    assert steps[1:] == sorted(steps[1:], reverse=True)  # each step smaller: flattening
 
 
 def test_a_429_while_pacing_skips_a_release_instead_of_closing_for_the_window() -> None:

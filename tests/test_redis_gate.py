@@ -114,7 +114,11 @@ OPERATIONS = st.lists(
     st.one_of(  # repeated: drawn more often (time passes, waiters wake, calls succeed)
         ADVANCE,
         ADVANCE,
-        st.tuples(st.just("admit"), st.none() | st.integers(0, 80).map(lambda n: n / 8)),
+        st.tuples(  # a caller arrives, with a deadline, having first asked that long ago
+            st.just("admit"),
+            st.none() | st.integers(0, 80).map(lambda n: n / 8),
+            st.none() | EIGHTHS,
+        ),
         AGAIN,
         AGAIN,
         AGAIN,
@@ -125,7 +129,7 @@ OPERATIONS = st.lists(
         DUE,
         st.tuples(
             st.just("hold"),
-            st.integers(1, 24).map(lambda n: n / 8),  # retry_after: windows time can pass
+            st.none() | st.integers(1, 24).map(lambda n: n / 8),  # retry_after, or none
             st.sampled_from([None, None, 0.25, 0.5, 2.0]),  # reported rate
             st.sampled_from([429, 429, 503]),
             EIGHTHS | STEPS,  # sent that long ago
@@ -173,13 +177,17 @@ def test_redis_decides_as_the_in_process_gate(
             _forget_if_lapsed(local, key, now)
             what = operation[0]
 
-            def admit(waiter: int | None, deadline: float = math.inf) -> None:
-                """A caller arrives (``waiter`` None), or that waiter wakes."""
+            def admit(
+                waiter: int | None, deadline: float = math.inf, ago: float | None = None
+            ) -> None:
+                """A caller arrives (``waiter`` None; a throttled one first asked ``ago``
+                seconds before), or that waiter wakes."""
                 mine_ticket = their_ticket = None
                 if waiter is not None:
                     mine_ticket, their_ticket, deadline = waiters.pop(waiter)
-                mine = local.admit(key, clock(), mine_ticket, deadline)
-                theirs = shared.admit(key, clock(), their_ticket, deadline)
+                arrived = None if ago is None else clock() - ago
+                mine = local.admit(key, clock(), mine_ticket, deadline, arrived)
+                theirs = shared.admit(key, clock(), their_ticket, deadline, arrived)
                 _same(mine, theirs)
                 if mine.ticket is not None and theirs.ticket is not None:
                     waiters.append((mine.ticket, theirs.ticket, deadline))
@@ -194,7 +202,7 @@ def test_redis_decides_as_the_in_process_gate(
                 clock.now = max(now, start + operation[1])
                 admit(0 if waiters else None)
             elif what == "admit":
-                admit(None, math.inf if operation[1] is None else now + operation[1])
+                admit(None, math.inf if operation[1] is None else now + operation[1], operation[2])
             elif what == "again" and waiters:
                 admit(operation[1] % len(waiters))
             elif what == "give_back" and waiters:

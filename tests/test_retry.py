@@ -36,7 +36,7 @@ def throttled(status: int = 429, retry_after: str = "2", **headers: str) -> http
 def test_policy_defaults_and_immutability() -> None:
     policy = sc.RetryPolicy()
     assert (policy.max_attempts, policy.deadline, policy.backoff, policy.backoff_max) == (
-        5, 30.0, 0.5, 8.0,
+        10, 30.0, 0.5, 8.0,
     )  # fmt: skip
     assert policy.retry_after_max is None
     assert policy.throttle == "wait"

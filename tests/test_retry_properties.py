@@ -75,7 +75,9 @@ def test_planned_waits_fit_the_deadline_and_unsafe_writes_are_not_resent(
     except sc.SessionClientError as error:
         assert error.attempts == len(seen)
         assert not (isinstance(error, sc.AmbiguousWriteError) and not conditional)
-    assert len(seen) <= policy.max_attempts
+    # Throttled attempts the gate held within a deadline do not count (issue 22).
+    held = {"429", "429-long", "503"} if policy.deadline is not None else set()
+    assert len([name for name in seen if name not in held]) <= policy.max_attempts
     if policy.deadline is not None:
         assert sum(clock.sleeps) <= policy.deadline
     if not conditional:
