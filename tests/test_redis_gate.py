@@ -159,6 +159,7 @@ def _same(local: Verdict, shared: Verdict) -> None:
     assert shared.wait == pytest.approx(local.wait, abs=1e-9)
 
 
+@pytest.mark.slow  # 150 sequences against a real redis-server
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations=OPERATIONS)
 def test_redis_decides_as_the_in_process_gate(

@@ -1,7 +1,10 @@
 """ETags byte for byte over a real socket: whatever obs-text a server puts in an ETag
 comes back in If-Match / If-None-Match exactly, whichever status carried it (200, 201,
 304, 412), for both clients. httpx decodes a response's headers as UTF-8 when they all
-happen to decode, so only the raw bytes on the wire can show a difference."""
+happen to decode, so only the raw bytes on the wire can show a difference.
+
+Property runs over real sockets (25 examples each, sync, asyncio and trio): marked slow,
+they run in CI's second pass."""
 
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ SETTINGS = settings(
 )
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(first=opaque, second=opaque)
 @example(first=b'"\xc3\xa9"', second=b'"\xe2\x82\xac"')  # UTF-8 é and €: the issue's case
@@ -69,6 +73,7 @@ def test_etags_of_200_and_412_go_back_byte_for_byte(
     assert [header(head, "If-Match") for head in server.heads[1:]] == [first, second]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(etag=opaque)
 @example(etag=b'"\xc3\xa9"')
@@ -88,6 +93,7 @@ def test_etag_of_201_goes_back_byte_for_byte(
     assert header(server.heads[1], "If-Match") == etag
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(etag=opaque, weak=st.booleans())
 @example(etag=b'"\xc3\xa9"', weak=False)
@@ -108,6 +114,7 @@ def test_etag_of_304_goes_back_byte_for_byte(
     assert header(server.heads[1], "If-None-Match") == sent
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(etag=opaque)
 @example(etag=b'"\xc3\xa9"')

@@ -1006,6 +1006,7 @@ deltas = st.dictionaries(
 )
 
 
+@pytest.mark.slow  # 300 pairs of random deltas: a long property run
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(first=deltas, second=deltas, user=st.sampled_from(["alice", "bob"]))
 def test_any_json_delta_gets_a_valid_answer(

@@ -204,6 +204,7 @@ def evaluate(node: Any, record: dict[str, Any]) -> bool:
     return evaluate(node[1], record) or evaluate(node[2], record)
 
 
+@pytest.mark.slow  # 300 random filters: a long property run
 @settings(max_examples=300, deadline=None)
 @given(filters, st.lists(records, min_size=1, max_size=5))
 def test_the_parser_agrees_with_brute_force(node: Any, sample: list[dict[str, Any]]) -> None:
