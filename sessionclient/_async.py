@@ -567,9 +567,13 @@ class AsyncSessionClient(AsyncClient):
         sessions with members of that social group. Search handles have their own, much
         lower, rate limits."""
         call = directory.search(
-            scid, template, filter=filter, order_by=order_by, social_group=social_group,
+            scid,
+            template,
+            filter=filter,
+            order_by=order_by,
+            social_group=social_group,
             social_group_xuid=social_group_xuid,
-        )  # fmt: skip
+        )
         return await self._operate("search", call, retry)
 
     async def templates(self, scid: str, *, retry: RetryPolicy | None = None) -> list[str]:

@@ -161,11 +161,15 @@ class BaseClient:
         base_url = base_url.rstrip("/")
         self._base_url = base_url
         self._settings = Settings(
-            base_url, profile, options.retry or RetryPolicy(), options.timeout,
-            options.max_body_size, options.clock,
+            base_url,
+            profile,
+            options.retry or RetryPolicy(),
+            options.timeout,
+            options.max_body_size,
+            options.clock,
             gate=options.gate if options.gate is not None else Gate(),
             bucket=httpx.URL(base_url).host + identity(options.auth, identity_key(options.gate)),
-        )  # fmt: skip
+        )
         flow, fixed = to_auth(options.auth)
         merged = {
             "User-Agent": USER_AGENT,

@@ -19,11 +19,19 @@ from ._directory import check_xuids
 from ._models import CHANGE_TYPES
 
 HostSelectionMetric = Literal["bandwidthUp", "bandwidthDown", "bandwidth", "latency"]
-CAPABILITIES = frozenset({
-    "connectivity", "suppressPresenceActivityCheck", "gameplay", "large",
-    "userAuthorizationStyle", "connectionRequiredForActiveMembers", "crossPlay",
-    "searchable", "hasOwners",
-})  # fmt: skip
+CAPABILITIES = frozenset(
+    {
+        "connectivity",
+        "suppressPresenceActivityCheck",
+        "gameplay",
+        "large",
+        "userAuthorizationStyle",
+        "connectionRequiredForActiveMembers",
+        "crossPlay",
+        "searchable",
+        "hasOwners",
+    }
+)
 """The session capabilities XSAPI can set (multiplayer_session.cpp:1641-1690)."""
 
 Delta = dict[str, Any]
@@ -73,10 +81,12 @@ class Timeouts:
     session_empty: int
 
     def _json(self) -> Delta:
-        return {"reservedRemovalTimeout": _ms(self.reserved_removal, "reserved_removal"),
-                "inactiveRemovalTimeout": _ms(self.inactive_removal, "inactive_removal"),
-                "readyRemovalTimeout": _ms(self.ready_removal, "ready_removal"),
-                "sessionEmptyTimeout": _ms(self.session_empty, "session_empty")}  # fmt: skip
+        return {
+            "reservedRemovalTimeout": _ms(self.reserved_removal, "reserved_removal"),
+            "inactiveRemovalTimeout": _ms(self.inactive_removal, "inactive_removal"),
+            "readyRemovalTimeout": _ms(self.ready_removal, "ready_removal"),
+            "sessionEmptyTimeout": _ms(self.session_empty, "session_empty"),
+        }
 
 
 @attrs.frozen
@@ -93,9 +103,10 @@ class MemberInitialization:
     def _json(self) -> Delta:
         if not isinstance(self.external_evaluation, bool):
             raise TypeError("external_evaluation must be a bool")
-        found: Delta = {"joinTimeout": _ms(self.join_timeout, "join_timeout"),
-                        "measurementTimeout": _ms(self.measurement_timeout,
-                                                  "measurement_timeout")}  # fmt: skip
+        found: Delta = {
+            "joinTimeout": _ms(self.join_timeout, "join_timeout"),
+            "measurementTimeout": _ms(self.measurement_timeout, "measurement_timeout"),
+        }
         if self.external_evaluation:
             if self.evaluation_timeout is None:
                 raise ValueError("external_evaluation needs an evaluation_timeout")
@@ -137,11 +148,12 @@ class PeerToHostRequirements:
         metric = self.host_selection_metric
         if metric not in ("bandwidthUp", "bandwidthDown", "bandwidth", "latency"):
             raise ValueError(f"invalid host_selection_metric {metric!r}")
-        return {"latencyMaximum": _ms(self.latency_maximum, "latency_maximum"),
-                "bandwidthDownMinimum": _count(self.bandwidth_down_minimum,
-                                               "bandwidth_down_minimum"),
-                "bandwidthUpMinimum": _count(self.bandwidth_up_minimum, "bandwidth_up_minimum"),
-                "hostSelectionMetric": metric}  # fmt: skip
+        return {
+            "latencyMaximum": _ms(self.latency_maximum, "latency_maximum"),
+            "bandwidthDownMinimum": _count(self.bandwidth_down_minimum, "bandwidth_down_minimum"),
+            "bandwidthUpMinimum": _count(self.bandwidth_up_minimum, "bandwidth_up_minimum"),
+            "hostSelectionMetric": metric,
+        }
 
 
 def _typed(value: object, cls: type, what: str) -> Delta:
@@ -189,11 +201,15 @@ def session_constants(
     if timeouts is not None:
         system.update(_typed(timeouts, Timeouts, "timeouts"))
     for key, value, cls, what in (
-        ("memberInitialization", member_initialization, MemberInitialization,
-         "member_initialization"),
+        (
+            "memberInitialization",
+            member_initialization,
+            MemberInitialization,
+            "member_initialization",
+        ),
         ("peerToPeerRequirements", peer_to_peer, PeerToPeerRequirements, "peer_to_peer"),
         ("peerToHostRequirements", peer_to_host, PeerToHostRequirements, "peer_to_host"),
-    ):  # fmt: skip
+    ):
         if value is not None:
             system[key] = _typed(value, cls, what)
     if measurement_server_addresses is not None:
@@ -276,8 +292,9 @@ def my_member(
     if roles is not None:
         if not isinstance(roles, Mapping):
             raise TypeError("roles must map role types to roles")
-        me["roles"] = {_names([k], "role types")[0]: _names([v], "roles")[0]
-                       for k, v in roles.items()}  # fmt: skip
+        me["roles"] = {
+            _names([k], "role types")[0]: _names([v], "roles")[0] for k, v in roles.items()
+        }
     properties: Delta = {"system": system} if system else {}
     if custom is not None:
         properties["custom"] = _object(custom, "custom")

@@ -154,9 +154,12 @@ def _add_watch(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         + ", ".join(sorted(CHANGE_TYPES)),
     )
     watch.add_argument(
-        "--count", type=_positive(int), metavar="N", help="stop after N changes, the first "
-        "being the session as it is (default: none, until interrupted)"
-    )  # fmt: skip
+        "--count",
+        type=_positive(int),
+        metavar="N",
+        help="stop after N changes, the first "
+        "being the session as it is (default: none, until interrupted)",
+    )
 
 
 def _run_watch(args: argparse.Namespace, io: IO) -> int:
@@ -172,8 +175,11 @@ def _run_watch(args: argparse.Namespace, io: IO) -> int:
             return ABSENT
         with contextlib.closing(changes):
             for count, change in enumerate(changes, 1):
-                line = {"changeNumber": change.change_number, "changes": sorted(change.changes),
-                        **to_json(change.session)}  # fmt: skip
+                line = {
+                    "changeNumber": change.change_number,
+                    "changes": sorted(change.changes),
+                    **to_json(change.session),
+                }
                 print(json.dumps(line, ensure_ascii=False), file=io.stdout, flush=True)
                 if count == args.count:
                     return OK
@@ -328,9 +334,14 @@ def _report(error: BaseException, args: argparse.Namespace, io: IO) -> None:
     if args.json:
         report: dict[str, Any] = {"error": "usage", "message": str(error)}
         if isinstance(error, SessionClientError):
-            report.update(error=type(error).__name__, status=error.status, method=error.method,
-                          url=error.url, retryAfter=error.retry_after,
-                          requestId=error.request_id)  # fmt: skip
+            report.update(
+                error=type(error).__name__,
+                status=error.status,
+                method=error.method,
+                url=error.url,
+                retryAfter=error.retry_after,
+                requestId=error.request_id,
+            )
         if session is not None:
             _print_json(session, io.stdout)  # the current session, as `get` prints it
         print(json.dumps(report, ensure_ascii=False), file=io.stderr)

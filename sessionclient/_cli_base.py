@@ -280,8 +280,10 @@ def _base_url(args: argparse.Namespace) -> str:
     if origin is None:
         raise UsageError("a session URL is http:// or https://, with a host")
     if httpx.URL(session).userinfo:
-        raise UsageError("the session URL holds a user name or password: give the token "
-                         "with --token or SESSIONCLIENT_TOKEN")  # fmt: skip
+        raise UsageError(
+            "the session URL holds a user name or password: give the token "
+            "with --token or SESSIONCLIENT_TOKEN"
+        )
     if given is None:
         return origin
     base = _origin(given, path=True)
@@ -303,8 +305,9 @@ def _origin(url: str, path: bool = False) -> str | None:
         return None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         return None
-    kept = parsed.copy_with(userinfo=b"", path=parsed.path if path else "/", query=None,
-                            fragment=None)  # fmt: skip
+    kept = parsed.copy_with(
+        userinfo=b"", path=parsed.path if path else "/", query=None, fragment=None
+    )
     return str(kept).rstrip("/")
 
 
@@ -385,11 +388,19 @@ def _session_ref(text: str) -> SessionRef:
 def to_json(result: object) -> Any:
     """The JSON printed for a result."""
     if isinstance(result, Session):
-        return {"ref": result.ref.path, "etag": _str(result.etag), "created": result.created,
-                "session": result.document}  # fmt: skip
+        return {
+            "ref": result.ref.path,
+            "etag": _str(result.etag),
+            "created": result.created,
+            "session": result.document,
+        }
     if isinstance(result, Element):
-        return {"ref": result.ref.path, "element": result.path, "etag": _str(result.etag),
-                "value": result.document}  # fmt: skip
+        return {
+            "ref": result.ref.path,
+            "element": result.path,
+            "etag": _str(result.etag),
+            "value": result.document,
+        }
     if isinstance(result, NotModified):
         return {"ref": str(result.ref), "etag": _str(result.etag), "notModified": True}
     if isinstance(result, Accepted):

@@ -95,8 +95,9 @@ def result(call: Call[T], reply: Reply) -> T:
     of row that answered."""
     build = call.shape.get(reply.row.kind)
     if build is None:
-        raise unexpected(call, reply, f"{call.method} {call.target.value} does not yield "
-                         f"{reply.row.kind.value}")  # fmt: skip
+        raise unexpected(
+            call, reply, f"{call.method} {call.target.value} does not yield {reply.row.kind.value}"
+        )
     value: T = build(call, reply)
     return value
 
@@ -105,8 +106,11 @@ def unexpected(call: Call[Any], reply: Reply, why: str) -> MalformedResponseErro
     """A success the call cannot take as an answer."""
     return MalformedResponseError(
         f"{reply.status} is not a valid answer to {call.method} {call.target.value}: {why}",
-        status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
-    )  # fmt: skip
+        status=reply.status,
+        method=call.method,
+        url=reply.url,
+        headers=reply.headers,
+    )
 
 
 # --- planning -----------------------------------------------------------------------
@@ -369,9 +373,13 @@ def _session_ref(call: Call[Any], location: str | None) -> SessionRef | None:
 def _context(call: Call[Any], status: int, headers: httpx.Headers, url: str) -> dict[str, Any]:
     """What every error of a response carries."""
     return {
-        "status": status, "method": call.method, "url": url, "headers": headers,
-        "request_id": request_id(headers), "debug": debug_reason(headers),
-    }  # fmt: skip
+        "status": status,
+        "method": call.method,
+        "url": url,
+        "headers": headers,
+        "request_id": request_id(headers),
+        "debug": debug_reason(headers),
+    }
 
 
 def interpret(
@@ -427,9 +435,17 @@ def interpret(
     etag = ETag.from_header(needed.get(b"etag"))
     location = needed.get(b"content-location")
     return Reply(
-        status, row, headers, url, document, text, etag, retry_after, location,
+        status,
+        row,
+        headers,
+        url,
+        document,
+        text,
+        etag,
+        retry_after,
+        location,
         needed.get(b"request-id", "")[:200] or None,
-    )  # fmt: skip
+    )
 
 
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:-]+)""", re.IGNORECASE)
@@ -533,8 +549,11 @@ def session_of(call: Call[Any], reply: Reply) -> Session:
         raise MalformedResponseError(
             f"{reply.status} {reason_phrase(reply.status)} returned a session without a "
             "Content-Location naming it",
-            status=reply.status, method=call.method, url=reply.url, headers=reply.headers,
-        )  # fmt: skip
+            status=reply.status,
+            method=call.method,
+            url=reply.url,
+            headers=reply.headers,
+        )
     created = reply.row.kind is Kind.CREATED
     return Session(ref, reply.etag, reply.document, created, reply.request_id)
 
@@ -570,9 +589,11 @@ READ_ELEMENT: Shape = {
 }
 """An element GET: the element, None (204) or ``NotModified``."""
 WRITE: Shape = {
-    Kind.DOCUMENT: session_of, Kind.CREATED: session_of, Kind.ACCEPTED: accepted,
+    Kind.DOCUMENT: session_of,
+    Kind.CREATED: session_of,
+    Kind.ACCEPTED: accepted,
     Kind.NO_CONTENT: nothing,
-}  # fmt: skip
+}
 """A session or element PUT/DELETE: the whole session, ``Accepted`` or None (204)."""
 
 
@@ -590,8 +611,11 @@ def transport_error(call: Call[Any], url: str, exc: httpx.HTTPError) -> Transpor
         # chained), and sending it again would fail the same way.
         return TransportError(
             "not sent (LocalProtocolError: the request could not be encoded)",
-            sent=False, retryable=False, method=call.method, url=url,
-        )  # fmt: skip
+            sent=False,
+            retryable=False,
+            method=call.method,
+            url=url,
+        )
     sent = not isinstance(exc, _UNSENT)
     what = "no complete response" if sent else "could not connect"
     # A server may echo the credential in what the parser then quotes (a malformed
@@ -616,8 +640,11 @@ def out_of_time(method: str, url: str) -> TransportError:
     """The operation's deadline passed before a request could be sent."""
     return TransportError(
         "the call's deadline passed before the request was sent",
-        sent=False, retryable=False, method=method, url=url,
-    )  # fmt: skip
+        sent=False,
+        retryable=False,
+        method=method,
+        url=url,
+    )
 
 
 class BodyReader:
@@ -694,6 +721,8 @@ class BodyReader:
         response = self._response
         return MalformedResponseError(
             f"{response.status_code} response with {what}",
-            status=response.status_code, method=self._method, url=self._url,
+            status=response.status_code,
+            method=self._method,
+            url=self._url,
             headers=response.headers,
-        )  # fmt: skip
+        )

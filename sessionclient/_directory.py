@@ -152,8 +152,9 @@ def _listing(cls: type[V]) -> Shape:
     return {Kind.DOCUMENT: functools.partial(_results, cls)}
 
 
-def _read_call(path: str, target: Target, shape: Shape, body: object = None,
-               bucket: str = "") -> Call[Any]:  # fmt: skip
+def _read_call(
+    path: str, target: Target, shape: Shape, body: object = None, bucket: str = ""
+) -> Call[Any]:
     """A read: GET, or a POST that only reads (batch, handle queries): safe to repeat."""
     if body is None:
         return Call("GET", path, target, shape, safe=True)
@@ -204,8 +205,11 @@ def query(
         params.append(("visibility", visibility))
     if version is not None:
         params.append(("version", str(_count(version, "version", 1, None))))
-    for name, value in (("private", private), ("reservations", reservations),
-                        ("inactive", inactive)):  # fmt: skip
+    for name, value in (
+        ("private", private),
+        ("reservations", reservations),
+        ("inactive", inactive),
+    ):
         if _flag(value, name):
             if name != "private" and not users:
                 raise ValueError(f"{name}=True needs a xuid filter (xuid or xuids)")
@@ -215,8 +219,12 @@ def query(
     base = _config_path(scid, template)
     query_string = f"?{urlencode(params, quote_via=quote)}" if params else ""
     if len(users) > 1:
-        return _read_call(f"{base}/batch{query_string}", Target.QUERY, _listing(SessionSummary),
-                          {"xuids": list(users)})  # fmt: skip
+        return _read_call(
+            f"{base}/batch{query_string}",
+            Target.QUERY,
+            _listing(SessionSummary),
+            {"xuids": list(users)},
+        )
     return _read_call(f"{base}/sessions{query_string}", Target.QUERY, _listing(SessionSummary))
 
 
@@ -309,14 +317,18 @@ def invite(
     ``title_id`` (the title in the caller's token) is required, as XSAPI always sends
     it; it is a keyword with a default only so that its absence is a ValueError."""
     attributes = {"titleId": str(check_title_id(title_id))}
-    for key, value, what in (("context", context, "context"),
-                             ("contextString", context_string, "context_string"),
-                             ("senderString", sender_string, "sender_string")):  # fmt: skip
+    for key, value, what in (
+        ("context", context, "context"),
+        ("contextString", context_string, "context_string"),
+        ("senderString", sender_string, "sender_string"),
+    ):
         if value is not None:
             attributes[key] = _text(value, what)
     users = tuple(dict.fromkeys(check_xuids(xuids)))  # each user once, in order
-    calls = [_create_handle(_new_handle(ref, "invite", invitedXuid=x, inviteAttributes=attributes))
-             for x in users]  # fmt: skip
+    calls = [
+        _create_handle(_new_handle(ref, "invite", invitedXuid=x, inviteAttributes=attributes))
+        for x in users
+    ]
     return _invite(calls)
 
 
@@ -377,8 +389,9 @@ def put_by_handle(
     """Write a delta to the session behind a handle (joining through an invite)."""
     path = f"/handles/{check_handle_id(handle_id)}/session"
     headers, guarded = conditions("PUT", if_match=if_match)
-    return Call("PUT", path, Target.SESSION, WRITE, headers=headers, body=encode_json(changes),
-                safe=guarded)  # fmt: skip
+    return Call(
+        "PUT", path, Target.SESSION, WRITE, headers=headers, body=encode_json(changes), safe=guarded
+    )
 
 
 # --- search -------------------------------------------------------------------------
@@ -438,8 +451,12 @@ def search(
     """Search handles of ``template`` matching ``filter`` (e.g. ``strings/map eq
     'harbor' and numbers/skill ge 3``), sorted by ``order_by`` (``numbers/skill desc``)."""
     # XSAPI always sends "global": true (multiplayer_query_search_handle_request.cpp).
-    body: dict[str, Any] = {"type": "search", "scid": _check_scid(scid),
-                            "templateName": _check_template(template), "global": True}  # fmt: skip
+    body: dict[str, Any] = {
+        "type": "search",
+        "scid": _check_scid(scid),
+        "templateName": _check_template(template),
+        "global": True,
+    }
     if filter is not None:
         body["filter"] = check_filter(filter)
     if order_by is not None:

@@ -252,9 +252,14 @@ class Operation:
                 response = outcome.response
                 try:
                     reply = interpret(
-                        settings.profile, call, response.status_code, response.headers,
-                        outcome.body, url=url, now=settings.wallclock(),
-                    )  # fmt: skip
+                        settings.profile,
+                        call,
+                        response.status_code,
+                        response.headers,
+                        outcome.body,
+                        url=url,
+                        now=settings.wallclock(),
+                    )
                 except SessionClientError as exc:
                     failed = exc
                 else:
@@ -267,17 +272,24 @@ class Operation:
                 error = _ambiguous(error)
             cause = self._judge(error, key, sent_at)
             decision = self.policy.decide(
-                attempt=len(history) + 1 - throttled, cause=cause, safe=call.safe,
-                retry_after=error.retry_after, error=error, started=self.started,
-                now=clock(), waited=self.waited, rand=random.random(),
-            )  # fmt: skip
+                attempt=len(history) + 1 - throttled,
+                cause=cause,
+                safe=call.safe,
+                retry_after=error.retry_after,
+                error=error,
+                started=self.started,
+                now=clock(),
+                waited=self.waited,
+                rand=random.random(),
+            )
             if decision.retry and free and cause is Cause.THROTTLED:
                 throttled += 1
                 if error.retry_after is None:  # the gate's own back-off holds it, in place
                     decision = Decision(True, 0.0, "the gate holds it")
             if decision.retry and not self.deadline.fits(decision.wait):
-                decision = Decision(False, reason=f"waiting {decision.wait:.3f} s would pass "
-                                    "the deadline")  # fmt: skip
+                decision = Decision(
+                    False, reason=f"waiting {decision.wait:.3f} s would pass the deadline"
+                )
             maybe_applied = maybe_applied or cause is Cause.TRANSIENT
             self._record(call, url, error, decision, history, sent_at)
             if not decision.retry:
@@ -311,9 +323,14 @@ class Operation:
                 settings = self.settings
                 try:
                     interpret(
-                        settings.profile, call, response.status_code, clean_headers,
-                        clean_body, url=url, now=settings.wallclock(),
-                    )  # fmt: skip
+                        settings.profile,
+                        call,
+                        response.status_code,
+                        clean_headers,
+                        clean_body,
+                        url=url,
+                        now=settings.wallclock(),
+                    )
                 except SessionClientError as clean:
                     error = clean
         return _redact.error(error, secrets)
@@ -344,10 +361,14 @@ class Operation:
                 url = redact_query(error.url or "")  # the gate's state may be shared (Redis)
                 closure = Closure(type(error), status, error.method, url)  # type: ignore[arg-type]
                 settings.gate.hold(
-                    key, now, error.retry_after, sent_at=sent_at,
-                    rate=report_rate(error.details), closure=closure,
+                    key,
+                    now,
+                    error.retry_after,
+                    sent_at=sent_at,
+                    rate=report_rate(error.details),
+                    closure=closure,
                     cap=policy.retry_after_max,
-                )  # fmt: skip
+                )
         elif error.status is not None:
             settings.gate.passed(key, now, sent_at)
         return cause
@@ -407,9 +428,12 @@ class Operation:
         error = kind(
             f"the service asked this client to cool down{cause}; {wait:.3f} s of the "
             f"cool-down remain, {why}, so the request was not sent",
-            status=status, method=call.method, url=url, retry_after=wait,
+            status=status,
+            method=call.method,
+            url=url,
+            retry_after=wait,
             explanation_key="cooldown",
-        )  # fmt: skip
+        )
         _observe.refused(call, url, error, self.watch)
         return self._recorded(call, url, error, history)
 
@@ -462,9 +486,13 @@ class Operation:
         if decision.retry:
             log.info(
                 "retrying %s %s after %s in %.3f s (attempt %d of %d)",
-                call.method, redact_query(call.path), cause, decision.wait, attempt.number + 1,
+                call.method,
+                redact_query(call.path),
+                cause,
+                decision.wait,
+                attempt.number + 1,
                 self.policy.max_attempts,
-            )  # fmt: skip
+            )
             if self.policy.on_retry is not None:
                 self.policy.on_retry(attempt)
         else:
@@ -476,8 +504,13 @@ def _ambiguous(error: PreconditionFailedError) -> AmbiguousWriteError:
     ambiguous = AmbiguousWriteError(
         "the precondition failed on a retry, and an earlier attempt may have been applied"
         + (f"; the current session is attached (ETag {error.etag})" if error.session else ""),
-        status=error.status, method=error.method, url=error.url, headers=error.headers,
-        session=error.session, etag=error.etag, request_id=error.request_id,
-    )  # fmt: skip
+        status=error.status,
+        method=error.method,
+        url=error.url,
+        headers=error.headers,
+        session=error.session,
+        etag=error.etag,
+        request_id=error.request_id,
+    )
     ambiguous.__cause__ = error
     return ambiguous

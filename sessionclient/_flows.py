@@ -56,9 +56,14 @@ def put(
 ) -> SessionWrite:
     """PUT a delta to a session or one of its elements."""
     return plan(
-        "PUT", ref, element, shape=WRITE, changes=changes, if_match=if_match,
+        "PUT",
+        ref,
+        element,
+        shape=WRITE,
+        changes=changes,
+        if_match=if_match,
         if_none_match=if_none_match,
-    )  # fmt: skip
+    )
 
 
 # --- read-modify-write --------------------------------------------------------------
@@ -105,8 +110,9 @@ def _guard(ref: SessionRef, current: Session | None) -> tuple[ETag | None, ETag 
         raise MalformedResponseError(
             f"the session came with {'a weak ETag' if current.etag else 'no ETag'}, so it "
             "cannot guard a write (If-Match needs a strong one); a proxy may be altering it",
-            method="GET", url=ref.path,
-        )  # fmt: skip
+            method="GET",
+            url=ref.path,
+        )
     return current.etag, None
 
 
@@ -195,10 +201,15 @@ def _gave_up(
     error = PreconditionFailedError(
         f"the session kept changing: gave up after {len(conflicts)} conditional write"
         f"{'s' if len(conflicts) > 1 else ''} ({last.message})",
-        status=last.status, method=last.method, url=last.url, headers=last.headers,
-        session=latest, etag=latest.etag if latest is not None else None,
-        request_id=last.request_id, explanation_key="mpsd.412.session",
-    )  # fmt: skip
+        status=last.status,
+        method=last.method,
+        url=last.url,
+        headers=last.headers,
+        session=latest,
+        etag=latest.etag if latest is not None else None,
+        request_id=last.request_id,
+        explanation_key="mpsd.412.session",
+    )
     error.history = tuple(attempt for c in conflicts for attempt in c.history)
     error.attempts = len(error.history)
     error.__cause__ = last

@@ -275,9 +275,17 @@ class Gate:
                 linger = min(max(window, rate, 1.0), MAX_LINGER)
                 margin = REPORT_MARGIN if reported else 1.0
                 self._buckets[key] = _Bucket(
-                    now + window, -math.inf, rate, margin, reported, linger, closure,
-                    since=now, peak=peak, pause=window,
-                )  # fmt: skip
+                    now + window,
+                    -math.inf,
+                    rate,
+                    margin,
+                    reported,
+                    linger,
+                    closure,
+                    since=now,
+                    peak=peak,
+                    pause=window,
+                )
                 return
             # Paced calls were getting through: one arrived a little early. The others
             # go on at the (slower) pace, skipping one release at a reported rate (a

@@ -19,9 +19,13 @@ _SHORT_YEAR = re.compile(r"\d-[A-Za-z]{3}-\d\d ")
 _DELTA = re.compile(r"-?\d{1,30}(?:\.\d{0,30})?")
 # MPSD's own first: the id its support asks for.
 REQUEST_ID_HEADERS = (
-    "x-xblcorrelationid", "x-request-id", "request-id", "x-ms-request-id", "ms-cv",
+    "x-xblcorrelationid",
+    "x-request-id",
+    "request-id",
+    "x-ms-request-id",
+    "ms-cv",
     "x-correlation-id",
-)  # fmt: skip
+)
 DEBUG_HEADER = "x-xbl-debug"
 """Xbox Live's debug header: on some refusals, the reason in the service's words."""
 
@@ -104,9 +108,11 @@ def parse_retry_after(headers: httpx.Headers, *, now: float) -> float | None:
     that the back-off applies. Huge ones are clamped to ``MAX_RETRY_AFTER``. When a
     header is repeated the longest wait wins: never come back earlier than asked.
     """
-    millis = [float(v) for v in (value.strip() for value in
-              headers.get_list("retry-after-ms", split_commas=True))
-              if _DELTA.fullmatch(v) and float(v) > 0]  # fmt: skip
+    millis = [
+        float(v)
+        for v in (value.strip() for value in headers.get_list("retry-after-ms", split_commas=True))
+        if _DELTA.fullmatch(v) and float(v) > 0
+    ]
     if millis:
         return min(max(millis) / 1000.0, MAX_RETRY_AFTER)
     values = headers.get_list("retry-after")
@@ -127,8 +133,10 @@ def redact_query(url: str) -> str:
     if not mark:
         return head.partition("#")[0]
     query = query.partition("#")[0]
-    parts = [f"{key}=REDACTED" if eq else "REDACTED"
-             for key, eq, _ in (part.partition("=") for part in query.split("&"))]  # fmt: skip
+    parts = [
+        f"{key}=REDACTED" if eq else "REDACTED"
+        for key, eq, _ in (part.partition("=") for part in query.split("&"))
+    ]
     return f"{head}?{'&'.join(parts)}"
 
 

@@ -175,8 +175,10 @@ class Session:
         if any(_status(members[x]) != _status(earlier[x]) for x in common):
             found.add("membersStatus")
         custom = ("properties", "custom")
-        if any(_canonical(_get(members[x], *custom)) != _canonical(_get(earlier[x], *custom))
-               for x in common):  # fmt: skip
+        if any(
+            _canonical(_get(members[x], *custom)) != _canonical(_get(earlier[x], *custom))
+            for x in common
+        ):
             found.add("membersCustomProperty")
         return frozenset(found)
 
@@ -210,8 +212,11 @@ class _Facts:
     def members(self) -> dict[object, Document]:
         members = self.document.get("members")
         found = members.values() if isinstance(members, dict) else ()
-        return {json.dumps(_get(m, "constants", "system", "xuid")): m
-                for m in found if isinstance(m, dict)}  # fmt: skip
+        return {
+            json.dumps(_get(m, "constants", "system", "xuid")): m
+            for m in found
+            if isinstance(m, dict)
+        }
 
     def host(self) -> object:
         host = _get(self.document, "properties", "system", "host")

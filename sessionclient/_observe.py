@@ -63,9 +63,21 @@ class Watch:
     """One operation, as it happens: its span, its attempts and its waits."""
 
     __slots__ = (
-        "attempts", "clock", "conflicts", "last", "name", "origin", "policy", "request_id",
-        "span", "started", "status", "token", "url", "waited",
-    )  # fmt: skip
+        "attempts",
+        "clock",
+        "conflicts",
+        "last",
+        "name",
+        "origin",
+        "policy",
+        "request_id",
+        "span",
+        "started",
+        "status",
+        "token",
+        "url",
+        "waited",
+    )
 
     def __init__(self, name: str, clock: Callable[[], float], policy: RetryPolicy) -> None:
         self.name = name
@@ -231,10 +243,16 @@ class Watch:
             ended = f"{outcome} {status}" if exc is not None and status else outcome
             log.debug(
                 "%s %s %s: %s, %d attempt%s in %.3f s (waited %.3f s)%s",
-                self.name, method, path, ended if exc is not None else status,
-                self.attempts, "" if self.attempts == 1 else "s", elapsed, self.waited,
+                self.name,
+                method,
+                path,
+                ended if exc is not None else status,
+                self.attempts,
+                "" if self.attempts == 1 else "s",
+                elapsed,
+                self.waited,
                 f" (request id {request_id})" if request_id else "",
-            )  # fmt: skip
+            )
         span = self.span
         if span is None:
             return
@@ -281,10 +299,11 @@ def held(call: Call[Any], before: float, seconds: float, watch: Watch | None) ->
     the watch."""
     if before <= HOLD_WARNING < before + seconds:
         log.warning(
-            "%s %s held %.3f s at the cool-down gate: the service asked this client "
-            "to slow down",
-            call.method, redact_query(call.path), before + seconds,
-        )  # fmt: skip
+            "%s %s held %.3f s at the cool-down gate: the service asked this client to slow down",
+            call.method,
+            redact_query(call.path),
+            before + seconds,
+        )
     if watch is not None:
         watch.wait(GATE, seconds)
 

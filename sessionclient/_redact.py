@@ -99,8 +99,10 @@ def _deep(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
         return text(value, secrets)
     if isinstance(value, dict):
-        return {text(k, secrets) if isinstance(k, str) else k: _deep(v, secrets)
-                for k, v in value.items()}  # fmt: skip
+        return {
+            text(k, secrets) if isinstance(k, str) else k: _deep(v, secrets)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_deep(v, secrets) for v in value]
     return value

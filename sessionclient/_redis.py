@@ -528,8 +528,13 @@ class RedisGate:
             "health_check_interval": 0,
             **redis_options,
         }
-        return cls(redis.Redis.from_url(url, **options), namespace=namespace,
-                   cooloff=cooloff, clock=clock, identity_key=identity_key)  # fmt: skip
+        return cls(
+            redis.Redis.from_url(url, **options),
+            namespace=namespace,
+            cooloff=cooloff,
+            clock=clock,
+            identity_key=identity_key,
+        )
 
     def close(self) -> None:
         """Close the connections to Redis."""
@@ -582,8 +587,11 @@ class RedisGate:
             log.warning(
                 "the Redis gate at %s failed (%s: %s); cool-downs are kept in this "
                 "process until it answers (next try in %.1f s)",
-                self._where, type(exc).__name__, detail, self._cooloff,
-            )  # fmt: skip
+                self._where,
+                type(exc).__name__,
+                detail,
+                self._cooloff,
+            )
 
     def _found(self) -> None:
         with self._lock:
@@ -614,10 +622,17 @@ class RedisGate:
         self._touch(key)
         self._local.passed(key, now, sent_at)
         self._run(
-            "passed", key, _none, repr(now - sent_at), repr(_gate.PROBE_STEP),
-            repr(_gate.PROBE_UP), repr(_gate.BETA), repr(RECENT), *_recovery(),
+            "passed",
+            key,
+            _none,
+            repr(now - sent_at),
+            repr(_gate.PROBE_STEP),
+            repr(_gate.PROBE_UP),
+            repr(_gate.BETA),
+            repr(RECENT),
+            *_recovery(),
             repr(_gate.MIN_SPACING),
-        )  # fmt: skip
+        )
 
     def hold(
         self,
@@ -637,15 +652,28 @@ class RedisGate:
             key, now, retry_after, sent_at=sent_at, rate=rate, closure=closure, cap=cap
         )
         self._run(
-            "hold", key, _none, "" if retry_after is None else repr(retry_after),
+            "hold",
+            key,
+            _none,
+            "" if retry_after is None else repr(retry_after),
             repr(cap if cap is not None else _gate.MAX_HOLD),
-            "" if rate is None else repr(rate), repr(now - sent_at),
-            closure.kind.__name__, str(closure.status), closure.method, closure.url,
-            repr(_gate.REPORT_MARGIN), repr(_gate.MAX_MARGIN), repr(_gate.BETA),
-            repr(_gate.MAX_LINGER), repr(_gate.BARE_HOLD), repr(_gate.BARE_HOLD_MAX),
-            repr(_gate.FIRST_PACE), repr(_gate.DROP), repr(_gate.FELL),
+            "" if rate is None else repr(rate),
+            repr(now - sent_at),
+            closure.kind.__name__,
+            str(closure.status),
+            closure.method,
+            closure.url,
+            repr(_gate.REPORT_MARGIN),
+            repr(_gate.MAX_MARGIN),
+            repr(_gate.BETA),
+            repr(_gate.MAX_LINGER),
+            repr(_gate.BARE_HOLD),
+            repr(_gate.BARE_HOLD_MAX),
+            repr(_gate.FIRST_PACE),
+            repr(_gate.DROP),
+            repr(_gate.FELL),
             *_recovery(),
-        )  # fmt: skip
+        )
 
     def admit(
         self,

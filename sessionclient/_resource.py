@@ -194,21 +194,36 @@ def _no_content(call: Call[Any], reply: Reply) -> NoContent:
 
 
 READ_RESOURCE: Shape = {
-    Kind.DOCUMENT: _resource, Kind.PARTIAL: _partial, Kind.NOT_MODIFIED: _not_modified,
-    Kind.NO_CONTENT: _no_content, Kind.ACCEPTED: _accepted,
-}  # fmt: skip
+    Kind.DOCUMENT: _resource,
+    Kind.PARTIAL: _partial,
+    Kind.NOT_MODIFIED: _not_modified,
+    Kind.NO_CONTENT: _no_content,
+    Kind.ACCEPTED: _accepted,
+}
 """What a GET's reply becomes, by the kind of its row (a 201 is no answer to a GET)."""
 WRITE_RESOURCE: Shape = {
-    Kind.DOCUMENT: _resource, Kind.CREATED: _created, Kind.NO_CONTENT: _no_content,
+    Kind.DOCUMENT: _resource,
+    Kind.CREATED: _created,
+    Kind.NO_CONTENT: _no_content,
     Kind.ACCEPTED: _accepted,
-}  # fmt: skip
+}
 """What a write's reply becomes (a 206 or a 304 is no answer to a write)."""
 
 
 # --- tasks ----------------------------------------------------------------------------
 
-_FINISHED = {"finished", "completed", "complete", "succeeded", "success", "failed", "error",
-             "cancelled", "canceled", "stopped"}  # fmt: skip
+_FINISHED = {
+    "finished",
+    "completed",
+    "complete",
+    "succeeded",
+    "success",
+    "failed",
+    "error",
+    "cancelled",
+    "canceled",
+    "stopped",
+}
 _FAILED = {"failed", "error", "cancelled", "canceled", "stopped"}
 
 
@@ -241,8 +256,14 @@ def _href(document: Any) -> Any:
         return None
     links = _field(document, "Links")
     if _field(document, "Href") is None and isinstance(links, list):
-        return next((_field(link, "Href") for link in links if isinstance(link, Mapping)
-                     and str(_field(link, "Rel")).lower() == "self"), None)  # fmt: skip
+        return next(
+            (
+                _field(link, "Href")
+                for link in links
+                if isinstance(link, Mapping) and str(_field(link, "Rel")).lower() == "self"
+            ),
+            None,
+        )
     return _field(document, "Href")
 
 
@@ -256,9 +277,12 @@ def task_of(started: Started, base_url: str) -> tuple[str, dict[str, str]]:
 
     def refuse(why: str) -> MalformedResponseError:
         return MalformedResponseError(
-            f"the 202 started a task the client cannot poll: {why}", status=reply.status,
-            method=call.method, url=reply.url, headers=reply.headers,
-        )  # fmt: skip
+            f"the 202 started a task the client cannot poll: {why}",
+            status=reply.status,
+            method=call.method,
+            url=reply.url,
+            headers=reply.headers,
+        )
 
     if not isinstance(href, str) or not href:
         raise refuse("it names none (no Href, no Location)")
@@ -304,8 +328,11 @@ def poll_task(
         return TaskTimeoutError(
             f"the task had not finished after {now - start:.1f} s (deadline {timeout:g} s);"
             " it may still be running",
-            task=document, method="GET", url=path, retry_after=step,
-        )  # fmt: skip
+            task=document,
+            method="GET",
+            url=path,
+            retry_after=step,
+        )
 
     last: Reply | None = None
     while True:
@@ -315,8 +342,9 @@ def poll_task(
                 return Resource(path, None, None, document)
             return Resource(path, last.etag, _last_modified(last), document)
         if finished:
-            raise TaskFailedError(message or "the task failed", task=document, method="GET",
-                                  url=path)  # fmt: skip
+            raise TaskFailedError(
+                message or "the task failed", task=document, method="GET", url=path
+            )
         step = poll_interval(interval, polls, retry_after, max_interval)
         now = yield Pause(step, timed_out, reason=POLL)
         try:

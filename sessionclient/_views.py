@@ -38,8 +38,14 @@ _TIME = re.compile(
 def _kind(value: object) -> str:
     if value is None:
         return "null"
-    return {bool: "a boolean", int: "a number", float: "a number", str: "a string",
-            list: "an array", dict: "an object"}.get(type(value), type(value).__name__)  # fmt: skip
+    return {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "an array",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
 
 
 def parse_time(text: str) -> datetime | None:
@@ -602,8 +608,13 @@ class SessionDocument(View):
         name), or None."""
         if not isinstance(name, str) or not isinstance(role_type, str | None):
             raise TypeError("name and role_type must be str")
-        found = [r for t in self.role_types if role_type in (None, t.name)
-                 for r in t.roles if r.name == name]  # fmt: skip
+        found = [
+            r
+            for t in self.role_types
+            if role_type in (None, t.name)
+            for r in t.roles
+            if r.name == name
+        ]
         if len(found) > 1:
             raise ValueError(f"role {name!r} is in several role types: give role_type")
         return found[0] if found else None
@@ -747,8 +758,9 @@ class Handle(View):
         """The handle's id (for ``get_handle``, ``delete_handle``, ``get_by_handle``)."""
         value = self._str("id")
         if value is None:
-            raise MalformedResponseError(f"the response's {self._path('id')} is missing",
-                                         url=self.url)  # fmt: skip
+            raise MalformedResponseError(
+                f"the response's {self._path('id')} is missing", url=self.url
+            )
         return value
 
     type = string("type")

@@ -62,8 +62,10 @@ def _describe(result: object) -> str:
         return f"{len(result)} item(s): " + "; ".join(_describe(item) for item in result)
     if isinstance(result, Change):
         members = len(result.session.members)
-        return (f"change {result.change_number}: {', '.join(sorted(result.changes))} "
-                f"({members} member(s))")  # fmt: skip
+        return (
+            f"change {result.change_number}: {', '.join(sorted(result.changes))} "
+            f"({members} member(s))"
+        )
     if isinstance(result, Handle):
         what = f"{result.type} handle {result.id[:8]}… for {result.ref.name}"
         if result.invited_xuid:
@@ -128,12 +130,17 @@ class Demo:
             "constants": {"custom": {"mode": "capture-the-flag"}},
             "properties": {"custom": {"map": "harbor", "round": 0}},
         }
-        self.step("1. The host creates the lobby (create only: If-None-Match: *)",
-                  lambda: host.create(ref, lobby))  # fmt: skip
-        self.step("2. Ana and Ben join", lambda: (
-            ana.join(ref, properties={"custom": {"ready": True}}),
-            ben.join(ref, properties={"custom": {"ready": False}}),
-        )[-1])  # fmt: skip
+        self.step(
+            "1. The host creates the lobby (create only: If-None-Match: *)",
+            lambda: host.create(ref, lobby),
+        )
+        self.step(
+            "2. Ana and Ben join",
+            lambda: (
+                ana.join(ref, properties={"custom": {"ready": True}}),
+                ben.join(ref, properties={"custom": {"ready": False}}),
+            )[-1],
+        )
         seen = self.step(
             "3. The host and Ana read the lobby: both hold the same version",
             lambda: (ana.get(ref), host.get(ref))[-1],
@@ -186,8 +193,11 @@ class Demo:
             print("\n(19-22: watching a lobby needs sessionclient[watch]: skipped)", file=self.out)
             return
         ref = SessionRef(DEFAULT_SCID, "lobby", "watched")
-        host, eve, finn = (self.player("host", "1001"), self.player("eve", "1006"),
-                           self.player("finn", "1007"))  # fmt: skip
+        host, eve, finn = (
+            self.player("host", "1001"),
+            self.player("eve", "1006"),
+            self.player("finn", "1007"),
+        )
         watch = host.watch(ref)
         first = self.step(
             "19. The host opens a new lobby and watches it: a WebSocket to RTA (101), its "
@@ -195,11 +205,15 @@ class Demo:
             lambda: (host.create(ref), next(watch))[-1],
         )
         assert isinstance(first, Change)
-        self.step("20. Eve joins: RTA taps the host, who reads the lobby once",
-                  lambda: (eve.join(ref), next(watch))[-1])  # fmt: skip
+        self.step(
+            "20. Eve joins: RTA taps the host, who reads the lobby once",
+            lambda: (eve.join(ref), next(watch))[-1],
+        )
         finn_watch = finn.watch(ref)
-        self.step("21. Finn joins, and watches too (his member holds his own connection)",
-                  lambda: (next(finn_watch), next(watch))[-1])  # fmt: skip
+        self.step(
+            "21. Finn joins, and watches too (his member holds his own connection)",
+            lambda: (next(finn_watch), next(watch))[-1],
+        )
         seconds = self.emulator.inactive_after * self.emulator.time_scale
 
         def lose_finn() -> Any:

@@ -57,8 +57,7 @@ _AUTHORIZATION = re.compile(r"XBL3\.0 x=(?P<user>[^;\s]+);\S+")
 _ENTITY_TAG = re.compile(r'(W/)?("[^"]*")')
 _INTEGER = re.compile(r"\s*[0-9]{1,9}\s*")
 _VERBS = ("GET", "PUT", "DELETE")
-_LISTINGS = {"sessions": ("GET",), "batch": ("POST",), "templates": ("GET",),
-             "template": ("GET",)}  # fmt: skip
+_LISTINGS = {"sessions": ("GET",), "batch": ("POST",), "templates": ("GET",), "template": ("GET",)}
 _ONE, _REST = "*", "**"  # a route segment that takes one segment, or all that remain
 Routes = tuple[tuple[tuple[str, ...], str], ...]
 _ROUTES: Routes = (
@@ -702,8 +701,9 @@ class Directory:
             raise _Refusal(_text(403, "authorization failed"))
         return match["user"]
 
-    def _admit(self, caller: str, path: str, *, scid: str | None = None,
-               limiter: Limiter | None = None) -> None:  # fmt: skip
+    def _admit(
+        self, caller: str, path: str, *, scid: str | None = None, limiter: Limiter | None = None
+    ) -> None:
         if scid is None:
             segments = path.split("/")
             scid = unquote(segments[2]).lower() if len(segments) > 2 else ""
@@ -864,9 +864,10 @@ class Directory:
         for key, stored in list(self._sessions.items()):
             document = copy.deepcopy(stored.document)
             lost = [
-                m for m in document["members"].values()
+                m
+                for m in document["members"].values()
                 if m["properties"]["system"].get("connection") in expired
-            ]  # fmt: skip
+            ]
             if not lost:
                 continue
             for member in lost:
@@ -896,8 +897,9 @@ class Directory:
     ) -> EmulatedResponse:
         _verb(request, _LISTINGS[kind])
         if kind == "templates":
-            names = [{"name": t, "contractVersion": lookup.CONTRACT_VERSION}
-                     for t in self._configs[scid]]  # fmt: skip
+            names = [
+                {"name": t, "contractVersion": lookup.CONTRACT_VERSION} for t in self._configs[scid]
+            ]
             return _json(200, {"results": names})
         if kind == "template":
             assert template is not None
@@ -946,9 +948,13 @@ class Directory:
                 if key[0] != scid or (template is not None and key[1] != template.name):
                     continue
                 item = lookup.summary(
-                    key, stored.document, xuid=xuid, keyword=keyword,
-                    visibility_filter=visibility, **flags,
-                )  # fmt: skip
+                    key,
+                    stored.document,
+                    xuid=xuid,
+                    keyword=keyword,
+                    visibility_filter=visibility,
+                    **flags,
+                )
                 if item is not None:
                     found.append(item)
         return _json(200, {"results": found[: int(take)] if take is not None else found})
@@ -1042,14 +1048,20 @@ class Directory:
                 and h["ownerXuid"] == caller
                 and h["sessionRef"]["scid"] == ref["scid"]
             ]:
-                del self._handles[old]  # fmt: skip
+                del self._handles[old]
         handle_id = str(uuid.uuid5(self._ids, f"handle-{next(self._handle_count)}"))
         title = extras.get("inviteAttributes", {}).get("titleId", "0")
         handle = {
-            "id": handle_id, "version": 1, "type": kind, "sessionRef": ref,
-            "ownerXuid": caller, "titleId": title, "createTime": self._now(),
-            "gameTypes": ["emulator"], **extras,
-        }  # fmt: skip
+            "id": handle_id,
+            "version": 1,
+            "type": kind,
+            "sessionRef": ref,
+            "ownerXuid": caller,
+            "titleId": title,
+            "createTime": self._now(),
+            "gameTypes": ["emulator"],
+            **extras,
+        }
         self._handles[handle_id] = handle
         where = f"/handles/{handle_id}"
         return _json(201, handle, ("Location", where), ("Content-Location", where))
@@ -1083,9 +1095,14 @@ class Directory:
                         owners.get("xuids") if isinstance(owners, dict) else None,
                         "owners.xuids",
                     )
-                found = [h for x in xuids for h in self._handles.values()
-                         if h["type"] == "activity" and h["ownerXuid"] == x
-                         and h["sessionRef"]["scid"] == scid]  # fmt: skip
+                found = [
+                    h
+                    for x in xuids
+                    for h in self._handles.values()
+                    if h["type"] == "activity"
+                    and h["ownerXuid"] == x
+                    and h["sessionRef"]["scid"] == scid
+                ]
             elif body.get("type") == "search":
                 found = self._search(scid, body)
             else:

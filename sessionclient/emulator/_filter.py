@@ -43,18 +43,37 @@ _TOKEN = re.compile(
     r"|(?P<number>-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)|(?P<word>[A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z0-9_]+)*))"
 )
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "eq": operator.eq, "ne": operator.ne, "gt": operator.gt,
-    "ge": operator.ge, "lt": operator.lt, "le": operator.le,
-}  # fmt: skip
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
 _ALIASES = {"string": "strings", "number": "numbers"}
-_LISTS = frozenset({"tags", "achievementIds", "session/memberXuids", "session/ownerXuids",
-                    "session/keywords"})  # fmt: skip
-_STRINGS = frozenset({"language", "session/scheduledTime", "session/postedTime",
-                      "session/registrationState", "session/scid",
-                      "session/templateName"})  # fmt: skip
-_NUMBERS = frozenset({"session/membersCount", "session/targetMembersCount",
-                      "session/maxMembersCount", "session/targetMembersCountRemaining",
-                      "session/maxMembersCountRemaining", "session/needs"})  # fmt: skip
+_LISTS = frozenset(
+    {"tags", "achievementIds", "session/memberXuids", "session/ownerXuids", "session/keywords"}
+)
+_STRINGS = frozenset(
+    {
+        "language",
+        "session/scheduledTime",
+        "session/postedTime",
+        "session/registrationState",
+        "session/scid",
+        "session/templateName",
+    }
+)
+_NUMBERS = frozenset(
+    {
+        "session/membersCount",
+        "session/targetMembersCount",
+        "session/maxMembersCount",
+        "session/targetMembersCountRemaining",
+        "session/maxMembersCountRemaining",
+        "session/needs",
+    }
+)
 _ROLE = re.compile(r"session/roles/[A-Za-z0-9_]+/[A-Za-z0-9_]+/(?:count|target|needs)")
 
 

@@ -152,8 +152,10 @@ def handle_ref(body: Json, key: str = "sessionRef") -> tuple[str, str, str]:
 def handle_extras(kind: str, body: Json) -> Json:
     """The type-specific fields of a new handle, checked."""
     if kind == "invite":
-        extras: Json = {"invitedXuid": check_xuid(body.get("invitedXuid"), "invitedXuid"),
-                        "inviteProtocol": "game"}  # fmt: skip
+        extras: Json = {
+            "invitedXuid": check_xuid(body.get("invitedXuid"), "invitedXuid"),
+            "inviteProtocol": "game",
+        }
         attributes = body.get("inviteAttributes", {})
         if not isinstance(attributes, dict) or not set(attributes) <= set(_INVITE_ATTRIBUTES):
             raise ValueError(f"inviteAttributes holds only {', '.join(_INVITE_ATTRIBUTES)}")
@@ -224,10 +226,11 @@ def search_record(handle: Json, document: Json) -> Json:
         "session/templateName": handle["sessionRef"]["templateName"],
         "session/postedTime": handle.get("createTime"),
         "session/keywords": keywords(document),
-        "session/memberXuids": [m["constants"]["system"]["xuid"]
-                                for m in document["members"].values()],
+        "session/memberXuids": [
+            m["constants"]["system"]["xuid"] for m in document["members"].values()
+        ],
         "session/ownerXuids": [handle["ownerXuid"]],
-    }  # fmt: skip
+    }
     for kind in ("strings", "numbers"):
         for name, value in attributes.get(kind, {}).items():
             record[f"{kind}/{name}"] = value
@@ -251,9 +254,11 @@ def search_record(handle: Json, document: Json) -> Json:
     for role_type, spec in roles.items():
         defined = spec.get("roles", {}) if isinstance(spec, dict) else {}
         for role, limits in defined.items() if isinstance(defined, dict) else ():
-            held = sum(1 for m in document["members"].values()
-                       if isinstance(m.get("roles"), dict)
-                       and m["roles"].get(role_type) == role)  # fmt: skip
+            held = sum(
+                1
+                for m in document["members"].values()
+                if isinstance(m.get("roles"), dict) and m["roles"].get(role_type) == role
+            )
             limits = limits if isinstance(limits, dict) else {}
             goal = _number(limits.get("target"))
             goal = goal if goal is not None else _number(limits.get("max"))

@@ -29,8 +29,7 @@ def accept_headers(headers: httpx.Headers) -> tuple[tuple[str, str], ...]:
     """The headers of a 101 that accepts this handshake (RFC 6455, 4.2.2)."""
     key = headers.get("sec-websocket-key", "")
     accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
-    answer = [("Upgrade", "websocket"), ("Connection", "Upgrade"),
-              ("Sec-WebSocket-Accept", accept)]  # fmt: skip
+    answer = [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Sec-WebSocket-Accept", accept)]
     offered = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
     if SUBPROTOCOL in offered:
         answer.append(("Sec-WebSocket-Protocol", SUBPROTOCOL))
@@ -191,8 +190,9 @@ async def asgi_rta(
         await send({"type": "websocket.close", "code": 4401})
         return
     offered = scope.get("subprotocols", [])
-    await send({"type": "websocket.accept",
-                "subprotocol": SUBPROTOCOL if SUBPROTOCOL in offered else None})  # fmt: skip
+    await send(
+        {"type": "websocket.accept", "subprotocol": SUBPROTOCOL if SUBPROTOCOL in offered else None}
+    )
     hub = directory.rta
 
     async def outgoing() -> None:
