@@ -196,7 +196,7 @@ def _service() -> argparse.ArgumentParser:
         "--max-attempts",
         metavar="N",
         type=_positive(int),
-        default=5,
+        default=RetryPolicy().max_attempts,  # the SDK's: the deadline bounds a call
         help="attempts per call, 1 for no retries (default: %(default)s)",
     )
     service.add_argument(

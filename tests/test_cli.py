@@ -321,7 +321,7 @@ def test_a_throttled_wait_counts_down_in_place_on_a_terminal(
     assert shown.startswith("\r")
     assert shown.endswith("\r")  # the line is erased
     lines = [line.rstrip() for line in shown.split("\r")[1:-1]]
-    why = "sessionclient: 429 Too Many Requests; attempt 2 of 5 in"
+    why = f"sessionclient: 429 Too Many Requests; attempt 2 of {sc.RetryPolicy().max_attempts} in"
     assert lines[:-1] == [f"{why} 3 s", f"{why} 2 s", f"{why} 1 s"]
     assert lines[-1] == ""
     assert "\n" not in shown
