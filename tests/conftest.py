@@ -132,12 +132,20 @@ def kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def _runners() -> Iterator[dict[str, Runner]]:
+    runners = {backend: Runner(backend) for backend in ("asyncio", "trio")}
+    yield runners
+    for runner in runners.values():
+        runner.close()
+
+
 @pytest.fixture
-def loop(kind: str) -> Iterator[Runner]:
-    """The event loop of the async kinds (asyncio for the sync kind)."""
-    runner = Runner("trio" if kind == "trio" else "asyncio")
-    yield runner
-    runner.close()
+def loop(kind: str, _runners: dict[str, Runner]) -> Runner:
+    """The event loop of the async kinds (asyncio for the sync kind): one per backend for
+    the whole session, since starting one costs more than most tests (each test closes
+    the clients it made)."""
+    return _runners["trio" if kind == "trio" else "asyncio"]
 
 
 MakeClient = Callable[..., Both]
