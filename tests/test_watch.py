@@ -317,6 +317,48 @@ def test_delay_taps_checks_its_argument(emulator: Emulator) -> None:
             emulator.rta.delay_taps(bad)
 
 
+def test_a_throttled_reconnect_waits_for_the_gate(
+    watching: Any, player: sc.SessionClient, emulator: Emulator, clock: FakeClock
+) -> None:
+    """The socket drops; the reconnect after 1 s is answered 429 with Retry-After 20,
+    which closes the client's gate for RTA's bucket; the next reconnect waits its
+    back-off (4 s) and then the gate (16 s), each a Pause carried out by the client's
+    sleep, and opens no socket before the gate opens."""
+    watch = watching()
+    assert watch.next() is not None
+    emulator.rta.throttle_upgrades(20)
+    dropped = clock()
+    emulator.rta.drop()
+    player.join(REF)
+    change = watch.next()
+    assert change is not None
+    assert change.changes == {"membersList"}
+    (connection,) = emulator.rta.connections()
+    throttled_at = dropped + backoff(1)
+    assert connection.opened >= throttled_at + 20
+    # Then the gate paces this bucket a while (slow start): the emulator serves RTA
+    # and MPSD on one host, so the calls that follow share RTA's bucket.
+    assert clock.sleeps[:3] == [1.0, 4.0, 16.0]
+    assert all(pace < 1.0 for pace in clock.sleeps[3:])
+
+
+def test_a_reconnect_that_would_wait_past_the_deadline_raises(
+    watching: Any, emulator: Emulator, clock: FakeClock
+) -> None:
+    """A 429 whose Retry-After (300 s) is past the reconnect's deadline (the policy's,
+    30 s, as for an HTTP call): the watch raises WatchError(status=429) after the
+    back-off that fits, without waiting for the gate nor opening a socket."""
+    watch = watching()
+    assert watch.next() is not None
+    emulator.rta.throttle_upgrades(300)
+    emulator.rta.drop()
+    with pytest.raises(sc.WatchError, match="cool down") as caught:
+        watch.next()
+    assert caught.value.status == 429
+    assert clock.sleeps == [1.0, 4.0]
+    assert emulator.rta.connections() == []
+
+
 @pytest.mark.parametrize("status", [1, 2, 3])
 def test_a_refused_subscribe_raises(watching: Any, emulator: Emulator, status: int) -> None:
     """Unknown resource, subscription limit, no resource data: no retry can help

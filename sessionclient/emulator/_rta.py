@@ -43,6 +43,8 @@ class RtaConnection:
     def __init__(self, hub: RtaHub, caller: str, connection_id: str) -> None:
         self.caller = caller
         self.id = connection_id
+        self.opened = hub.now()
+        """When it opened (directory clock)."""
         self.closed = False
         self.wakers: set[Waker] = set()
         self._hub = hub
@@ -141,7 +143,8 @@ class RtaHub:
     ``resync()`` sends ``[4]`` to every connection; ``send(frame)`` sends any frame;
     ``discard()`` loses the frames not sent yet; ``refuse(status, times)`` answers the
     next subscribes with ``status`` (1001 throttled, 1002 service unavailable ...);
-    ``delay_taps(seconds)`` holds taps back, ``release_taps()`` lets them go.
+    ``delay_taps(seconds)`` holds taps back, ``release_taps()`` lets them go;
+    ``throttle_upgrades(retry_after, times)`` answers the next upgrades 429.
     """
 
     def __init__(self, clock: Callable[[], float], time_scale: float = 1.0) -> None:
@@ -152,6 +155,7 @@ class RtaHub:
         self.subscription_ids = itertools.count(1)
         self._connections: dict[str, RtaConnection] = {}
         self._refusals: deque[int] = deque()
+        self._upgrade_refusals: deque[float | None] = deque()
         self.closed_at: dict[str, float] = {}
         """When each closed connection closed (directory clock): its members go inactive."""
 
@@ -184,6 +188,12 @@ class RtaHub:
         """Tell whoever waits on ``connection`` that it has news."""
         for waker in list(connection.wakers):
             waker()
+
+    def next_upgrade_refusal(self) -> tuple[float | None] | None:
+        """The Retry-After (emulated seconds, None: no header) of a 429 to answer the
+        next WebSocket upgrade with, in a tuple, if one was staged."""
+        with self.lock:
+            return (self._upgrade_refusals.popleft(),) if self._upgrade_refusals else None
 
     def next_refusal(self) -> int | None:
         """The status to answer the next subscribe with, if one was staged."""
@@ -265,6 +275,13 @@ class RtaHub:
             woken = [c for c in self._connections.values() if c._release(math.inf)]
         for connection in woken:
             self.wake(connection)
+
+    def throttle_upgrades(self, retry_after: float | None = None, *, times: int = 1) -> None:
+        """Answer the next ``times`` WebSocket upgrades 429 Too Many Requests, with
+        ``Retry-After: retry_after`` (emulated seconds; None: without the header).
+        In-process only (the transport); under uvicorn the ASGI app does not refuse."""
+        with self.lock:
+            self._upgrade_refusals.extend([retry_after] * times)
 
     def refuse(self, status: int, *, times: int = 1) -> None:
         """Answer the next ``times`` subscribes with ``status`` instead of success."""
