@@ -606,8 +606,11 @@ class AsyncSessionClient(AsyncClient):
         you are not a member yet), and reads the session after each tap newer than what
         it read, so it never yields an older session after a newer one. A dropped
         socket is reopened after XSAPI's back-off (1, 4, 9 ... s) and the new
-        connection written again; ``WatchError`` ends the watch when RTA refuses (other
-        than throttling) or after ``MAX_FAILURES`` failed connections. The iteration
+        connection written again. Opening a socket waits as an HTTP call does: for the
+        cool-down gate of RTA's host (a 429 answering the upgrade closes it), each wait
+        within the retry policy's deadline. ``WatchError`` ends the watch when RTA
+        refuses (other than throttling), when a wait would pass the deadline, or after
+        ``MAX_FAILURES`` failed connections. The iteration
         ends when the session is deleted; closing the iterator stops it at once
         (unsubscribed, socket closed). Needs the extra ``sessionclient[watch]``."""
         if not isinstance(ref, SessionRef):
@@ -620,16 +623,26 @@ class AsyncSessionClient(AsyncClient):
     async def _watch(
         self, watcher: watching.Watcher, url: str, retry: RetryPolicy | None
     ) -> AsyncGenerator[Change, None]:
+        settings = self._settings
+        policy = retry or settings.policy
+        key = watching.bucket(settings.bucket, self._base_url, url)
         failures = 0
         while True:
+            # The back-off and the cool-down gate, as an HTTP call waits for them.
+            wait = watching.backoff(failures) if failures else 0.0
+            await self._operate(
+                "watch", watching.reconnect(settings.gate, key, wait, policy, url), retry
+            )
+            sent_at = settings.clock()
             try:
                 socket = await AsyncRtaSocket.open(self._http, url)
             except watching.Disconnected as exc:
+                watching.judge(settings, key, policy, sent_at, url, exc)
                 failures += 1
                 if failures >= watching.MAX_FAILURES:
-                    raise WatchError(f"RTA unreachable: {exc}", url=url) from exc
-                await self._sleep(watching.backoff(failures))
+                    raise WatchError(f"RTA unreachable: {exc}", status=exc.status, url=url) from exc
                 continue
+            watching.judge(settings, key, policy, sent_at, url)
             try:
                 await socket.send(watcher.subscribe())
                 while True:
@@ -664,7 +677,6 @@ class AsyncSessionClient(AsyncClient):
                 failures += 1
                 if failures >= watching.MAX_FAILURES:
                     raise WatchError(f"RTA keeps dropping the socket: {exc}", url=url) from exc
-                await self._sleep(watching.backoff(failures))
             finally:
                 await socket.close(watcher.unsubscribe())
 
@@ -697,8 +709,12 @@ class AsyncRtaSocket:
         if response.status_code == 101 and stream is not None and frames.accepts(response.headers):
             return cls(stream, response, frames)
         await response.aclose()
-        if response.status_code >= 500:
-            raise watching.Disconnected(f"the WebSocket upgrade got {response.status_code}")
+        if response.status_code >= 500 or response.status_code == watching.TOO_MANY:
+            raise watching.Disconnected(
+                f"the WebSocket upgrade got {response.status_code}",
+                response.status_code,
+                response.headers,
+            )
         raise WatchError(
             "RTA refused the WebSocket upgrade", status=response.status_code, method="GET", url=url
         )

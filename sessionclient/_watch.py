@@ -21,6 +21,7 @@ import base64
 import hashlib
 import itertools
 import json
+import math
 import os
 import uuid
 from collections import deque
@@ -28,10 +29,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
+import httpx
 
-from ._exceptions import SessionClientError
+from ._backend import GateBackend
+from ._engine import Flow, Pause, Settings
+from ._exceptions import SessionClientError, TooManyRequestsError
+from ._gate import Closure
+from ._http import parse_retry_after
 from ._models import CHANGE_TYPES, Session
+from ._observe import GATE
 from ._ref import SessionRef
+from ._retry import RetryPolicy
 
 RTA_URL = "https://rta.xboxlive.com/connect"
 """Xbox Live's RTA endpoint (``wss://``: the WebSocket upgrade of this URL)."""
@@ -47,6 +55,9 @@ MAX_BACKOFF = 60.0
 MAX_FAILURES = 5
 """Connections in a row that may fail (or drop before any change came) before the watch
 gives up with the last error."""
+TOO_MANY = 429
+RECONNECT = "reconnect"
+"""The reason of a reconnection's back-off ``Pause`` (a gate's is ``GATE``)."""
 CLOSE_SECONDS = 1.0
 """How long the goodbye (unsubscribe, close) may take: best effort."""
 
@@ -74,13 +85,89 @@ class WatchError(SessionClientError):
 
 
 class Disconnected(Exception):
-    """The socket ended; the driver reconnects."""
+    """The socket ended, or could not be opened yet; the driver reconnects. ``status``
+    and ``headers`` are those of a refused upgrade (a 429 closes the gate)."""
+
+    def __init__(
+        self, message: str, status: int | None = None, headers: httpx.Headers | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.headers = headers if headers is not None else httpx.Headers()
 
 
 def backoff(attempt: int) -> float:
     """XSAPI's wait before attempt ``attempt`` (1, 2, ...): min(attempt², 60) seconds
     (real_time_activity_connection.cpp:500 and :728, without the jitter)."""
     return min(float(attempt * attempt), MAX_BACKOFF)
+
+
+def bucket(client_bucket: str, base_url: str, url: str) -> str:
+    """The gate's key for RTA: its host with the client's identity (the client's own
+    key starts with the directory's host)."""
+    identity = client_bucket.removeprefix(httpx.URL(base_url).host)
+    return httpx.URL(url).host + identity
+
+
+def reconnect(
+    gate: GateBackend, key: str, wait: float, policy: RetryPolicy, url: str
+) -> Flow[None]:
+    """Before a socket opens: ``wait`` (the back-off, 0 the first time), then for the
+    cool-down gate of RTA's bucket, as an HTTP call waits (``throttle`` of the policy
+    says whether); each wait a ``Pause`` that must fit the operation's deadline."""
+
+    def refused() -> WatchError:
+        return WatchError(
+            "RTA asked this client to cool down (429 on the WebSocket upgrade); waiting "
+            "would pass the deadline, so the watch did not reconnect",
+            status=TOO_MANY,
+            url=url,
+        )
+
+    clock = yield Pause(wait, refused, reason=RECONNECT)
+    if policy.throttle == "off":
+        return
+    if policy.throttle == "fail" and gate.window(key, clock) is not None:
+        raise refused()
+    ticket = None
+    try:
+        while True:
+            verdict = gate.admit(key, clock, ticket, math.inf)
+            ticket = verdict.ticket
+            if not verdict.wait:
+                return
+            clock = yield Pause(verdict.wait, refused, reason=GATE)
+    finally:
+        if ticket is not None:
+            gate.give_back(ticket)  # cancelled or past the deadline: its place is free
+
+
+def judge(
+    settings: Settings,
+    key: str,
+    policy: RetryPolicy,
+    sent_at: float,
+    url: str,
+    error: Disconnected | None = None,
+) -> None:
+    """Tell the gate of RTA's bucket how the upgrade sent at ``sent_at`` went, as the
+    engine does for an HTTP call: a 429 closes it (its Retry-After, or the gate's own
+    back-off); any other answer opens it again (a probe that worked)."""
+    if policy.throttle == "off" or (error is not None and error.status is None):
+        return  # no gate; or no answer, which says nothing of the pace
+    gate, now = settings.gate, settings.clock()
+    if error is None or error.status != TOO_MANY:
+        gate.passed(key, now, sent_at)
+        return
+    gate.hold(
+        key,
+        now,
+        parse_retry_after(error.headers, now=settings.wallclock()),
+        sent_at=sent_at,
+        rate=None,
+        closure=Closure(TooManyRequestsError, TOO_MANY, "GET", url),
+        cap=policy.retry_after_max,
+    )
 
 
 def rta_url(base_url: str, default_base_url: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -259,6 +260,103 @@ def test_a_throttled_subscribe_is_retried_after_the_back_off(
     watch = watching()
     assert watch.next() is not None
     assert clock.sleeps == [1.0, 4.0]
+
+
+def test_delayed_taps_yield_the_newest_session(
+    watching: Any, player: sc.SessionClient, emulator: Emulator, clock: FakeClock
+) -> None:
+    """Taps held back 5 emulated seconds leave no sooner; then the burst is one read
+    and one change, with the newest session."""
+    watch = watching()
+    assert watch.next() is not None
+    (connection,) = emulator.rta.connections()
+    emulator.rta.delay_taps(5)
+    player.join(REF)
+    player.set_properties(REF, {"map": "harbor"})
+    clock.now += 4.9
+    assert connection.held == 2
+    clock.now += 0.1
+    assert connection.held == 0
+    before = gets(emulator)
+    change = watch.next()
+    assert change is not None
+    assert change.changes == {"membersList", "customProperty"}
+    assert change.session.custom_properties == {"map": "harbor"}
+    assert gets(emulator) - before == 1
+
+
+def test_late_taps_never_yield_an_older_session(
+    watching: Any, player: sc.SessionClient, emulator: Emulator
+) -> None:
+    """Taps held until released, while a resync makes the watcher read the newest
+    session: the late taps, no newer than what was read, cost no read and yield
+    nothing; the next change follows the newest session, not an older one."""
+    watch = watching()
+    assert watch.next() is not None
+    emulator.rta.delay_taps(None)
+    player.join(REF)
+    player.set_properties(REF, {"map": "harbor"})
+    emulator.rta.resync()
+    newest = watch.next()
+    assert newest is not None
+    assert newest.session.custom_properties == {"map": "harbor"}
+    emulator.rta.release_taps()  # the two taps of the changes already read
+    before = gets(emulator)
+    player.set_properties(REF, {"mode": "ctf"})
+    change = watch.next()
+    assert change is not None
+    assert change.previous == newest.session
+    assert change.changes == {"customProperty"}
+    assert change.change_number == newest.change_number + 1
+    assert gets(emulator) - before == 1
+
+
+def test_delay_taps_checks_its_argument(emulator: Emulator) -> None:
+    for bad in (-1.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="seconds"):
+            emulator.rta.delay_taps(bad)
+
+
+def test_a_throttled_reconnect_waits_for_the_gate(
+    watching: Any, player: sc.SessionClient, emulator: Emulator, clock: FakeClock
+) -> None:
+    """The socket drops; the reconnect after 1 s is answered 429 with Retry-After 20,
+    which closes the client's gate for RTA's bucket; the next reconnect waits its
+    back-off (4 s) and then the gate (16 s), each a Pause carried out by the client's
+    sleep, and opens no socket before the gate opens."""
+    watch = watching()
+    assert watch.next() is not None
+    emulator.rta.throttle_upgrades(20)
+    dropped = clock()
+    emulator.rta.drop()
+    player.join(REF)
+    change = watch.next()
+    assert change is not None
+    assert change.changes == {"membersList"}
+    (connection,) = emulator.rta.connections()
+    throttled_at = dropped + backoff(1)
+    assert connection.opened >= throttled_at + 20
+    # Then the gate paces this bucket a while (slow start): the emulator serves RTA
+    # and MPSD on one host, so the calls that follow share RTA's bucket.
+    assert clock.sleeps[:3] == [1.0, 4.0, 16.0]
+    assert all(pace < 1.0 for pace in clock.sleeps[3:])
+
+
+def test_a_reconnect_that_would_wait_past_the_deadline_raises(
+    watching: Any, emulator: Emulator, clock: FakeClock
+) -> None:
+    """A 429 whose Retry-After (300 s) is past the reconnect's deadline (the policy's,
+    30 s, as for an HTTP call): the watch raises WatchError(status=429) after the
+    back-off that fits, without waiting for the gate nor opening a socket."""
+    watch = watching()
+    assert watch.next() is not None
+    emulator.rta.throttle_upgrades(300)
+    emulator.rta.drop()
+    with pytest.raises(sc.WatchError, match="cool down") as caught:
+        watch.next()
+    assert caught.value.status == 429
+    assert clock.sleeps == [1.0, 4.0]
+    assert emulator.rta.connections() == []
 
 
 @pytest.mark.parametrize("status", [1, 2, 3])

@@ -14,7 +14,7 @@ from typing import Any
 import anyio
 import httpx
 
-from ._directory import Directory, EmulatedRequest, EmulatedResponse, FaultKind
+from ._directory import Directory, EmulatedRequest, EmulatedResponse, FaultKind, _retry_after
 from ._rta import RTA_PATH
 from ._streams import AsyncRtaStream, SyncRtaStream, accept_headers, asgi_rta
 
@@ -94,6 +94,12 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             "websocket"
         ):
             return None
+        refusal = self.directory.rta.next_upgrade_refusal()  # a front door's rate limit
+        if refusal is not None:
+            (seconds,) = refusal
+            scale = self.directory.time_scale
+            headers = () if seconds is None else (("Retry-After", _retry_after(seconds, scale)),)
+            return EmulatedResponse(429, headers), None
         connection = self.directory.rta_connect(request.headers.get("authorization"))
         if connection is None:
             return EmulatedResponse(401), None

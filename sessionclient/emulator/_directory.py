@@ -584,7 +584,7 @@ class Directory:
         self._created = itertools.count(1)
         self._request_ids = itertools.count(1)
         self._lock = threading.Lock()
-        self.rta = RtaHub(clock)
+        self.rta = RtaHub(clock, time_scale)
         """Real-Time Activity: its connections, and the faults to stage on them."""
         self.inactive_after = inactive_after
         """Emulated seconds after its RTA connection closes before a member that wrote
@@ -594,6 +594,7 @@ class Directory:
         """Answer one request (see the module docstring for the order of checks)."""
         with self._lock:
             self._sweep()
+            self.rta.flush()
             fault = self._faults.pick(request.method, request.path)
             if fault is None or fault.kind in (FaultKind.LOSE_RESPONSE, FaultKind.DELAY):
                 response = self._finish(self._serve(request))

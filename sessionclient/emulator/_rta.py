@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import threading
 import uuid
 from collections import deque
@@ -42,10 +43,13 @@ class RtaConnection:
     def __init__(self, hub: RtaHub, caller: str, connection_id: str) -> None:
         self.caller = caller
         self.id = connection_id
+        self.opened = hub.now()
+        """When it opened (directory clock)."""
         self.closed = False
         self.wakers: set[Waker] = set()
         self._hub = hub
         self._outbox: deque[str] = deque()
+        self._held: deque[tuple[float, str]] = deque()  # delayed taps, with when they are due
         self._subscription: int | None = None  # the id of its connections/ subscription
 
     @property
@@ -53,13 +57,26 @@ class RtaConnection:
         """Whether it holds a subscription to MPSD's connections/ resource."""
         return self._subscription is not None
 
+    @property
+    def held(self) -> int:
+        """How many taps ``RtaHub.delay_taps`` holds back on it now."""
+        with self._hub.lock:
+            if self._held:
+                self._release(self._hub.now())
+            return len(self._held)
+
     def pending(self) -> bool:
         """Whether there are frames to send (or the connection closed)."""
+        if self._held:  # its own only: waking others here could deadlock two readers
+            with self._hub.lock:
+                self._release(self._hub.now())
         return bool(self._outbox) or self.closed
 
     def take(self) -> list[str]:
         """The frames to send, oldest first."""
         with self._hub.lock:
+            if self._held:
+                self._release(self._hub.now())
             frames = list(self._outbox)
             self._outbox.clear()
             return frames
@@ -102,7 +119,21 @@ class RtaConnection:
         if self._subscription is None:
             return
         tap = {"resource": resource, "changeNumber": change_number, "branch": branch}
-        self._push(json.dumps([EVENT, self._subscription, {"shoulderTaps": [tap]}]))
+        frame = json.dumps([EVENT, self._subscription, {"shoulderTaps": [tap]}])
+        due = self._hub.due(self.id)
+        if due is None and not self._held:
+            self._push(frame)
+        else:  # held, or behind held ones: taps leave in the order they were made
+            self._held.append((self._hub.now() if due is None else due, frame))
+
+    def _release(self, now: float) -> bool:
+        """Move the held taps due by ``now`` to the outbox (the hub's lock is held):
+        whether any moved."""
+        moved = False
+        while self._held and self._held[0][0] <= now:
+            self._push(self._held.popleft()[1])
+            moved = True
+        return moved
 
 
 class RtaHub:
@@ -111,15 +142,20 @@ class RtaHub:
     Faults: ``drop()`` closes every connection (the client sees the socket go away);
     ``resync()`` sends ``[4]`` to every connection; ``send(frame)`` sends any frame;
     ``discard()`` loses the frames not sent yet; ``refuse(status, times)`` answers the
-    next subscribes with ``status`` (1001 throttled, 1002 service unavailable ...).
+    next subscribes with ``status`` (1001 throttled, 1002 service unavailable ...);
+    ``delay_taps(seconds)`` holds taps back, ``release_taps()`` lets them go;
+    ``throttle_upgrades(retry_after, times)`` answers the next upgrades 429.
     """
 
-    def __init__(self, clock: Callable[[], float]) -> None:
+    def __init__(self, clock: Callable[[], float], time_scale: float = 1.0) -> None:
         self.lock = threading.RLock()
         self._clock = clock
+        self._time_scale = time_scale
+        self._delays: dict[str | None, float | None] = {}  # connection id (None: all) -> delay
         self.subscription_ids = itertools.count(1)
         self._connections: dict[str, RtaConnection] = {}
         self._refusals: deque[int] = deque()
+        self._upgrade_refusals: deque[float | None] = deque()
         self.closed_at: dict[str, float] = {}
         """When each closed connection closed (directory clock): its members go inactive."""
 
@@ -153,10 +189,39 @@ class RtaHub:
         for waker in list(connection.wakers):
             waker()
 
+    def next_upgrade_refusal(self) -> tuple[float | None] | None:
+        """The Retry-After (emulated seconds, None: no header) of a 429 to answer the
+        next WebSocket upgrade with, in a tuple, if one was staged."""
+        with self.lock:
+            return (self._upgrade_refusals.popleft(),) if self._upgrade_refusals else None
+
     def next_refusal(self) -> int | None:
         """The status to answer the next subscribe with, if one was staged."""
         with self.lock:
             return self._refusals.popleft() if self._refusals else None
+
+    def now(self) -> float:
+        """The directory's clock."""
+        return self._clock()
+
+    def due(self, connection_id: str) -> float | None:
+        """When a tap made now for this connection may leave (directory clock) under
+        ``delay_taps`` (``math.inf``: at ``release_taps``); None when it is not held."""
+        delays = self._delays
+        key = connection_id if connection_id in delays else None
+        if key not in delays:
+            return None
+        delay = delays[key]
+        return math.inf if delay is None else self.now() + delay * self._time_scale
+
+    def flush(self) -> None:
+        """Send the held taps that are due (the emulator calls it on every request, and
+        a connection whenever it is asked for frames)."""
+        with self.lock:
+            now = self.now()
+            woken = [c for c in self._connections.values() if c._release(now)]
+        for connection in woken:
+            self.wake(connection)
 
     # --- faults
 
@@ -192,6 +257,31 @@ class RtaHub:
         with self.lock:
             for connection in self._connections.values():
                 connection._outbox.clear()
+
+    def delay_taps(self, seconds: float | None = None, *, connection_id: str | None = None) -> None:
+        """From now on, hold the taps of every connection (or of the one with this id)
+        back: each leaves ``seconds`` emulated seconds after its change, at the first
+        request or read of the emulator once due; None: until ``release_taps()``.
+        Taps leave in the order they were made."""
+        if seconds is not None and not 0 <= seconds < math.inf:
+            raise ValueError(f"seconds must be None or finite and >= 0, not {seconds!r}")
+        with self.lock:
+            self._delays[connection_id] = seconds
+
+    def release_taps(self) -> None:
+        """End ``delay_taps`` and send every tap held back, now."""
+        with self.lock:
+            self._delays.clear()
+            woken = [c for c in self._connections.values() if c._release(math.inf)]
+        for connection in woken:
+            self.wake(connection)
+
+    def throttle_upgrades(self, retry_after: float | None = None, *, times: int = 1) -> None:
+        """Answer the next ``times`` WebSocket upgrades 429 Too Many Requests, with
+        ``Retry-After: retry_after`` (emulated seconds; None: without the header).
+        In-process only (the transport); under uvicorn the ASGI app does not refuse."""
+        with self.lock:
+            self._upgrade_refusals.extend([retry_after] * times)
 
     def refuse(self, status: int, *, times: int = 1) -> None:
         """Answer the next ``times`` subscribes with ``status`` instead of success."""
