@@ -122,3 +122,33 @@ def test_a_cancelled_call_frees_its_slot(backend: str, waiting: int) -> None:
     took = anyio.run(main, backend=backend)
     assert sent[0] == START + 1
     assert LOST <= took <= LOST + 0.1  # the lost slots lapse, no later
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_failed_call_frees_its_slot(backend: str) -> None:
+    """The first calls fail on the way (a transport error: no answer, no ``passed``):
+    their retries, and the calls behind them, go once the lost slots lapse."""
+    clock = FakeClock()
+    sent = [0]
+
+    class Transport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent[0] += 1
+            if sent[0] <= START:
+                raise httpx.ConnectError("refused", request=request)
+            return httpx.Response(200, json={"members": {}}, headers={"ETag": '"e"'})
+
+    async def main() -> float:
+        async with sc.AsyncSessionClient(
+            "http://127.0.0.1:1", auth=sc.XBLToken("1", "t"), transport=Transport(),
+            clock=clock, sleep=clock.asleep, retry=sc.RetryPolicy(deadline=10.0),
+        ) as client:  # fmt: skip
+            began = clock()
+            async with anyio.create_task_group() as group:
+                for _ in range(2 * START):
+                    group.start_soon(client.get, REF)
+            return clock() - began
+
+    took = anyio.run(main, backend=backend)
+    assert sent[0] == 3 * START  # each failed once, then all went
+    assert LOST <= took <= 2 * LOST  # (the fake clock adds up concurrent sleeps)
