@@ -235,7 +235,7 @@ if op == 'admit' then
   local awake = 8
   if b.reported then awake = 2 end
   local wait = start - now + math.min(ahead, awake) * spacing / (4 * awake)
-  if ahead >= awake then
+  if ahead >= awake and (b.reported or now >= b.till) then  -- while closed: wake at its end
     local ahead_of_turn = (ahead - awake + 1) * spacing
     if b.reported then wait = wait + ahead_of_turn else wait = wait + ahead_of_turn / 2 end
   end
