@@ -17,6 +17,14 @@ identity; some endpoints have their own). Per bucket:
   and leave it when they are cancelled or fail;
 - the bucket lapses (the gate forgets the rate) once no call has needed it for
   ``linger`` seconds: a burst an hour later is not slowed for nothing.
+
+Before anything is known of a bucket (no 429 yet, no recent success), calls go a few
+at a time (a slow start, as TCP's): ``START`` in flight, one more for each success,
+the others waiting in a queue, until a 429 (the rules above take over, the queue
+kept) or ``OPEN`` successes (the bucket is open: admission takes no lock again,
+until ``LAPSE`` seconds pass without a success). A call in flight frees its slot
+with its answer (``passed``, ``hold``); one that never gets one (transport error,
+cancelled) after ``LOST`` seconds, or four of the slowest answers seen.
 """
 
 from __future__ import annotations
@@ -77,6 +85,15 @@ MIN_SPACING = 0.0001
 """Probing never goes faster than this (a limit at 10,000 requests a second)."""
 FIRST_PACE = 1.0
 """The slowest first guess of a learned pace: Retry-After says when, not how often."""
+START = 2
+"""Slow start: calls in flight toward a bucket nothing is known of (a limiter without
+burst refuses ``START - 1`` of them), one more per success ..."""
+OPEN = 16
+"""... until this many succeed."""
+LAPSE = MAX_LINGER
+"""An open bucket with no success for this long is unknown again."""
+LOST = 1.0
+"""A slow-start call unanswered this long (or four of the slowest answers) is lost."""
 
 
 @attrs.frozen
@@ -114,6 +131,17 @@ class _Bucket:
         return paced if self.strikes == 0 or self.reported else max(paced, self.pause)
 
 
+@attrs.define
+class _Start:
+    """A bucket in slow start (see the module's docstring)."""
+
+    flying: list[float] = attrs.Factory(list)  # when each call in flight was admitted
+    done: int = 0  # successes
+    trip: float = 0.0  # the slowest answer seen (seconds)
+    queue: list[tuple[float, int]] = attrs.Factory(list)  # (arrived, ticket), in order
+    issued: int = 0
+
+
 def recovery(peak: float) -> float:
     """How many successes the climb back to ``peak`` (a spacing) takes."""
     return min(RECOVER, max(RECOVER_MIN, RECOVER_TIME / peak))
@@ -144,6 +172,12 @@ class Ticket:
     def __init__(self, key: str, number: int) -> None:
         self.key = key
         self.number = number
+
+
+class StartTicket(Ticket):
+    """A place in a slow start's queue (it moves to the bucket's after a 429)."""
+
+    __slots__ = ()
 
 
 class Verdict(NamedTuple):
@@ -183,15 +217,20 @@ class Gate:
         self._buckets: dict[str, _Bucket] = {}
         # Recent successes per bucket: the first estimate of a rate nobody reported.
         self._recent: dict[str, collections.deque[float]] = {}
+        self._starts: dict[str, _Start] = {}
+        self._open: dict[str, float] = {}  # open buckets: their last success
 
     def forget(self, key: str) -> None:
         """Drop what the gate keeps for ``key``, unless callers wait in its queue (a
         gate that sees many identities bounds its memory this way)."""
         with self._lock:
             bucket = self._buckets.get(key)
-            if bucket is None or not bucket.queue:
+            start = self._starts.get(key)
+            if (bucket is None or not bucket.queue) and (start is None or not start.queue):
                 self._buckets.pop(key, None)
                 self._recent.pop(key, None)
+                self._starts.pop(key, None)
+                self._open.pop(key, None)
 
     # --- what the service said -----------------------------------------------------
 
@@ -202,6 +241,11 @@ class Gate:
         if recent is None:
             recent = self._recent.setdefault(key, collections.deque(maxlen=256))
         recent.append(now)
+        if self._starts and key in self._starts:
+            with self._lock:
+                self._answered(key, now, sent_at)
+        else:
+            self._open[key] = now
         bucket = self._buckets.get(key)
         if bucket is None or sent_at <= bucket.since:
             return  # sent before the last 429 that counted: it says nothing of the pace
@@ -286,6 +330,10 @@ class Gate:
                     peak=peak,
                     pause=window,
                 )
+                start = self._starts.pop(key, None)
+                if start is not None:  # its waiters keep their places
+                    self._buckets[key].queue = start.queue
+                    self._buckets[key].issued = start.issued
                 return
             # Paced calls were getting through: one arrived a little early. The others
             # go on at the (slower) pace, skipping one release at a reported rate (a
@@ -338,8 +386,13 @@ class Gate:
         at once when it is certain (the next release, or a reported pace); behind
         others at a learned pace, the caller may wait until the deadline."""
         bucket = self._buckets.get(key)
-        if bucket is None:  # the common case: no lock
-            return GO
+        if bucket is None:
+            opened = self._open.get(key)
+            if opened is not None and now - opened < LAPSE:  # the common case: no lock
+                return GO
+            verdict = self.starting(key, now, ticket, deadline, arrived)
+            if verdict is not None:
+                return verdict
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is None:
@@ -376,10 +429,68 @@ class Gate:
             # may grow), so that a long queue costs few wake-ups.
             awake = 2 if bucket.reported else 8
             wait = start - now + min(ahead, awake) * bucket.spacing / (4 * awake)
-            if ahead >= awake:
+            # While closed, a learned pace is a guess: wake at the window's end, re-plan.
+            if ahead >= awake and (bucket.reported or now >= bucket.until):
                 ahead_of_turn = (ahead - awake + 1) * bucket.spacing
                 wait += ahead_of_turn if bucket.reported else ahead_of_turn / 2
             return Verdict(max(min(wait, deadline - now), 0.0005), ticket)
+
+    def starting(
+        self,
+        key: str,
+        now: float,
+        ticket: Ticket | None,
+        deadline: float,
+        arrived: float | None = None,
+    ) -> Verdict | None:
+        """``admit`` while nothing is known of ``key`` (a slow start): ``START`` calls
+        in flight, one more per success, the others wait in order; None once
+        something is known (a bucket's rules apply, or it is open)."""
+        with self._lock:
+            if key in self._buckets:
+                return None
+            if now - self._open.get(key, -math.inf) < LAPSE:
+                return GO if ticket is None or isinstance(ticket, StartTicket) else None
+            start = self._starts.get(key)
+            if start is None:
+                start = self._starts[key] = _Start()
+            lost = now - max(LOST, 4 * start.trip)
+            start.flying = [t for t in start.flying if t > lost]
+            queue = start.queue
+            if ticket is None:
+                ticket = StartTicket(key, start.issued)
+                start.issued += 1
+                bisect.insort(queue, (now if arrived is None else min(arrived, now), ticket.number))
+            ahead = _place(queue, ticket.number)
+            if ahead is None:
+                return GO  # its queue is gone
+            free = START + start.done - len(start.flying)
+            if ahead < free:
+                del queue[ahead]
+                start.flying.append(now)
+                return GO
+            if now >= deadline:
+                del queue[ahead]
+                return Verdict(0.0, None, refused=True)
+            # The next slot frees with the oldest call's answer, about one answer's
+            # time after it left (before any, wait as long again as it has taken).
+            oldest = start.flying[0] if start.flying else now
+            trip = start.trip or now - oldest
+            wait = max(oldest + trip - now, trip / 4, 0.001)
+            return Verdict(min(wait, deadline - now), ticket)
+
+    def _answered(self, key: str, now: float, sent_at: float) -> None:
+        """A slow-start call succeeded: its slot is free, and one more (under the lock)."""
+        start = self._starts.get(key)
+        if start is None:
+            return
+        if sent_at in start.flying:
+            start.flying.remove(sent_at)
+            start.trip = max(start.trip, now - sent_at)
+        start.done += 1
+        if start.done >= OPEN:  # waiters still queued go at their next ask
+            del self._starts[key]
+            self._open[key] = now
 
     @staticmethod
     def _release(bucket: _Bucket, now: float, due: float) -> None:
@@ -398,10 +509,12 @@ class Gate:
         """A waiter left without sending (cancelled, failed): its place is free."""
         with self._lock:
             bucket = self._buckets.get(ticket.key)
-            if bucket is not None:
-                place = _place(bucket.queue, ticket.number)
+            start = self._starts.get(ticket.key)
+            queue = bucket.queue if bucket is not None else start.queue if start else None
+            if queue is not None:
+                place = _place(queue, ticket.number)
                 if place is not None:
-                    del bucket.queue[place]
+                    del queue[place]
 
     def window(self, key: str, now: float) -> tuple[float, Closure] | None:
         """Seconds left of the service's window for ``key`` and what closed it, or

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _gate
 from ._exceptions import StatusError, class_for_status
-from ._gate import GO, Closure, Gate, Ticket, Verdict
+from ._gate import GO, Closure, Gate, StartTicket, Ticket, Verdict
 
 if TYPE_CHECKING:
     import redis
@@ -235,7 +235,7 @@ if op == 'admit' then
   local awake = 8
   if b.reported then awake = 2 end
   local wait = start - now + math.min(ahead, awake) * spacing / (4 * awake)
-  if ahead >= awake then
+  if ahead >= awake and (b.reported or now >= b.till) then  -- while closed: wake at its end
     local ahead_of_turn = (ahead - awake + 1) * spacing
     if b.reported then wait = wait + ahead_of_turn else wait = wait + ahead_of_turn / 2 end
   end
@@ -454,6 +454,10 @@ class RedisGate:
 
     ``clock`` is for tests: a clock every process shares, read instead of Redis's
     ``TIME`` for the shared state and instead of ``time.monotonic`` for the cool-off.
+
+    The slow start toward a bucket nothing is known of is each process's own (its
+    in-process gate's): a fleet of N processes sends at most N times as many first
+    calls, and a 429 seen by any of them closes the bucket for all.
     """
 
     identity_key: bytes | None
@@ -685,7 +689,14 @@ class RedisGate:
     ) -> Verdict:
         """May a call go now, given every process's windows and queue (see
         ``Gate.admit``)? A waiter that joined the in-process queue while Redis was
-        away stays in it."""
+        away stays in it. The slow start is this process's (``Gate.starting``)."""
+        if ticket is None or isinstance(ticket, StartTicket):
+            early = self._local.starting(key, now, ticket, deadline, arrived)
+            if early is not None and (early.wait or early.refused):
+                return early
+            if ticket is not None:  # its turn here: the fleet's queue, by arrival
+                self._local.give_back(ticket)
+                ticket = None
         if ticket is not None and not isinstance(ticket, _RedisTicket):
             return self._local.admit(key, now, ticket, deadline, arrived)
         member = "" if ticket is None else ticket.member

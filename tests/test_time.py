@@ -430,7 +430,11 @@ def test_the_default_pool_is_bounded_like_httpx() -> None:
         host, port = server.server_address[:2]
 
         async def scenario() -> list[object]:
-            async with sc.AsyncSessionClient(f"http://{host}:{port}", auth=AUTH) as client:
+            # The gate's slow start would ramp a fresh host up: off, the pool is what bounds.
+            policy = sc.RetryPolicy(throttle="off")
+            async with sc.AsyncSessionClient(
+                f"http://{host}:{port}", auth=AUTH, retry=policy
+            ) as client:
                 return await asyncio.gather(*(client.get(REF) for _ in range(150)))
 
         try:

@@ -1,0 +1,154 @@
+"""Issue 22 item 5: the first burst toward a host nothing is known of goes a few calls
+at a time (a slow start), so that a limiter without burst refuses a few of them, not
+all but one; an unthrottled server pays a few round trips once, then nothing. On
+trio's virtual clock (the simulated limiter) and on a fake clock (cancellation, on
+asyncio and trio)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import trio
+import trio.testing
+
+import sessionclient as sc
+from sessionclient._gate import LOST, OPEN, START, Gate
+
+from .conftest import FakeClock
+from .test_gate_pace import REF, Limiter, drive, make_gate
+
+__all__ = ["make_gate"]  # the fixture: in-process Gate, and RedisGate (slow)
+
+TRIP = 0.05  # the unthrottled server's round trip
+
+
+class Unthrottled(httpx.AsyncBaseTransport):
+    """Answers every request after ``TRIP`` seconds (trio's clock); counts how many
+    are in flight at once."""
+
+    def __init__(self) -> None:
+        self.flying = 0
+        self.most = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.flying += 1
+        self.most = max(self.most, self.flying)
+        await trio.sleep(TRIP)
+        self.flying -= 1
+        return httpx.Response(200, json={"members": {}}, headers={"ETag": '"e"'})
+
+
+def test_the_first_burst_against_a_limiter_without_burst_is_mostly_spared(
+    make_gate: Callable[[], Any],
+) -> None:
+    """32 concurrent first calls against nginx's ``limit_req`` without burst (10 r/s, a
+    bare 429): before the slow start, all but one of the first 32 were refused.
+    ``RedisGate`` leaves the slow start to its in-process gate."""
+    limiter = Limiter(lambda t: 10.0)
+    run = drive(limiter, 200, 32, gate=make_gate())
+    assert not run.raised
+    first = sum(1 for t, status in limiter.log if status == 429 and t < 0.5)
+    assert first <= START - 1 + 2  # those sent before the first 429's answer came
+    assert limiter.refused() <= 0.10 * len(limiter.log)  # the issue's target
+
+
+def test_an_unthrottled_server_pays_a_few_round_trips_once() -> None:
+    """32 concurrent first calls: a few round trips, each with more in flight; after
+    ``OPEN`` successes the bucket is open, and 32 more calls go at once."""
+    server = Unthrottled()
+    gate = Gate()
+    walls: list[float] = []
+
+    async def main() -> None:
+        async with sc.AsyncSessionClient(
+            "http://127.0.0.1:1", auth=sc.XBLToken("1", "t"), transport=server,
+            clock=trio.current_time, sleep=trio.sleep, gate=gate,
+        ) as client:  # fmt: skip
+            for _ in range(2):
+                began = trio.current_time()
+                async with trio.open_nursery() as nursery:
+                    for _ in range(32):
+                        nursery.start_soon(client.get, REF)
+                walls.append(trio.current_time() - began)
+
+    trio.run(main, clock=trio.testing.MockClock(autojump_threshold=0))
+    assert START < OPEN <= 32
+    assert walls[0] <= 6 * TRIP  # 2, 4, 8, 16 in flight, then the rest
+    assert walls[1] < 1.1 * TRIP  # open: all 32 at once
+    assert server.most == 32
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("waiting", [0, START], ids=["in-flight", "and-waiting"])
+def test_a_cancelled_call_frees_its_slot(backend: str, waiting: int) -> None:
+    """Calls cancelled in flight (no answer will come) free their slots after ``LOST``;
+    calls cancelled while they wait their turn leave the queue (the engine's
+    ``finally``), or the next call would wait behind them until its deadline."""
+    clock = FakeClock()
+    hung = anyio.Event()
+    sent = [0]
+
+    class Transport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent[0] += 1
+            if sent[0] <= START:  # the first calls never get an answer
+                if sent[0] == START:
+                    hung.set()
+                await anyio.sleep_forever()
+            return httpx.Response(200, json={"members": {}}, headers={"ETag": '"e"'})
+
+    async def main() -> float:
+        async with sc.AsyncSessionClient(
+            "http://127.0.0.1:1", auth=sc.XBLToken("1", "t"), transport=Transport(),
+            clock=clock, sleep=clock.asleep, retry=sc.RetryPolicy(deadline=10.0),
+        ) as client:  # fmt: skip
+            began = clock()
+            async with anyio.create_task_group() as group:
+                for _ in range(START):
+                    group.start_soon(client.get, REF)
+                await hung.wait()
+                for _ in range(waiting):
+                    group.start_soon(client.get, REF)
+                for _ in range(10):  # let the waiters join the queue
+                    await anyio.sleep(0)
+                group.cancel_scope.cancel()
+            await client.get(REF)
+            return clock() - began
+
+    took = anyio.run(main, backend=backend)
+    assert sent[0] == START + 1
+    assert LOST <= took <= LOST + 0.1  # the lost slots lapse, no later
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_failed_call_frees_its_slot(backend: str) -> None:
+    """The first calls fail on the way (a transport error: no answer, no ``passed``):
+    their retries, and the calls behind them, go once the lost slots lapse."""
+    clock = FakeClock()
+    sent = [0]
+
+    class Transport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent[0] += 1
+            if sent[0] <= START:
+                raise httpx.ConnectError("refused", request=request)
+            return httpx.Response(200, json={"members": {}}, headers={"ETag": '"e"'})
+
+    async def main() -> float:
+        async with sc.AsyncSessionClient(
+            "http://127.0.0.1:1", auth=sc.XBLToken("1", "t"), transport=Transport(),
+            clock=clock, sleep=clock.asleep, retry=sc.RetryPolicy(deadline=10.0),
+        ) as client:  # fmt: skip
+            began = clock()
+            async with anyio.create_task_group() as group:
+                for _ in range(2 * START):
+                    group.start_soon(client.get, REF)
+            return clock() - began
+
+    took = anyio.run(main, backend=backend)
+    assert sent[0] == 3 * START  # each failed once, then all went
+    assert LOST <= took <= 2 * LOST  # (the fake clock adds up concurrent sleeps)
