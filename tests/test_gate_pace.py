@@ -311,9 +311,14 @@ def test_one_absurd_retry_after_is_capped_in_the_window_and_the_pace() -> None:
         assert sent[-1] - sent[0] <= 3.0, sent
 
 
-def test_absurd_retry_after_through_the_client() -> None:
+def test_absurd_retry_after_through_the_client(make_gate: Callable[[], Any]) -> None:
+    """One Retry-After of a day, on Gate and on RedisGate: the window and the pace are
+    capped by retry_after_max, so the run ends in seconds."""
     limiter = Limiter(lambda t: 10.0, retry_after="86400")
-    run = drive(limiter, calls=30, concurrency=8, policy=sc.RetryPolicy(retry_after_max=5))
+    run = drive(
+        limiter, calls=30, concurrency=8, policy=sc.RetryPolicy(retry_after_max=5),
+        gate=make_gate(),
+    )  # fmt: skip
     assert run.wall < 60.0  # not a day
     assert len(run.raised) <= 12  # the 429s that ask for more than the cap raise
 
