@@ -27,7 +27,11 @@ from ._views import (
 Document = dict[str, Any]
 """A JSON object as decoded from a response body."""
 
-_COPY = """The body as decoded: a copy, which may be changed without changing this result."""
+_copied_document = property(
+    lambda self: thawed(self._document),
+    doc="The body as decoded: a copy, which may be changed without changing this result.",
+)
+"""The ``document`` of every result but ``Session``: one property, shared."""
 CHANGE_TYPES = frozenset(
     {
         "everything",
@@ -254,7 +258,7 @@ class Element:
     path: str
     etag: ETag | None
     _document: Document = attrs.field(repr=False, hash=False, alias="document")
-    document = property(lambda self: thawed(self._document), doc=_COPY)
+    document = _copied_document
 
 
 @attrs.frozen
@@ -299,7 +303,7 @@ class Resource:
     last_modified: datetime | None
     _document: Any = attrs.field(repr=False, hash=False, alias="document")
     status: int = 200
-    document = property(lambda self: thawed(self._document), doc=_COPY)
+    document = _copied_document
 
 
 @attrs.frozen
@@ -309,7 +313,7 @@ class PartialContent:
     path: str
     etag: ETag | None
     _document: Any = attrs.field(repr=False, hash=False, alias="document")
-    document = property(lambda self: thawed(self._document), doc=_COPY)
+    document = _copied_document
 
 
 @attrs.frozen
@@ -320,7 +324,7 @@ class Created:
     location: str | None
     etag: ETag | None
     _document: Any = attrs.field(repr=False, hash=False, default=None, alias="document")
-    document = property(lambda self: thawed(self._document), doc=_COPY)
+    document = _copied_document
 
 
 @attrs.frozen
