@@ -281,11 +281,10 @@ class Operation:
                 now=clock(),
                 waited=self.waited,
                 rand=random.random(),
+                held=free,
             )
             if decision.retry and free and cause is Cause.THROTTLED:
                 throttled += 1
-                if error.retry_after is None:  # the gate's own back-off holds it, in place
-                    decision = Decision(True, 0.0, "the gate holds it")
             if decision.retry and not self.deadline.fits(decision.wait):
                 decision = Decision(
                     False, reason=f"waiting {decision.wait:.3f} s would pass the deadline"

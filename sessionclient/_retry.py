@@ -169,15 +169,17 @@ class RetryPolicy:
         now: float = 0.0,
         waited: float = 0.0,
         rand: float = 0.0,
+        held: bool = False,
     ) -> Decision:
         """Retry or not after failed attempt ``attempt``, and the wait before the next.
 
         ``safe``: the request may be repeated; ``error``: what ended the attempt (the
         strategies see it as the outcome); ``started``/``now``: when the call began and
         this attempt ended, on the client's clock; ``waited``: seconds slept so far;
-        ``rand``: a uniform number in [0, 1) for the jitter added to a Retry-After.
-        Whether the wait fits the call's deadline is not decided here (see
-        ``_engine.Deadline``)."""
+        ``rand``: a uniform number in [0, 1) for the jitter added to a Retry-After;
+        ``held``: the cool-down gate holds the call's next attempt, so a throttled one
+        without Retry-After waits there, not here. Whether the wait fits the call's
+        deadline is not decided here (see ``_engine.Deadline``)."""
         if cause is Cause.FINAL:
             return Decision(False, reason="not retryable")
         if cause is Cause.TRANSIENT and not safe:
@@ -189,6 +191,8 @@ class RetryPolicy:
         state.outcome = tenacity.Future.construct(attempt, error, error is not None)
         if stop_strategy(state):
             return Decision(False, reason=f"gave up after {attempt} attempts")
+        if held and cause is Cause.THROTTLED and retry_after is None:
+            return Decision(True, 0.0, "the gate holds it")
         if retry_after is not None:
             cap = self.retry_after_max or self.deadline or MAX_RETRY_AFTER
             if retry_after > cap or retry_after >= MAX_RETRY_AFTER:
