@@ -422,7 +422,7 @@ class Gate:
             slot = start + ahead * bucket.spacing  # when its turn should come
             if now >= deadline or start >= deadline or (bucket.reported and slot >= deadline):
                 del queue[ahead]
-                return Verdict(slot - now, None, refused=True)
+                return Verdict(max(slot - now, 0.0), None, refused=True)  # a slot passed: 0
             # The first few in the queue wake for the next release, the older a little
             # earlier, and the first awake takes it (one that oversleeps costs no slot);
             # the others sleep until about their turn (half that at a learned pace, which

@@ -230,7 +230,7 @@ if op == 'admit' then
   local slot = start + ahead * spacing
   if now >= deadline or start >= deadline or (b.reported and slot >= deadline) then
     leave(member)
-    return {'refused', f(slot - now)}
+    return {'refused', f(math.max(slot - now, 0))}
   end
   local awake = 8
   if b.reported then awake = 2 end

@@ -31,7 +31,7 @@ import anyio
 import httpx
 import pytest
 import respx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import sessionclient as sc
@@ -162,6 +162,16 @@ def _same(local: Verdict, shared: Verdict) -> None:
 @pytest.mark.slow  # 150 sequences against a real redis-server
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(operations=OPERATIONS)
+@example(  # CI found it: a caller at its deadline, its slot already past (refused, 0 s)
+    operations=[
+        ("hold", None, None, 429, 0.0, None),
+        ("admit", None, None),
+        ("advance", 1.625),
+        ("admit", 0.0, None),
+        ("again", 0),
+        ("again", 0),
+    ]
+)
 def test_redis_decides_as_the_in_process_gate(
     server: RedisServer, operations: list[tuple[Any, ...]]
 ) -> None:
