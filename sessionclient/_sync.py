@@ -5,6 +5,7 @@ that file, not this one.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
 from types import TracebackType
@@ -175,6 +176,8 @@ class SessionClient(SyncClient):
         **options: Unpack[SyncOptions],
     ) -> None:
         super().__init__(base_url, MPSD, flows.mpsd_headers(contract_version), options)
+        self._hubs: dict[str, RtaHub] = {}  # the RTA socket of the watches, per URL
+        self._watching = threading.Lock()
 
     # --- sessions -----------------------------------------------------------------
 
@@ -559,15 +562,17 @@ class SessionClient(SyncClient):
         other than Xbox Live's), writes the connection and a subscription into your
         member (``members.me``, the same read-modify-write as ``update()``: you join if
         you are not a member yet), and reads the session after each tap newer than what
-        it read, so it never yields an older session after a newer one. A dropped
+        it read, so it never yields an older session after a newer one. Every watch of
+        a client shares one socket (the first opens it, the last closes it). A dropped
         socket is reopened after XSAPI's back-off (1, 4, 9 ... s) and the new
-        connection written again. Opening a socket waits as an HTTP call does: for the
-        cool-down gate of RTA's host (a 429 answering the upgrade closes it), each wait
-        within the retry policy's deadline. ``WatchError`` ends the watch when RTA
-        refuses (other than throttling), when a wait would pass the deadline, or after
-        ``MAX_FAILURES`` failed connections. The iteration
-        ends when the session is deleted; closing the iterator stops it at once
-        (unsubscribed, socket closed). Needs the extra ``sessionclient[watch]``."""
+        connection written into every watched member. Opening a socket waits as an
+        HTTP call does: for the cool-down gate of RTA's host (a 429 answering the
+        upgrade closes it), each wait within the retry policy's deadline.
+        ``WatchError`` ends every watch of the client when RTA refuses (other than
+        throttling), when a wait would pass the deadline, or after ``MAX_FAILURES``
+        failed connections. The iteration ends when the session is deleted; closing
+        the iterator stops it at once (the last one unsubscribes and closes the
+        socket). Needs the extra ``sessionclient[watch]``."""
         if not isinstance(ref, SessionRef):
             raise TypeError(f"ref must be a SessionRef, not {type(ref).__name__}")
         watcher = watching.Watcher(ref, watching.change_types(changes))
@@ -578,60 +583,137 @@ class SessionClient(SyncClient):
     def _watch(
         self, watcher: watching.Watcher, url: str, retry: RetryPolicy | None
     ) -> Generator[Change, None, None]:
-        settings = self._settings
-        policy = retry or settings.policy
-        key = watching.bucket(settings.bucket, self._base_url, url)
-        failures = 0
+        with self._watching:  # the client's one socket: the first watch opens it
+            hub = self._hubs.get(url) or self._hubs.setdefault(url, RtaHub(self, url))
+            hub.watchers.append(watcher)
+        try:
+            while True:
+                hub.news(watcher, retry)
+                session: Session | Accepted | None
+                watcher.stale = False  # a tap from now on calls for another read
+                if watcher.written != hub.link.generation:  # a new connection: point at it
+                    watcher.written = hub.link.generation
+                    flow = flows.update(watcher.ref, watcher.mutate(hub.link))
+                    session = self._operate("watch", flow, retry)
+                    if session is None and watcher.shown is None:
+                        raise WatchError("the session to watch does not exist", url=url)
+                else:
+                    session = self.get(watcher.ref, retry=retry)
+                if session is None:
+                    return  # the session was deleted
+                change = watcher.offer(session) if isinstance(session, Session) else None
+                if change is not None:
+                    yield change
+        finally:
+            with self._watching:  # the last watch closes it
+                hub.watchers.remove(watcher)
+                last = not hub.watchers
+                if last:
+                    del self._hubs[url]
+            if last:
+                hub.close()
+
+
+class RtaHub:
+    """A client's one RTA socket, shared by its watches, as XSAPI shares one connection
+    per user (real_time_activity_manager.cpp:39-98). Whichever watch waits for news
+    reads the socket, one frame at a time, and hands each watch the taps of its
+    session; the others wait for that turn to end. Each turn does one thing: open the
+    socket (after the back-off and the gate), subscribe, or read a frame."""
+
+    def __init__(self, client: SessionClient, url: str) -> None:
+        self.url = url
+        self.link = watching.Link()
+        self.watchers: list[watching.Watcher] = []
+        self._client = client
+        self._socket: RtaSocket | None = None
+        self._failures = 0  # connections in a row that failed or dropped
+        self._pause = 0.0  # before the next subscribe (after a refusal)
+        self._error: WatchError | None = None  # the hub cannot go on: every watch ends
+        self._turn: threading.Event | None = None  # set when the reader's turn ends
+        self._lock = threading.Lock()  # taking the turn, between threads
+
+    def news(self, watcher: watching.Watcher, retry: RetryPolicy | None) -> None:
+        """Return once ``watcher`` has news (a tap, a resync, a new connection to write
+        into its member), reading the socket meanwhile unless another watch does."""
         while True:
-            # The back-off and the cool-down gate, as an HTTP call waits for them.
-            wait = watching.backoff(failures) if failures else 0.0
-            self._operate("watch", watching.reconnect(settings.gate, key, wait, policy, url), retry)
-            sent_at = settings.clock()
-            try:
-                socket = RtaSocket.open(self._http, url)
-            except watching.Disconnected as exc:
-                watching.judge(settings, key, policy, sent_at, url, exc)
-                failures += 1
-                if failures >= watching.MAX_FAILURES:
-                    raise WatchError(f"RTA unreachable: {exc}", status=exc.status, url=url) from exc
+            if self._error is not None:
+                raise self._error
+            if watcher.stale or watcher.written != self.link.generation:
+                return
+            with self._lock:
+                turn, mine = self._turn, self._turn is None
+                if turn is None:
+                    self._turn = turn = threading.Event()
+            if not mine:
+                turn.wait()
                 continue
-            watching.judge(settings, key, policy, sent_at, url)
             try:
-                socket.send(watcher.subscribe())
-                while True:
-                    step = watcher.read(socket.receive())
-                    session: Session | Accepted | None
-                    if isinstance(step, watching.Refused):
-                        if step.status not in watching.RETRYABLE:
-                            raise WatchError(
-                                f"RTA refused the subscription (status {step.status})",
-                                status=step.status,
-                                url=url,
-                            )
-                        self._sleep(watching.backoff(watcher.refusals))
-                        socket.send(watcher.subscribe())
-                        continue
-                    if isinstance(step, watching.Subscribed):
-                        failures = 0
-                        flow = flows.update(watcher.ref, watcher.mutate)
-                        session = self._operate("watch", flow, retry)
-                        if session is None and watcher.shown is None:
-                            raise WatchError("the session to watch does not exist", url=url)
-                    elif isinstance(step, watching.Stale):
-                        session = self.get(watcher.ref, retry=retry)
-                    else:
-                        continue
-                    if session is None:
-                        return  # the session was deleted
-                    change = watcher.offer(session) if isinstance(session, Session) else None
-                    if change is not None:
-                        yield change
-            except watching.Disconnected as exc:
-                failures += 1
-                if failures >= watching.MAX_FAILURES:
-                    raise WatchError(f"RTA keeps dropping the socket: {exc}", url=url) from exc
+                self._step(retry)
+            except WatchError as exc:
+                self._error = exc
+                raise
             finally:
-                socket.close(watcher.unsubscribe())
+                self._turn = None
+                turn.set()
+
+    def _step(self, retry: RetryPolicy | None) -> None:
+        client, settings = self._client, self._client._settings
+        policy = retry or settings.policy
+        key = watching.bucket(settings.bucket, client._base_url, self.url)
+        if self._socket is None or self.link.idle():
+            # The back-off and the cool-down gate, as an HTTP call waits for them.
+            wait = self._pause if self._socket else watching.backoff(self._failures)
+            flow = watching.reconnect(settings.gate, key, wait, policy, self.url)
+            client._operate("watch", flow, retry)
+        try:
+            if self._socket is None:
+                sent_at = settings.clock()
+                try:
+                    self._socket = RtaSocket.open(client._http, self.url)
+                except watching.Disconnected as exc:
+                    watching.judge(settings, key, policy, sent_at, self.url, exc)
+                    raise
+                watching.judge(settings, key, policy, sent_at, self.url)
+                self._pause = 0.0
+            elif self.link.idle():
+                self._socket.send(self.link.subscribe())
+            else:
+                step = self.link.read(self._socket.receive())
+                if isinstance(step, watching.Refused):
+                    if step.status not in watching.RETRYABLE:
+                        raise WatchError(
+                            f"RTA refused the subscription (status {step.status})",
+                            status=step.status,
+                            url=self.url,
+                        )
+                    status, refusals = step.status, self.link.refusals
+                    self._pause = watching.refused(
+                        settings, key, policy, status, refusals, self.url
+                    )
+                elif isinstance(step, watching.Subscribed):
+                    self._failures = 0
+                elif isinstance(step, watching.Taps):
+                    for watcher in self.watchers:
+                        watcher.tapped(step.taps)
+                elif isinstance(step, watching.Resync):
+                    for watcher in self.watchers:
+                        watcher.stale = True
+        except watching.Disconnected as exc:
+            socket, self._socket = self._socket, None
+            self.link.dropped()
+            self._failures += 1
+            if socket is not None:
+                socket.close(None)
+            if self._failures >= watching.MAX_FAILURES:
+                what = "keeps dropping the socket" if socket else "unreachable"
+                raise WatchError(f"RTA {what}: {exc}", status=exc.status, url=self.url) from exc
+
+    def close(self) -> None:
+        """Unsubscribe and close the socket (best effort, bounded)."""
+        socket, self._socket = self._socket, None
+        if socket is not None:
+            socket.close(self.link.unsubscribe())
 
 
 class RtaSocket:

@@ -25,7 +25,7 @@ import math
 import os
 import uuid
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import attrs
@@ -33,7 +33,7 @@ import httpx
 
 from ._backend import GateBackend
 from ._engine import Flow, Pause, Settings
-from ._exceptions import SessionClientError, TooManyRequestsError
+from ._exceptions import ServiceUnavailableError, SessionClientError, TooManyRequestsError
 from ._gate import Closure
 from ._http import parse_retry_after
 from ._models import CHANGE_TYPES, Session
@@ -50,12 +50,13 @@ EMULATOR_RTA_PATH = "/rta/connect"
 
 SUBSCRIBE, UNSUBSCRIBE, EVENT, RESYNC = 1, 2, 3, 4
 SUCCESS = 0
-RETRYABLE = frozenset({1001, 1002})  # throttled, service unavailable
+RETRYABLE_THROTTLED, RETRYABLE_UNAVAILABLE = 1001, 1002
+RETRYABLE = frozenset({RETRYABLE_THROTTLED, RETRYABLE_UNAVAILABLE})
 MAX_BACKOFF = 60.0
 MAX_FAILURES = 5
 """Connections in a row that may fail (or drop before any change came) before the watch
 gives up with the last error."""
-TOO_MANY = 429
+TOO_MANY, UNAVAILABLE = 429, 503
 RECONNECT = "reconnect"
 """The reason of a reconnection's back-off ``Pause`` (a gate's is ``GATE``)."""
 CLOSE_SECONDS = 1.0
@@ -170,6 +171,36 @@ def judge(
     )
 
 
+def refused(
+    settings: Settings, key: str, policy: RetryPolicy, status: int, attempt: int, url: str
+) -> float:
+    """A subscribe answered 1001 (throttled) or 1002 (unavailable) for the ``attempt``-th
+    time in a row: XSAPI sends it again after ``backoff(attempt)``
+    (real_time_activity_connection.cpp:490-518). That wait closes the gate of RTA's
+    bucket, as a 429 or a 503 with that Retry-After would, so that every caller of
+    the bucket waits it; the wait left to the caller (none, unless ``throttle`` is
+    "off")."""
+    wait = backoff(attempt)
+    if policy.throttle == "off":
+        return wait
+    throttled = status == RETRYABLE_THROTTLED
+    settings.gate.hold(
+        key,
+        settings.clock(),
+        wait,
+        sent_at=settings.clock(),
+        rate=None,
+        closure=Closure(
+            TooManyRequestsError if throttled else ServiceUnavailableError,
+            TOO_MANY if throttled else UNAVAILABLE,
+            "GET",
+            url,
+        ),
+        cap=policy.retry_after_max,
+    )
+    return 0.0
+
+
 def rta_url(base_url: str, default_base_url: str) -> str:
     """The RTA endpoint that goes with a session directory's URL."""
     if base_url.rstrip("/") == default_base_url.rstrip("/"):
@@ -199,7 +230,7 @@ def change_types(changes: Iterable[str] | None) -> frozenset[str]:
 
 @attrs.frozen
 class Subscribed:
-    """The ``connections/`` subscription holds; ``connection_id`` goes into the member."""
+    """The ``connections/`` subscription holds; ``connection_id`` goes into the members."""
 
     connection_id: str
 
@@ -212,40 +243,51 @@ class Refused:
 
 
 @attrs.frozen
-class Stale:
-    """Something changed: read the session again (a tap newer than what was read, or
-    a resync)."""
+class Taps:
+    """MPSD's shoulder taps of an event on the subscription (each a ``dict``)."""
+
+    taps: tuple[Mapping[str, object], ...]
 
 
-Step = Subscribed | Refused | Stale | None
+@attrs.frozen
+class Resync:
+    """The service lost state: every watched session must be read again."""
+
+
+Step = Subscribed | Refused | Taps | Resync | None
 
 
 @attrs.define
-class Watcher:
-    """What one watch knows between frames."""
+class Link:
+    """What a client's one RTA socket knows between frames: its ``connections/``
+    subscription, shared by every session the client watches (XSAPI keeps one
+    connection per user, ``real_time_activity_manager.cpp:39-51``, and MPSD one
+    ``connections/`` subscription per connection, ``multiplayer_subscription.cpp``)."""
 
-    ref: SessionRef
-    wanted: frozenset[str]
-    subscription_id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
     connection_id: str | None = None
-    shown: Session | None = None
-    """The last session yielded."""
-    seen: int = -1
-    """The highest change number read (of ``branch``)."""
-    branch: str | None = None
-    """The branch of the sessions read: change numbers count within a branch, and a new
-    branch starts them again (MPSD how-tos, "Parsing duplicate session change
-    notifications")."""
+    generation: int = 0
+    """How many subscriptions have held: a member written for an older one points at a
+    connection that is gone."""
     refusals: int = 0
     _service_id: int | None = None
     _seq: Iterator[int] = attrs.field(factory=lambda: itertools.count(1))
     _asked: int = 0
+    _pending: bool = False
 
     def subscribe(self) -> str:
         """The frame that subscribes to MPSD's ``connections/``."""
         self._asked = next(self._seq)
         self._service_id = None
+        self._pending = True
         return json.dumps([SUBSCRIBE, self._asked, CONNECTIONS_URI])
+
+    def idle(self) -> bool:
+        """Whether a subscribe must be sent: none holds, none is awaiting its answer."""
+        return self._service_id is None and not self._pending
+
+    def dropped(self) -> None:
+        """The socket is gone, and its subscription with it."""
+        self._service_id, self._pending = None, False
 
     def unsubscribe(self) -> str | None:
         """The frame that ends the subscription, if one holds."""
@@ -253,23 +295,9 @@ class Watcher:
             return None
         return json.dumps([UNSUBSCRIBE, next(self._seq), self._service_id])
 
-    def member(self) -> dict[str, Any]:
-        """The delta that points the caller's member at this connection."""
-        system = {
-            "active": True,
-            "connection": self.connection_id,
-            "subscription": {"id": self.subscription_id, "changeTypes": sorted(self.wanted)},
-        }
-        return {"members": {"me": {"properties": {"system": system}}}}
-
-    def mutate(self, current: Session | None) -> dict[str, Any] | None:
-        """``update()``'s mutation: point the member at this connection (nothing to
-        write when the session does not exist)."""
-        return None if current is None else self.member()
-
     def read(self, text: str) -> Step:
-        """What a frame means for this watch; None for frames to ignore (malformed,
-        about other subscriptions or sessions, or taps already read)."""
+        """What a frame means; None for frames to ignore (malformed, or about other
+        subscriptions)."""
         try:
             frame = json.loads(text)
         except ValueError:
@@ -278,45 +306,85 @@ class Watcher:
             return None
         kind = frame[0]
         if kind == RESYNC:
-            return Stale()
+            return Resync()
         if kind == SUBSCRIBE and len(frame) >= 3 and frame[1] == self._asked:
             return self._answer(frame)
         if kind == EVENT and len(frame) >= 3 and frame[1] == self._service_id:
-            return self._taps(frame[2])
+            taps = frame[2].get("shoulderTaps") if isinstance(frame[2], dict) else None
+            if isinstance(taps, list):
+                return Taps(tuple(tap for tap in taps if isinstance(tap, dict)))
         return None
 
     def _answer(self, frame: list[Any]) -> Step:
         status = frame[2]
         if not _is_int(status):
             return None
+        self._pending = False
         if status != SUCCESS:
             self.refusals += 1
             return Refused(status)
         data = frame[4] if len(frame) >= 5 else None
         connection = data.get("ConnectionId") if isinstance(data, dict) else None
         if not _is_int(frame[3]) or not isinstance(connection, str) or not connection:
+            self.refusals += 1
             return Refused(-1)  # a success without its data: as good as a refusal
         self.refusals = 0
+        self.generation += 1
         self._service_id = frame[3]
         self.connection_id = connection
         return Subscribed(connection)
 
-    def _taps(self, data: object) -> Step:
-        taps = data.get("shoulderTaps") if isinstance(data, dict) else None
-        if not isinstance(taps, list):
-            return None
+
+@attrs.define
+class Watcher:
+    """What one watch of a session knows between reads."""
+
+    ref: SessionRef
+    wanted: frozenset[str]
+    subscription_id: str = attrs.field(factory=lambda: str(uuid.uuid4()))
+    stale: bool = False
+    """A tap newer than what was read came (or a resync): read the session again."""
+    written: int = 0
+    """The ``Link.generation`` the member was pointed at (0: not yet)."""
+    shown: Session | None = None
+    """The last session yielded."""
+    seen: int = -1
+    """The highest change number read (of ``branch``)."""
+    branch: str | None = None
+    """The branch of the sessions read: change numbers count within a branch, and a new
+    branch starts them again (MPSD how-tos, "Parsing duplicate session change
+    notifications")."""
+
+    def mutate(self, link: Link) -> Callable[[Session | None], dict[str, Any] | None]:
+        """``update()``'s mutation that points the caller's member at ``link``'s
+        connection (nothing to write when the session does not exist)."""
+        system = {
+            "active": True,
+            "connection": link.connection_id,
+            "subscription": {"id": self.subscription_id, "changeTypes": sorted(self.wanted)},
+        }
+        delta = {"members": {"me": {"properties": {"system": system}}}}
+        return lambda current: None if current is None else delta
+
+    def tapped(self, taps: Iterable[Mapping[str, object]]) -> bool:
+        """Whether a tap is about this session and newer than what was read (then
+        ``stale``); taps for other sessions, or already read, are ignored."""
         mine = "~".join((self.ref.scid.lower(), self.ref.template, self.ref.name))
         for tap in taps:
-            if not isinstance(tap, dict) or not isinstance(tap.get("resource"), str):
+            resource, number, branch = (
+                tap.get("resource"),
+                tap.get("changeNumber"),
+                tap.get("branch"),
+            )
+            if not isinstance(resource, str):
                 continue
-            scid, _, rest = tap["resource"].partition("~")
-            number, branch = tap.get("changeNumber"), tap.get("branch")
+            scid, _, rest = resource.partition("~")
             # Without a number, or on another branch, only a read tells what is news.
             same = branch is None or self.branch is None or branch == self.branch
             newer = number > self.seen if isinstance(number, int) and same else True
             if f"{scid.lower()}~{rest}" == mine and newer:
-                return Stale()
-        return None
+                self.stale = True
+        return self.stale
 
     def offer(self, session: Session) -> Change | None:
         """The change to yield for a session just read, or None: never one older than

@@ -31,12 +31,23 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sessionclient as sc
-from sessionclient._watch import Refused, Stale, Subscribed, Watcher, backoff
+from sessionclient._watch import (
+    EMULATOR_RTA_PATH,
+    Link,
+    Refused,
+    Resync,
+    Subscribed,
+    Taps,
+    Watcher,
+    backoff,
+    bucket,
+)
 from sessionclient.emulator import DEFAULT_SCID, EMULATOR_URL, Emulator
 
 from .conftest import FakeClock, Runner
 
 REF = sc.SessionRef(DEFAULT_SCID, "lobby", "game-1")
+OTHER = sc.SessionRef(DEFAULT_SCID, "lobby", "game-2")
 HOST, PLAYER = "100", "200"
 
 
@@ -44,8 +55,10 @@ class Watching:
     """One watch of the client under test, pulled one change at a time from the test
     thread (async kinds run it on the test's loop)."""
 
-    def __init__(self, client: Any, loop: Runner | None, **options: Any) -> None:
-        self.iterator = client.watch(REF, **options)
+    def __init__(
+        self, client: Any, loop: Runner | None, ref: sc.SessionRef = REF, **options: Any
+    ) -> None:
+        self.iterator = client.watch(ref, **options)
         self.loop = loop
 
     def next(self) -> sc.Change | None:
@@ -102,11 +115,11 @@ def host(kind: str, clock: FakeClock, loop: Runner, emulator: Emulator) -> Itera
 def watching(kind: str, host: Any, loop: Runner, emulator: Emulator) -> Iterator[Any]:
     made: list[Watching] = []
 
-    def start(**options: Any) -> Watching:
+    def start(ref: sc.SessionRef = REF, **options: Any) -> Watching:
         with emulator.client(HOST) as creator:
-            if emulator.session(*_key()) is None:
-                creator.create(REF)
-        watch = Watching(host, None if kind == "sync" else loop, **options)
+            if emulator.session(ref.scid, ref.template, ref.name) is None:
+                creator.create(ref)
+        watch = Watching(host, None if kind == "sync" else loop, ref, **options)
         made.append(watch)
         return watch
 
@@ -251,15 +264,23 @@ def test_a_resync_rereads_the_session(
 
 
 def test_a_throttled_subscribe_is_retried_after_the_back_off(
-    watching: Any, emulator: Emulator, clock: FakeClock
+    watching: Any, host: Any, emulator: Emulator, clock: FakeClock
 ) -> None:
     """Subscribes answered 1001 then 1002 are sent again after 1 s then 4 s
-    (connection.cpp:490-518: min(attempt², 60) s)."""
+    (connection.cpp:490-518: min(attempt², 60) s). Each wait is a window of the
+    client's cool-down gate for RTA's bucket, as a 429 and a 503 would close it, so
+    that every call of that bucket waits it too; the calls that follow are paced a
+    while (the emulator serves MPSD on RTA's host)."""
     emulator.rta.refuse(1001)
     emulator.rta.refuse(1002)
     watch = watching()
     assert watch.next() is not None
-    assert clock.sleeps == [1.0, 4.0]
+    assert clock.sleeps[:2] == [1.0, 4.0]
+    assert all(pace < 1.0 for pace in clock.sleeps[2:])
+    settings = host._settings
+    key = bucket(settings.bucket, EMULATOR_URL, EMULATOR_URL + EMULATOR_RTA_PATH)
+    closure = settings.gate.closure(key)
+    assert (closure.status, closure.url) == (503, EMULATOR_URL + EMULATOR_RTA_PATH)
 
 
 def test_delayed_taps_yield_the_newest_session(
@@ -455,6 +476,145 @@ def _read(client: sc.SessionClient) -> sc.Session:
     return session
 
 
+# --- several watches on one client: one socket
+
+
+def test_watches_on_one_client_share_one_socket(
+    watching: Any, player: sc.SessionClient, emulator: Emulator
+) -> None:
+    """Two sessions watched by one client: one socket and one ``connections/``
+    subscription, whose ConnectionId both members hold, and each watch gets the taps of
+    its own session; the socket stays open while a watch remains, and the last one
+    unsubscribes and closes it, as XSAPI's manager does (real_time_activity_manager.cpp
+    :53-90 keeps one connection per user and closes it at no subscriptions;
+    real_time_activity_connection.cpp:166-186 adds a subscription to the open one)."""
+    lobby, other = watching(), watching(OTHER)
+    first, second = lobby.next(), other.next()
+    assert first is not None
+    assert second is not None
+    (connection,) = emulator.rta.connections()
+    assert member_system(first.session, HOST)["connection"] == connection.id
+    assert member_system(second.session, HOST)["connection"] == connection.id
+    player.join(OTHER)
+    joined = other.next()
+    assert joined is not None
+    assert joined.session.ref == OTHER
+    assert joined.changes == {"membersList"}
+    player.join(REF)
+    joined = lobby.next()
+    assert joined is not None
+    assert joined.session.ref == REF
+    lobby.close()
+    assert emulator.rta.connections() == [connection]
+    assert connection.subscribed
+    player.set_properties(OTHER, {"map": "harbor"})
+    change = other.next()
+    assert change is not None
+    assert change.changes == {"customProperty"}
+    other.close()
+    assert emulator.rta.connections() == []
+    assert not connection.subscribed
+
+
+def test_a_drop_reconnects_once_for_every_watch(
+    watching: Any, player: sc.SessionClient, emulator: Emulator, clock: FakeClock
+) -> None:
+    """The shared socket drops: one reconnection (one back-off), whose new ConnectionId
+    is written into the member of every watched session, each read again (its taps
+    were missed)."""
+    lobby, other = watching(), watching(OTHER)
+    assert lobby.next() is not None
+    assert other.next() is not None
+    emulator.rta.drop()
+    player.join(REF)
+    player.join(OTHER)
+    changes = [lobby.next(), other.next()]
+    (connection,) = emulator.rta.connections()
+    for change in changes:
+        assert change is not None
+        assert change.changes == {"membersList"}
+        assert member_system(change.session, HOST)["connection"] == connection.id
+    assert clock.sleeps == [backoff(1)]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_concurrent_watches_each_get_their_own_changes(backend: str, clock: FakeClock) -> None:
+    """Two tasks each iterate a watch of one client: one reads the socket, the other
+    waits for it; a change of either session reaches its own task, whichever reads."""
+    import anyio
+
+    emulator = Emulator(clock=clock)
+    with emulator.client(HOST) as creator:
+        creator.create(REF)
+        creator.create(OTHER)
+    seen: dict[sc.SessionRef, list[frozenset[str]]] = {REF: [], OTHER: []}
+
+    async def main() -> None:
+        async with emulator.async_client(HOST, clock=clock, sleep=clock.asleep) as client:
+
+            async def consume(ref: sc.SessionRef) -> None:
+                async for change in client.watch(ref):
+                    seen[ref].append(change.changes)
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(consume, REF)
+                group.start_soon(consume, OTHER)
+                await anyio.wait_all_tasks_blocked()
+                assert len(emulator.rta.connections()) == 1
+                with emulator.client(PLAYER) as player:
+                    player.join(OTHER)
+                    await anyio.wait_all_tasks_blocked()
+                    player.join(REF)
+                    await anyio.wait_all_tasks_blocked()
+                    player.leave(OTHER)
+                    await anyio.wait_all_tasks_blocked()
+                group.cancel_scope.cancel()
+            assert emulator.rta.connections() == []
+
+    anyio.run(main, backend=backend)
+    assert seen[REF] == [{"everything"}, {"membersList"}]
+    assert seen[OTHER] == [{"everything"}, {"membersList"}, {"membersList"}]
+
+
+def test_threads_watching_on_one_sync_client_each_get_their_changes(
+    emulator: Emulator, clock: FakeClock
+) -> None:
+    """Two threads each iterate a watch of one sync client: whichever reads the shared
+    socket hands the other its taps, and neither starves."""
+    import queue
+    import threading
+
+    writer = emulator.client(HOST)
+    writer.create(REF)
+    writer.create(OTHER)
+    seen: queue.Queue[tuple[sc.SessionRef, frozenset[str]]] = queue.Queue()
+    client = emulator.client(HOST, clock=clock, sleep=clock.sleep)
+    watches = [client.watch(REF), client.watch(OTHER)]
+
+    def consume(watch: Iterator[sc.Change]) -> None:
+        for change in watch:
+            seen.put((change.session.ref, change.changes))
+
+    threads = [threading.Thread(target=consume, args=(w,), daemon=True) for w in watches]
+    for thread in threads:
+        thread.start()
+    firsts = {seen.get(timeout=10), seen.get(timeout=10)}
+    assert firsts == {(REF, frozenset({"everything"})), (OTHER, frozenset({"everything"}))}
+    for ref in (OTHER, REF, OTHER, REF):
+        writer.set_properties(ref, {"n": clock()})
+        clock.now += 1  # a new value each time
+        assert seen.get(timeout=10) == (ref, frozenset({"customProperty"}))
+    assert len(emulator.rta.connections()) == 1
+    writer.delete(REF)
+    writer.delete(OTHER)  # both iterations end
+    writer.close()
+    for thread in threads:
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    client.close()
+    assert emulator.rta.connections() == []
+
+
 # --- calling it
 
 
@@ -485,24 +645,44 @@ def test_without_the_extra_watch_names_it(
 # --- the sans-I/O watcher
 
 
-def test_watcher_reads_each_frame_kind() -> None:
-    watcher = Watcher(REF, frozenset({"everything"}))
-    frame = json.loads(watcher.subscribe())
+def test_link_reads_each_frame_kind() -> None:
+    link = Link()
+    assert link.idle()
+    frame = json.loads(link.subscribe())
+    assert not link.idle()  # its answer is awaited
     assert frame[0] == 1
     assert frame[2] == "https://sessiondirectory.xboxlive.com/connections/"
     seq = frame[1]
-    assert watcher.read(json.dumps([1, seq, 1001])) == Refused(1001)
-    seq = json.loads(watcher.subscribe())[1]
-    assert watcher.read(json.dumps([1, seq, 0, 7, {"ConnectionId": "c-1"}])) == Subscribed("c-1")
-    assert watcher.connection_id == "c-1"
-    assert json.loads(watcher.unsubscribe() or "") == [2, seq + 1, 7]
-    assert watcher.read("[4]") == Stale()
+    assert link.read(json.dumps([1, seq, 1001])) == Refused(1001)
+    assert link.idle()
+    assert link.refusals == 1
+    seq = json.loads(link.subscribe())[1]
+    assert link.read(json.dumps([1, seq, 0, 7, {"ConnectionId": "c-1"}])) == Subscribed("c-1")
+    assert (link.connection_id, link.generation, link.refusals) == ("c-1", 1, 0)
+    assert json.loads(link.unsubscribe() or "") == [2, seq + 1, 7]
+    assert link.read("[4]") == Resync()
     tap = {"resource": f"{DEFAULT_SCID.upper()}~lobby~game-1", "changeNumber": 3}
-    assert watcher.read(json.dumps([3, 7, {"shoulderTaps": [tap]}])) == Stale()
-    assert watcher.read(json.dumps([3, 8, {"shoulderTaps": [tap]}])) is None
+    assert link.read(json.dumps([3, 7, {"shoulderTaps": [tap, "not a tap"]}])) == Taps((tap,))
+    assert link.read(json.dumps([3, 8, {"shoulderTaps": [tap]}])) is None  # not ours
+    link.dropped()
+    assert link.idle()
+    assert link.unsubscribe() is None
     # A success that lacks its data is no subscription.
-    seq = json.loads(watcher.subscribe())[1]
-    assert watcher.read(json.dumps([1, seq, 0, 7, {}])) == Refused(-1)
+    seq = json.loads(link.subscribe())[1]
+    assert link.read(json.dumps([1, seq, 0, 7, {}])) == Refused(-1)
+    assert link.generation == 1
+
+
+def test_a_watcher_takes_the_taps_of_its_own_session() -> None:
+    watcher = Watcher(REF, frozenset({"everything"}))
+    other = {"resource": f"{DEFAULT_SCID}~lobby~game-2", "changeNumber": 5}
+    assert not watcher.tapped([other])
+    mine = {"resource": f"{DEFAULT_SCID.upper()}~lobby~game-1", "changeNumber": 0}
+    assert watcher.tapped([other, mine])  # the scid is compared without case
+    watcher.stale = False
+    assert watcher.offer(_session(0)) is not None
+    assert not watcher.tapped([mine])  # already read
+    assert not watcher.tapped([{"resource": 7}, {"changeNumber": 9}])
 
 
 def _session(number: int) -> sc.Session:
@@ -629,13 +809,11 @@ def test_a_new_branch_numbers_changes_anew() -> None:
     old = sc.Session(REF, None, {"branch": "a", "changeNumber": 7})
     assert watcher.offer(old) is not None
     assert watcher.offer(sc.Session(REF, None, {"branch": "a", "changeNumber": 3})) is None
-    seq = json.loads(watcher.subscribe())[1]
-    watcher.read(json.dumps([1, seq, 0, 5, {"ConnectionId": "c"}]))
     resource = f"{DEFAULT_SCID}~lobby~game-1"
     tap = {"resource": resource, "changeNumber": 2, "branch": "a"}
-    assert watcher.read(json.dumps([3, 5, {"shoulderTaps": [tap]}])) is None
+    assert not watcher.tapped([tap])
     tap["branch"] = "b"
-    assert watcher.read(json.dumps([3, 5, {"shoulderTaps": [tap]}])) == Stale()
+    assert watcher.tapped([tap])
     new = sc.Session(
         REF, None, {"branch": "b", "changeNumber": 2, "properties": {"custom": {"x": 1}}}
     )
