@@ -774,6 +774,7 @@ class AsyncRtaSocket:
         self._stream = stream
         self._response = response
         self._frames = frames
+        self._pinged = False  # a ping awaits its answer (any byte)
 
     @classmethod
     async def open(cls, http: httpx.AsyncClient, url: str) -> AsyncRtaSocket:
@@ -807,8 +808,9 @@ class AsyncRtaSocket:
             raise watching.Disconnected(str(exc) or type(exc).__name__) from exc
 
     async def receive(self) -> str:
-        """The next text frame (answering pings and the closing handshake on the way);
-        ``Disconnected`` when the socket ends."""
+        """The next text frame (answering pings and the closing handshake on the way,
+        and pinging after ``KEEPALIVE`` s of silence); ``Disconnected`` when the socket
+        ends, or stays silent after a ping."""
         while True:
             text = self._frames.next()
             if text is not None:
@@ -816,7 +818,17 @@ class AsyncRtaSocket:
             if self._frames.closed:
                 raise watching.Disconnected("the RTA socket closed")
             try:
-                reply = self._frames.feed(await self._stream.read(65536))
+                try:
+                    data = await self._stream.read(65536, watching.KEEPALIVE)
+                except httpcore.ReadTimeout:
+                    if self._pinged:
+                        silent = f"RTA answered no ping in {watching.KEEPALIVE:g} s"
+                        raise watching.Disconnected(silent) from None
+                    self._pinged = True
+                    await self._stream.write(self._frames.ping())
+                    continue
+                self._pinged = False
+                reply = self._frames.feed(data)
                 if reply:
                     await self._stream.write(reply)
             except (httpcore.NetworkError, httpcore.TimeoutException, OSError) as exc:

@@ -59,6 +59,10 @@ gives up with the last error."""
 TOO_MANY, UNAVAILABLE = 429, 503
 RECONNECT = "reconnect"
 """The reason of a reconnection's back-off ``Pause`` (a gate's is ``GATE``)."""
+KEEPALIVE = 30.0
+"""Seconds without a byte from RTA after which the watch sends a ping; as long again
+without one and the socket is taken for dead (a pulled cable closes nothing), and
+reopened. libHttpClient pings for the same reason (websocketpp_websocket.cpp:1460-1501)."""
 CLOSE_SECONDS = 1.0
 """How long the goodbye (unsubscribe, close) may take: best effort."""
 
@@ -448,6 +452,12 @@ class Frames:
         from wsproto.events import TextMessage
 
         return self._ws.send(TextMessage(text))
+
+    def ping(self) -> bytes:
+        """The bytes of a ping (any answer proves the socket alive)."""
+        from wsproto.events import Ping
+
+        return self._ws.send(Ping())
 
     def feed(self, data: bytes) -> bytes:
         """Take bytes from the server; return what must be answered (pongs, the

@@ -31,6 +31,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sessionclient as sc
+from sessionclient import _watch as sc_watch
 from sessionclient._watch import (
     EMULATOR_RTA_PATH,
     Link,
@@ -474,6 +475,70 @@ def _read(client: sc.SessionClient) -> sc.Session:
     session = client.get(REF)
     assert session is not None
     return session
+
+
+# --- keep-alive (real waits of a few KEEPALIVE of 50 ms: socket reads time out for real)
+
+
+def test_a_silent_socket_is_pinged_then_reopened(
+    watching: Any,
+    player: sc.SessionClient,
+    emulator: Emulator,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The network goes away without closing anything: after KEEPALIVE of silence the
+    watch pings, after as long again without an answer it takes the socket for dead
+    and reopens one (libHttpClient pings to notice this,
+    websocketpp_websocket.cpp:1460-1501), writing the new connection and reading the
+    change it missed."""
+    monkeypatch.setattr(sc_watch, "KEEPALIVE", 0.05)
+    watch = watching()
+    assert watch.next() is not None
+    (old,) = emulator.rta.connections()
+    emulator.rta.silence()
+    player.join(REF)  # its tap is lost in the silence
+    change = watch.next()
+    assert change is not None
+    assert change.changes == {"membersList"}
+    (new,) = emulator.rta.connections()
+    assert new is not old
+    assert old.closed
+    assert member_system(change.session, HOST)["connection"] == new.id
+    assert clock.sleeps == [backoff(1)]
+
+
+def test_an_idle_socket_that_answers_pings_stays_open(
+    watching: Any,
+    player: sc.SessionClient,
+    emulator: Emulator,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Silence answered by pongs is only a quiet session: the watch keeps its socket."""
+    import threading
+    import time
+
+    monkeypatch.setattr(sc_watch, "KEEPALIVE", 0.05)
+    watch = watching()
+    assert watch.next() is not None
+    (connection,) = emulator.rta.connections()
+
+    def write_after_pings() -> None:
+        limit = time.monotonic() + 10
+        while connection.pings < 3 and time.monotonic() < limit:
+            time.sleep(0.01)  # waits for the pings, not for a time
+        player.join(REF)
+
+    writer = threading.Thread(target=write_after_pings)
+    writer.start()
+    change = watch.next()
+    writer.join()
+    assert connection.pings >= 3
+    assert change is not None
+    assert change.changes == {"membersList"}
+    assert emulator.rta.connections() == [connection]
+    assert clock.sleeps == []
 
 
 # --- several watches on one client: one socket

@@ -46,6 +46,11 @@ class RtaConnection:
         self.opened = hub.now()
         """When it opened (directory clock)."""
         self.closed = False
+        self.silent = False
+        """The network went away without a word (``RtaHub.silence``): nothing more
+        arrives on either side, not even an answer to a ping."""
+        self.pings = 0
+        """How many pings the client sent that were answered."""
         self.wakers: set[Waker] = set()
         self._hub = hub
         self._outbox: deque[str] = deque()
@@ -232,6 +237,15 @@ class RtaHub:
             connections = [c for c in self._connections.values() if connection_id in (None, c.id)]
         for connection in connections:
             self.disconnect(connection)
+
+    def silence(self, connection_id: str | None = None) -> None:
+        """Let every connection (or the one with this id) go silent, as when a network
+        cable is pulled: it stays open, but nothing more is sent or answered, not even
+        a ping, and nothing the client sends arrives."""
+        with self.lock:
+            for connection in self._connections.values():
+                if connection_id in (None, connection.id):
+                    connection.silent = True
 
     def resync(self) -> None:
         """Send a resync frame ``[4]`` on every connection."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import math
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any, Protocol
@@ -53,6 +54,8 @@ class _Frames:
         """Bytes from the client."""
         from wsproto.events import CloseConnection, Ping, TextMessage
 
+        if self.connection.silent:
+            return  # lost on the way
         if not data:
             self.hub.disconnect(self.connection)
             return
@@ -68,9 +71,12 @@ class _Frames:
                 self.hub.disconnect(self.connection)
             elif isinstance(event, Ping):
                 self._out += self._ws.send(event.response())
+                self.connection.pings += 1
 
     def ready(self) -> bool:
         """Whether ``drain`` has something to give (bytes, or the end)."""
+        if self.connection.silent:
+            return False
         return bool(self._out) or self.connection.pending()
 
     def drain(self, max_bytes: int) -> bytes:
@@ -138,9 +144,10 @@ class AsyncRtaStream(httpcore.AsyncNetworkStream):
         self._frames = _Frames(hub, connection)
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        with anyio.fail_after(timeout) if timeout is not None else anyio.CancelScope():
+        with anyio.move_on_after(math.inf if timeout is None else timeout):
             await wait_ready(self._frames)
-        return self._frames.drain(max_bytes)
+            return self._frames.drain(max_bytes)
+        raise httpcore.ReadTimeout("no RTA frame within the read timeout")  # as httpcore's
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         await anyio.sleep(0)  # a network hop lets other tasks run
