@@ -27,6 +27,10 @@ class GateBackend(Protocol):
     def passed(self, key: str, now: float, sent_at: float) -> None:
         """A response to a call sent at ``sent_at`` was not throttled."""
 
+    def lost(self, key: str, now: float, sent_at: float) -> None:
+        """A call sent at ``sent_at`` got no answer (a transport error, or it was
+        cancelled): it says nothing of the pace, but what it held is free."""
+
     def hold(
         self,
         key: str,

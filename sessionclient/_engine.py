@@ -246,7 +246,11 @@ class Operation:
             sent_at = yield from self._admit(call, url, key, history, arrived)
             left = self.deadline.left()
             timeouts = None if left >= settings.longest else self._timeouts(left)
-            outcome = cast(Outcome, (yield Send(call, url, timeouts, left)))
+            try:
+                outcome = cast(Outcome, (yield Send(call, url, timeouts, left)))
+            except BaseException:  # cancelled, interrupted: no answer will come
+                settings.gate.lost(key, clock(), sent_at)
+                raise
             failed: SessionClientError | None = None
             if isinstance(outcome, Answer) and outcome.error is None:
                 response = outcome.response
@@ -370,6 +374,8 @@ class Operation:
                 )
         elif error.status is not None:
             settings.gate.passed(key, now, sent_at)
+        else:
+            settings.gate.lost(key, now, sent_at)  # no answer: its slot is free
         return cause
 
     # --- before an attempt: the cool-down gate --------------------------------------

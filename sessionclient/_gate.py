@@ -23,8 +23,9 @@ at a time (a slow start, as TCP's): ``START`` in flight, one more for each succe
 the others waiting in a queue, until a 429 (the rules above take over, the queue
 kept) or ``OPEN`` successes (the bucket is open: admission takes no lock again,
 until ``LAPSE`` seconds pass without a success). A call in flight frees its slot
-with its answer (``passed``, ``hold``); one that never gets one (transport error,
-cancelled) after ``LOST`` seconds, or four of the slowest answers seen.
+with its answer (``passed``, ``hold``) or when the caller learns none will come
+(``lost``: a transport error, a cancellation); one nobody reports on, after ``LOST``
+seconds, or four of the slowest answers seen.
 """
 
 from __future__ import annotations
@@ -233,6 +234,15 @@ class Gate:
                 self._open.pop(key, None)
 
     # --- what the service said -----------------------------------------------------
+
+    def lost(self, key: str, now: float, sent_at: float) -> None:
+        """A call sent at ``sent_at`` got no answer: its slow-start slot is free now,
+        not after ``LOST``; nothing is learned (it was not a success)."""
+        if self._starts and key in self._starts:
+            with self._lock:
+                start = self._starts.get(key)
+                if start is not None and sent_at in start.flying:
+                    start.flying.remove(sent_at)
 
     def passed(self, key: str, now: float, sent_at: float) -> None:
         """A response that was not throttled (done, or refused for another reason):

@@ -621,6 +621,11 @@ class RedisGate:
 
     # --- the gate (see GateBackend) ------------------------------------------------
 
+    def lost(self, key: str, now: float, sent_at: float) -> None:
+        """A call that got no answer (see ``Gate.lost``): the slow start is this
+        process's, and the fleet's state learns nothing from it."""
+        self._local.lost(key, now, sent_at)
+
     def passed(self, key: str, now: float, sent_at: float) -> None:
         """A response that was not throttled (see ``Gate.passed``)."""
         self._touch(key)
