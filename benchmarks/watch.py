@@ -77,6 +77,7 @@ async def _requests_for_watching(sessions: int, writes: int, seed: int) -> dict[
                 group.start_soon(watch, ref)
             await anyio.wait_all_tasks_blocked()
             ready = len(emulator.requests)
+            sockets = len(emulator.rta.connections())
             rng = random.Random(seed)
             for n in range(writes):
                 ref = refs[rng.randrange(sessions)] if n >= sessions else refs[n]
@@ -87,7 +88,13 @@ async def _requests_for_watching(sessions: int, writes: int, seed: int) -> dict[
                 await done.wait()
             group.cancel_scope.cancel()
         total = len(emulator.requests) - before - writes
-        return {"total": total, "subscribe": ready - before, "reads": total - (ready - before)}
+        subscribe = ready - before
+        return {
+            "total": total,
+            "subscribe": subscribe,
+            "reads": total - subscribe,
+            "sockets": sockets,
+        }
 
 
 def run(quick: bool = False) -> list[Result]:
@@ -112,6 +119,6 @@ def run(quick: bool = False) -> list[Result]:
         polling / counts["total"], "x fewer",
         note=f"polling {polling} GETs; watching {counts['total']} requests "
              f"({counts['subscribe']} to subscribe, {counts['reads']} reads) for "
-             f"{sessions * changes} changes",
+             f"{sessions * changes} changes, on {counts['sockets']} RTA socket(s)",
     ))  # fmt: skip
     return results
