@@ -739,10 +739,10 @@ class AsyncRtaHub:
                 elif isinstance(step, watching.Subscribed):
                     self._failures = 0
                 elif isinstance(step, watching.Taps):
-                    for watcher in self.watchers:
+                    for watcher in tuple(self.watchers):  # (a thread may join or leave)
                         watcher.tapped(step.taps)
                 elif isinstance(step, watching.Resync):
-                    for watcher in self.watchers:
+                    for watcher in tuple(self.watchers):
                         watcher.stale = True
         except watching.Disconnected as exc:
             socket, self._socket = self._socket, None

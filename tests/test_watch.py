@@ -15,6 +15,12 @@ What the client follows, in Microsoft's SDK (XSAPI, ``microsoft/xbox-live-api``)
 - ``Source/Services/Multiplayer/multiplayer_session_member.cpp`` lines 610-649: the member
   writes ``active``, ``connection`` and ``subscription: {id, changeTypes}`` into its own
   ``properties.system``.
+
+And a second public client, df-mc's ``go-xsapi`` (Go), which shares one socket and one
+``connections/`` subscription among every session it tracks as this SDK does: events go
+to their subscription by id (``rta/conn.go:567-582``), a tap to every tracked session it
+names (``mpsd/subscription.go:134-185``), and a new ConnectionId is written into every
+tracked session (``mpsd/subscription.go:84-127``).
 """
 
 from __future__ import annotations
