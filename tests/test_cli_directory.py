@@ -1,18 +1,20 @@
-"""The directory commands, run for real (``python -m sessionclient``) against the
-emulator served on loopback."""
+"""The directory commands, run through the command line's ``main`` (stdin, stdout and
+stderr its own; ``python -m sessionclient`` itself is tested in ``test_cli.py``) against
+the emulator served on loopback."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
+from unittest import mock
 
 import pytest
 
 import sessionclient as sc
+from sessionclient._cli import main
 from sessionclient.emulator import DEFAULT_SCID, Emulator, Throttle
 
 HOST, FRIEND = "2533274790395904", "2533274790395905"
@@ -28,11 +30,12 @@ def served() -> Iterator[tuple[Emulator, str]]:
 def run(url: str, *argv: str, user: str = HOST) -> tuple[int, Any, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SESSIONCLIENT_")}
     env.update(SESSIONCLIENT_BASE_URL=url, SESSIONCLIENT_TOKEN=f"XBL3.0 x={user};cli-s3cr3t")
-    done = subprocess.run([sys.executable, "-m", "sessionclient", *argv], capture_output=True,
-                          text=True, env=env, timeout=60)  # fmt: skip
-    assert "cli-s3cr3t" not in done.stdout + done.stderr
-    out = json.loads(done.stdout) if done.stdout.strip() else None
-    return done.returncode, out, done.stderr
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with mock.patch.dict(os.environ, env, clear=True):
+        code = main(list(argv), stdin=io.StringIO(""), stdout=stdout, stderr=stderr)
+    printed, complaint = stdout.getvalue(), stderr.getvalue()
+    assert "cli-s3cr3t" not in printed + complaint
+    return code, json.loads(printed) if printed.strip() else None, complaint
 
 
 def test_ls_invite_activity_search_templates(served: tuple[Emulator, str]) -> None:
