@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import itertools
 import math
 import threading
 from typing import Any, NamedTuple
@@ -124,7 +125,6 @@ class _Bucket:
     pause: float = 0.0  # while closed (strikes), releases are at least this far apart
     tested: int = 0  # releases at the pace whose answer has not come yet
     queue: list[tuple[float, int]] = attrs.Factory(list)  # (arrived, ticket), in order
-    issued: int = 0
 
     @property
     def spacing(self) -> float:
@@ -140,7 +140,6 @@ class _Start:
     done: int = 0  # successes
     trip: float = 0.0  # the slowest answer seen (seconds)
     queue: list[tuple[float, int]] = attrs.Factory(list)  # (arrived, ticket), in order
-    issued: int = 0
 
 
 def recovery(peak: float) -> float:
@@ -220,6 +219,7 @@ class Gate:
         self._recent: dict[str, collections.deque[float]] = {}
         self._starts: dict[str, _Start] = {}
         self._open: dict[str, float] = {}  # open buckets: their last success
+        self._tickets = itertools.count()  # one numbering: a slow start's tickets stay valid
 
     def forget(self, key: str) -> None:
         """Drop what the gate keeps for ``key``, unless callers wait in its queue (a
@@ -293,7 +293,9 @@ class Gate:
         per request, from a report) or a learned one. While closed, a learned pace
         releases one call per window (a probe) until one succeeds.
 
-        An answer to a call sent before the last 429 that counted says nothing new.
+        An answer to a call sent before the last 429 that counted adds no strike, but
+        its Retry-After may end the window later (a service that counts the calls it
+        refuses, as MPSD does, ends it later with each of them).
         A 429 after a success sets a new peak (see ``climb``); 429s without a success
         between (an outage: everything refused, whatever the rate) only lengthen the
         window. Only a 429 speaks of this client's rate. A 503 says the service is
@@ -303,6 +305,10 @@ class Gate:
         with self._lock:
             bucket = self._buckets.get(key)
             if bucket is not None and sent_at <= bucket.since:
+                # No new strike, but its Retry-After counts: a service that counts the
+                # calls it refuses (MPSD) ends its window later with each of them.
+                if retry_after is not None:
+                    bucket.until = max(bucket.until, now + min(retry_after, limit))
                 return
             strikes = 1 if bucket is None else bucket.strikes + 1
             if retry_after is None:
@@ -343,7 +349,6 @@ class Gate:
                 start = self._starts.pop(key, None)
                 if start is not None:  # its waiters keep their places
                     self._buckets[key].queue = start.queue
-                    self._buckets[key].issued = start.issued
                 return
             # Paced calls were getting through: one arrived a little early. The others
             # go on at the (slower) pace, skipping one release at a reported rate (a
@@ -409,6 +414,8 @@ class Gate:
                 return GO
             start = max(bucket.until, bucket.last + bucket.spacing)
             queue = bucket.queue
+            if isinstance(ticket, StartTicket) and _place(queue, ticket.number) is None:
+                ticket = None  # its slow start opened before this bucket: queue by arrival
             fresh = ticket is None
             if ticket is None:
                 if not queue and now >= start:
@@ -417,8 +424,7 @@ class Gate:
                     else:
                         self._release(bucket, now, start)
                     return GO
-                ticket = Ticket(key, bucket.issued)
-                bucket.issued += 1
+                ticket = Ticket(key, next(self._tickets))
                 bisect.insort(queue, (now if arrived is None else min(arrived, now), ticket.number))
             ahead = _place(queue, ticket.number)
             if ahead is None:
@@ -468,8 +474,7 @@ class Gate:
             start.flying = [t for t in start.flying if t > lost]
             queue = start.queue
             if ticket is None:
-                ticket = StartTicket(key, start.issued)
-                start.issued += 1
+                ticket = StartTicket(key, next(self._tickets))
                 bisect.insort(queue, (now if arrived is None else min(arrived, now), ticket.number))
             ahead = _place(queue, ticket.number)
             if ahead is None:

@@ -285,7 +285,14 @@ elseif op == 'hold' then
   local first_pace, drop, fell = tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19])
   recover, recover_time, recover_min = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
   local b = current()
-  if b and sent_at <= b.since then return nil end  -- sent before the last 429 that counted
+  if b and sent_at <= b.since then  -- sent before the last 429 that counted: no strike,
+    if ARGV[3] ~= '' and now + math.min(tonumber(ARGV[3]), limit) > b.till then
+      b.till = now + math.min(tonumber(ARGV[3]), limit)  -- but its window's end counts
+      save(b)
+      expire(b)
+    end
+    return nil
+  end
   local strikes = 1
   if b then strikes = b.strikes + 1 end
   local window

@@ -266,3 +266,20 @@ def test_a_429_on_one_bucket_leaves_another_buckets_calls_alone(
     with pytest.raises(sc.TooManyRequestsError, match="cool-down"):  # the search bucket is not
         client.search(REF.scid, "lobby", retry=sc.RetryPolicy(throttle="fail"))
     assert sent == ["/handles/query", REF.path]
+
+
+def test_a_later_retry_after_of_an_earlier_call_ends_the_window_later() -> None:
+    """Calls in flight when the first 429 came are refused too, and a service that
+    counts refused calls (MPSD; the emulator) moves its window's end with each: their
+    Retry-After adds no strike, but the gate waits for the end they name. Before, it
+    reopened at the first one's end, was refused again, and struck a second time (a
+    0.5 s bare hold: the emulator benchmark went from 1.07x to 1.22x the minimum)."""
+    gate = Gate()
+    gate.hold("k", 0.0, 1.0, sent_at=0.0, rate=None, closure=THROTTLED)
+    gate.hold("k", 0.1, 2.0, sent_at=-0.05, rate=None, closure=THROTTLED)  # sent before
+    window = gate.window("k", 0.1)
+    assert window is not None
+    assert window[0] == pytest.approx(2.0)
+    gate.hold("k", 0.2, 0.5, sent_at=-0.05, rate=None, closure=THROTTLED)  # sooner: kept
+    assert gate.window("k", 0.2) == (pytest.approx(1.9), THROTTLED)
+    assert gate.admit("k", 2.0, None, math.inf).wait > 0  # still closed at the first end

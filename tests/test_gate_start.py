@@ -6,6 +6,7 @@ asyncio and trio)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ import trio
 import trio.testing
 
 import sessionclient as sc
-from sessionclient._gate import LOST, OPEN, START, Gate
+from sessionclient._gate import LOST, OPEN, START, Closure, Gate
 
 from .conftest import FakeClock
 from .test_gate_pace import REF, Limiter, drive, make_gate
@@ -158,3 +159,22 @@ def test_a_failed_call_frees_its_slot(backend: str) -> None:
     assert all(pause >= 0.1 for pause in clock.sleeps)  # no wait for a slot
     assert len(clock.sleeps) == START
     assert took < LOST
+
+
+def test_a_waiter_left_by_the_slow_start_queues_behind_a_closed_gate() -> None:
+    """The slow start ends (``OPEN`` successes) while a caller still waits its turn in
+    it; then a 429 closes the gate. That caller, asking again with its slow-start
+    ticket, must wait for the window like everyone else. Before, the new bucket did not
+    know its ticket and let it through the closed gate."""
+    gate = Gate()
+    for _ in range(START):
+        assert gate.admit("k", 0.0, None, math.inf) == (0.0, None, False)
+    left = gate.admit("k", 0.0, None, math.inf)
+    assert left.ticket is not None  # waits for a slot
+    for n in range(OPEN):  # (the first answers are those of the calls sent at 0)
+        gate.passed("k", 0.01 * (n + 1), 0.0)
+    closure = Closure(sc.TooManyRequestsError, 429, "GET", "https://x/s")
+    gate.hold("k", 0.5, 10.0, sent_at=0.4, rate=None, closure=closure)
+    again = gate.admit("k", 0.6, left.ticket, math.inf, 0.0)
+    assert again.wait == pytest.approx(9.9, abs=0.1)
+    assert again.ticket is not None
