@@ -69,11 +69,13 @@ def test_wrong_verbs_are_405_with_allow(
 
 
 def test_handle_routes_refuse_other_verbs_once_found(directory: Directory) -> None:
-    handle = send(directory, "POST", "/handles", {"version": 1, "type": "activity",
-                                                  "sessionRef": REF}).json()  # fmt: skip
-    assert send(directory, "PUT", f"/handles/{handle['id']}", {}).header("Allow") == "GET, DELETE"
-    assert send(directory, "DELETE", f"/handles/{handle['id']}/session").status == 405
-    assert_text(send(directory, "GET", f"/handles/{handle['id']}/members"), 404)
+    created = send(directory, "POST", "/handles", {"version": 1, "type": "activity",
+                                                   "sessionRef": REF})  # fmt: skip
+    where = created.header("Location")  # (no body: none for an activity, as documented)
+    assert (created.status, created.body, where is not None) == (201, b"", True)
+    assert send(directory, "PUT", f"{where}", {}).header("Allow") == "GET, DELETE"
+    assert send(directory, "DELETE", f"{where}/session").status == 405
+    assert_text(send(directory, "GET", f"{where}/members"), 404)
 
 
 @pytest.mark.parametrize(
