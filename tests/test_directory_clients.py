@@ -308,6 +308,20 @@ def test_bad_handle_calls_are_refused_before_sending(local: World) -> None:
 # --- search -----------------------------------------------------------------------------
 
 
+def test_a_search_result_carries_the_roles_a_session_defines(local: World) -> None:
+    """XSAPI writes ``roleTypes`` at the top of the session document
+    (multiplayer_session.cpp:1834-1837; its test data's ``roleTypesRequestJson``), and
+    reads it there (:1471-1476); a search result's ``roleInfo`` carries them
+    (multiplayer_search_handle_details.cpp:232-235). The emulator read them under
+    ``constants.system``."""
+    host = local.client(HOST)
+    roles = {"lfg": {"roles": {"friend": {"max": 1, "target": 1}}}}
+    ref = local.lobby(host, roleTypes=roles)
+    host.create_search_handle(ref, strings={"map": "harbor"})
+    (found,) = host.search(DEFAULT_SCID, "lobby", filter="strings/map eq 'harbor'")
+    assert found.role_info == {"roleTypes": roles}
+
+
 def test_search_filters_and_orders(world: World) -> None:
     host = world.client(HOST)
     lobbies = {}

@@ -79,7 +79,7 @@ _HANDLE_ROUTES: Routes = (
     ((_ONE, "session"), "session"),
 )
 """The paths below ``/handles/``."""
-_SECTIONS = ("constants", "properties", "members", "servers")
+_SECTIONS = ("constants", "properties", "members", "servers", "roleTypes")
 _PARTS = ("system", "custom")
 _MEMBER_SECTIONS = ("constants", "properties", "roles")
 _MAX_DEPTH = 64
@@ -464,6 +464,11 @@ def _apply(document: Json, delta: Json, caller: str, *, creating: bool, large: b
         document["properties"] = _merge_patch(document["properties"], properties)
     _write_members(document, members, caller, large)
     _write_servers(document, delta.get("servers", {}))
+    if "roleTypes" in delta:  # at the top, as XSAPI writes them (multiplayer_session.cpp)
+        for name, role_type in delta["roleTypes"].items():
+            if role_type is not None:
+                _object(role_type, f"roleTypes.{name}")
+        document["roleTypes"] = _merge_patch(document.get("roleTypes", {}), delta["roleTypes"])
 
 
 def _match(routes: Routes, segments: list[str]) -> tuple[str, list[str]] | None:

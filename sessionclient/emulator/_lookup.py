@@ -130,9 +130,9 @@ def related_info(document: Json) -> Json:
 
 
 def role_info(document: Json) -> Json:
-    """``roleInfo`` of a search result: the session's role types as its constants set
-    them (the emulator does not count role holders)."""
-    roles = _system(document, "constants").get("roleTypes")
+    """``roleInfo`` of a search result: the session's role types as written at the top
+    of its document (the emulator does not count role holders)."""
+    roles = document.get("roleTypes")
     return {"roleTypes": roles if isinstance(roles, dict) else {}}
 
 
