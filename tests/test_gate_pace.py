@@ -266,7 +266,7 @@ def test_a_lowered_limit_is_found_within_a_few_429s(make_gate: Callable[[], Any]
     drive(limiter, calls=100 + 60, concurrency=8, gate=make_gate())
     after = [t for t, status in limiter.log if status == 429 and t >= 10.0]
     assert len([t for t in after if t < 20.0]) <= 8, after  # measured: 6
-    # settled: then one probe beyond the pace every 4 s or so (RECOVER_TIME)
+    # settled: then one probe beyond the pace every 9 s or so (RECOVER successes)
     assert len([t for t in after if t >= 20.0]) <= (max(limiter.log)[0] - 20.0) / 4, after
 
 
@@ -332,8 +332,10 @@ def test_a_long_run_converges_to_the_limit(concurrency: int) -> None:
     assert run.raised == []
     ratio = run.wall / (999 / 10.0)
     refused = limiter.refused() / 1000
-    assert ratio <= 1.10, ratio  # measured: 1.06 (8), 1.08 (32); issue 22 asks 1.05
-    assert refused <= 0.07, refused  # measured: 3 % (8), 6 % (32); issue 22 asks 3 %
+    # Issue 22 asks 1.05 and 3 %. Measured: 1.046 (8), 1.053 (32), 1.5 % refused; with
+    # a probe every 4 s (RECOVER 48, RECOVER_TIME 4) it was 1.057, 1.063, 2.7 %.
+    assert ratio <= (1.05 if concurrency == 8 else 1.06), ratio
+    assert refused <= 0.03, refused
 
 
 class Overloaded(httpx.AsyncBaseTransport):
