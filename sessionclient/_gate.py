@@ -363,14 +363,25 @@ class Gate:
             if bucket.reported:
                 bucket.margin = min(MAX_MARGIN, bucket.margin * 1.5 - 0.5)
             elif bucket.strikes == 0:  # a success came since the last 429: a new peak
-                if bucket.peak == 0.0:  # ending the slow start: the pace that last worked
-                    bucket.peak = bucket.base = min(bucket.good or bucket.base, limit)
+                # The pace that last worked; unless the last second saw less than half
+                # as many successes: a limiter's burst credit (nginx's ``burst``) lets a
+                # pace work for a while that its rate does not allow. (Within a factor
+                # of two the count is the gate's own pace, below the peak while it
+                # climbs: taking it would ratchet the pace down.)
+                worked = bucket.good or bucket.base
+                done = sum(1 for t in self._recent.get(key, ()) if t > now - 1.0)
+                if done >= 5 and 1.0 / done > 2 * worked:
+                    worked = 1.0 / done
+                if bucket.peak == 0.0:  # ending the slow start
+                    bucket.peak = bucket.base = min(worked, limit)
                     bucket.run = recovery(bucket.peak) - 1.0  # from there, probe by little
                 else:
-                    if bucket.run < FELL:  # refused again soon after a drop: it fell
-                        bucket.peak = min(bucket.base / DROP, limit)
+                    if bucket.run < FELL:  # refused again soon after a drop: it fell,
+                        # but not below what got through in the last second
+                        fell = bucket.base / DROP
+                        bucket.peak = min(min(fell, 1.0 / done) if done >= 5 else fell, limit)
                     else:  # the limit is about the last pace that worked
-                        bucket.peak = min(bucket.good or bucket.base, limit)
+                        bucket.peak = min(worked, limit)
                     bucket.base = min(bucket.peak / BETA, limit)
                     bucket.run = 0.0
             bucket.strikes = strikes

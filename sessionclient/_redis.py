@@ -342,12 +342,17 @@ elseif op == 'hold' then
     elseif b.strikes == 0 then
       local good = b.good
       if good == 0 then good = b.base end
+      local done = done_within(1.0)  -- burst credit: see Gate.hold
+      if done >= 5 and 1.0 / done > 2 * good then good = 1.0 / done end
       if b.peak == 0 then
         b.peak = math.min(good, limit)
         b.base = b.peak
         b.run = recovery(b.peak) - 1.0
       else
-        if b.run < fell then b.peak = math.min(b.base / drop, limit)
+        if b.run < fell then
+          local fallen = b.base / drop
+          if done >= 5 then fallen = math.min(fallen, 1.0 / done) end
+          b.peak = math.min(fallen, limit)
         else b.peak = math.min(good, limit) end
         b.base = math.min(b.peak / beta, limit)
         b.run = 0.0
