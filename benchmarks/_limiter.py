@@ -18,7 +18,7 @@ import statistics
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import attrs
@@ -214,3 +214,18 @@ def repeated(benchmark: str, case: str, runs: Sequence[Result], throttled: int,
     return Result.of(benchmark, case, ratios, "x min", target=goal, met=met, note=note,
                      detail={"shares": shares, "raised": raised,
                              "runs": [r.detail for r in runs]})  # fmt: skip
+
+
+def compare(benchmark: str, label: str, loads: Sequence[Load], runs: int,
+            one: Callable[[Load], Result], throttled: int,
+            target: tuple[float, float] | None) -> Iterator[Result]:  # fmt: skip
+    """A row per load over ``runs`` runs of ``one(load)``, the loads' runs interleaved
+    (the order reversed every other round) so that drift of the machine hits them all
+    alike; ``target`` applies to the SDK's rows (``throttle="wait"``)."""
+    measured: dict[Load, list[Result]] = {load: [] for load in loads}
+    for index in range(runs):
+        for load in loads if index % 2 == 0 else reversed(loads):
+            measured[load].append(one(load))
+    for load, rows in measured.items():
+        goal = target if load.contender == SDK else None
+        yield repeated(benchmark, f"{label}: {load.describe()}", rows, throttled, goal)

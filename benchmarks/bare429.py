@@ -23,7 +23,7 @@ import attrs
 import sessionclient as sc
 
 from ._common import AUTH, Result, leaky_bucket_minimum, session_ref
-from ._limiter import NAIVE, SDK, Load, parse_access_log, repeated
+from ._limiter import NAIVE, SDK, Load, compare, parse_access_log
 from .nginx_throttle import VARIANTS, measure, nginx, nginx_binary
 
 BENCH = "bare 429 (nginx)"
@@ -36,20 +36,15 @@ def _rows(quick: bool) -> Iterator[Result]:
         for key in ("d", "e") for concurrency in (8, 32) for asynchronous in (False, True)
     ]  # fmt: skip
     for key, concurrency, asynchronous in plan:
-        variant = VARIANTS[key]
-        # The naive loop runs beside the SDK, its runs interleaved, as a baseline.
-        loads = [Load(c, asynchronous, calls, concurrency) for c in (SDK, NAIVE)]
-        if concurrency != 8:
-            loads = loads[:1]
-        measured: dict[Load, list[Result]] = {load: [] for load in loads}
-        for index in range(runs):
-            for load in loads if index % 2 == 0 else reversed(loads):
-                measured[load].append(measure(key, load.contender, asynchronous, calls,
-                                              concurrency, 3.0))  # fmt: skip
-        for load, rows in measured.items():
-            case = f"({key}) {variant.label}: {load.describe()}"
-            target = (1.25, 0.10) if load.contender == SDK else None
-            yield repeated(BENCH, case, rows, 429, target)
+        # At concurrency 8 the naive loop runs beside the SDK as a baseline.
+        contenders = (SDK, NAIVE) if concurrency == 8 else (SDK,)
+        loads = [Load(c, asynchronous, calls, concurrency) for c in contenders]
+        yield from compare(
+            BENCH, f"({key}) {VARIANTS[key].label}", loads, runs,
+            lambda load, key=key: measure(key, load.contender, load.asynchronous, load.calls,
+                                          load.concurrency, 3.0),
+            429, (1.25, 0.10),
+        )  # fmt: skip
 
 
 def _long(quick: bool) -> Iterator[Result]:
