@@ -186,6 +186,7 @@ def test_haproxy_config_denies_above_the_rate_with_a_bare_429() -> None:
     rules = [line for line in conf.lower().splitlines() if not line.lstrip().startswith("#")]
     assert not [line for line in rules if "retry-after" in line]  # HAProxy's own 429
     assert "log stdout" in conf
+    assert "option dontlognull" in conf  # the port probe is not a request
 
 
 @pytest.mark.skipif(haproxy_throttle.haproxy_binary() is None, reason="HAProxy is not installed")
