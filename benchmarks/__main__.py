@@ -25,12 +25,15 @@ NAMES = (
     "throttle",
     "nginx_throttle",
     "bare429",
+    "haproxy_throttle",
     "scale",
     "docsize",
     "retry_after",
     "contention",
     "watch",
 )
+# Shorter names for --only.
+ALIASES = {"nginx": "nginx_throttle", "haproxy": "haproxy_throttle"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--quick", action="store_true", help="fewer rounds and calls: under a minute on 2 cores"
     )
-    parser.add_argument("--only", nargs="+", choices=NAMES, default=list(NAMES), metavar="NAME",
-                        help=f"run only these ({', '.join(NAMES)})")  # fmt: skip
+    listed = f"{', '.join(NAMES)}; or {', '.join(ALIASES)}"
+    parser.add_argument("--only", nargs="+", choices=NAMES + tuple(ALIASES), default=list(NAMES),
+                        metavar="NAME", help=f"run only these ({listed})")  # fmt: skip
     parser.add_argument(
         "--repeat",
         type=int,
@@ -52,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeat is not None and args.repeat < 1:
         parser.error("--repeat must be at least 1")
-    names = ["throttle"] if args.repeat is not None else args.only
+    names = ["throttle"] if args.repeat is not None else [ALIASES.get(n, n) for n in args.only]
 
     machine = environment()
     print("Environment: " + ", ".join(f"{k} {v}" for k, v in machine.items()))

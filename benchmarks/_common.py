@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -138,15 +139,19 @@ def wait_for_port(port: int, alive: Callable[[], bool], describe: Callable[[], s
 
 
 @contextlib.contextmanager
-def server_process(command: Sequence[str], port: int) -> Iterator[str]:
+def server_process(command: Sequence[str], port: int, stdout: Path | None = None) -> Iterator[str]:
     """``command`` in its own process (so that it does not share this process's GIL),
-    listening on ``port``; yields its base URL and stops it at the end."""
+    listening on ``port``; yields its base URL and stops it at the end. Its standard
+    output goes to ``stdout`` when given (a server that logs there), else with its
+    errors to a temporary file."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     # Its output goes to a file: an unread pipe that fills up would stall the server.
-    with (
-        tempfile.TemporaryFile() as log,
-        subprocess.Popen(list(command), stdout=log, stderr=log, env=env) as server,
-    ):
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(tempfile.TemporaryFile())
+        out = stack.enter_context(stdout.open("wb")) if stdout else log
+        server = stack.enter_context(
+            subprocess.Popen(list(command), stdout=out, stderr=log, env=env)
+        )
 
         def describe() -> str:
             log.seek(0)

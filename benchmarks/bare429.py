@@ -1,8 +1,10 @@
 """Issue 22 against a real nginx answering its default bare 429 (no Retry-After):
 ``limit_req rate=10r/s`` with and without ``burst=20 nodelay``, the SDK with its
 default policy (sync: threads, async: asyncio), 200 calls at concurrency 8 and 32,
-each row over 3 fresh nginx runs (median [min-max]); the 1,000-call row; and the
-p50/p99 latency of 60 calls at 2 r/s, concurrency 8 (each call timed by itself).
+each row over 3 fresh nginx runs (median [min-max]), and at concurrency 8 the naive
+httpx + tenacity loop as a baseline (its runs interleaved with the SDK's); the
+1,000-call row; and the p50/p99 latency of 60 calls at 2 r/s, concurrency 8 (each
+call timed by itself).
 
 Figures: wall / the leaky bucket's minimum, the share of requests nginx answered
 429 (its access log), calls raised. Targets: <= 1.25x, <= 10 %, 0 raised; 1,000
@@ -21,9 +23,9 @@ import attrs
 import sessionclient as sc
 
 from ._common import AUTH, Result, leaky_bucket_minimum, session_ref
-from .nginx_throttle import VARIANTS, measure, nginx, nginx_binary, parse_access_log
+from ._limiter import NAIVE, SDK, Load, compare, parse_access_log
+from .nginx_throttle import VARIANTS, measure, nginx, nginx_binary
 
-WAIT = 'sdk, throttle="wait"'
 BENCH = "bare 429 (nginx)"
 
 
@@ -34,24 +36,21 @@ def _rows(quick: bool) -> Iterator[Result]:
         for key in ("d", "e") for concurrency in (8, 32) for asynchronous in (False, True)
     ]  # fmt: skip
     for key, concurrency, asynchronous in plan:
-        measured = [measure(key, WAIT, asynchronous, calls, concurrency, 3.0) for _ in range(runs)]
-        ratios = [r.value for r in measured]
-        shares = [r.detail["statuses"].get(429, 0) / max(r.detail["requests"], 1) for r in measured]
-        raised = [r.detail["raised"] for r in measured]
-        met = max(ratios) <= 1.25 and max(shares) <= 0.10 and max(raised) == 0
-        case = (f"({key}) {VARIANTS[key].label}: sdk {'async' if asynchronous else 'sync'}, "
-                f"{calls} calls at concurrency {concurrency}")  # fmt: skip
-        note = (f"429: {min(shares):.1%}-{max(shares):.1%} of requests; raised "
-                f"{min(raised)}-{max(raised)} calls")  # fmt: skip
-        target = "<= 1.25, <= 10 % 429, 0 raised"
-        yield Result.of(BENCH, case, ratios, "x min", target=target, met=met, note=note,
-                        detail={"shares": shares, "raised": raised})  # fmt: skip
+        # At concurrency 8 the naive loop runs beside the SDK as a baseline.
+        contenders = (SDK, NAIVE) if concurrency == 8 else (SDK,)
+        loads = [Load(c, asynchronous, calls, concurrency) for c in contenders]
+        yield from compare(
+            BENCH, f"({key}) {VARIANTS[key].label}", loads, runs,
+            lambda load, key=key: measure(key, load.contender, load.asynchronous, load.calls,
+                                          load.concurrency, 3.0),
+            429, (1.25, 0.10),
+        )  # fmt: skip
 
 
 def _long(quick: bool) -> Iterator[Result]:
     calls = 100 if quick else 1000
     for asynchronous in (False, True):
-        row = measure("d", WAIT, asynchronous, calls, 8, 3.0)
+        row = measure("d", SDK, asynchronous, calls, 8, 3.0)
         share = row.detail["statuses"].get(429, 0) / max(row.detail["requests"], 1)
         met = row.value <= 1.05 and share <= 0.03 and row.detail["raised"] == 0
         yield attrs.evolve(row, benchmark=BENCH, target="<= 1.05, <= 3 % 429", met=met)

@@ -12,7 +12,7 @@ import pytest
 
 import sessionclient as sc
 from benchmarks import __main__ as cli
-from benchmarks import nginx_throttle
+from benchmarks import _limiter, haproxy_throttle, nginx_throttle
 from benchmarks._common import (
     AUTH,
     Result,
@@ -168,3 +168,95 @@ def test_without_nginx_the_rows_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
         assert row.figure() == "n/a"
         assert "nginx not installed" in row.row()
         assert row.met is None
+
+
+def _haproxy_config(port: int = 18081, backend_port: int = 18082) -> str:
+    return haproxy_throttle.render_config(
+        haproxy_throttle.TEMPLATE.read_text(), port=port, backend_port=backend_port
+    )
+
+
+def test_haproxy_config_denies_above_the_rate_with_a_bare_429() -> None:
+    conf = _haproxy_config()
+    assert "{{" not in conf
+    assert "bind 127.0.0.1:18081" in conf
+    assert "server fast 127.0.0.1:18082" in conf
+    assert "store http_req_rate(1s)" in conf
+    assert "deny deny_status 429 if { sc_http_req_rate(0) gt 10 }" in conf
+    rules = [line for line in conf.lower().splitlines() if not line.lstrip().startswith("#")]
+    assert not [line for line in rules if "retry-after" in line]  # HAProxy's own 429
+    assert "log stdout" in conf
+    assert "option dontlognull" in conf  # the port probe is not a request
+
+
+@pytest.mark.skipif(haproxy_throttle.haproxy_binary() is None, reason="HAProxy is not installed")
+def test_haproxy_accepts_the_rendered_config(tmp_path: Path) -> None:
+    binary = haproxy_throttle.haproxy_binary()
+    assert binary is not None
+    conf = tmp_path / "haproxy.cfg"
+    conf.write_text(_haproxy_config())
+    check = subprocess.run(
+        [binary, "-c", "-f", str(conf)], capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_haproxy_log_lines_are_counted_like_nginx_ones() -> None:
+    # Lines as HAProxy 2.6 writes them with the template's log-format, and a warning
+    # of its own on the same stream.
+    log = (
+        "1796652170.149 200 GET /serviceconfigs/x/sessiontemplates/lobby/sessions/y\n"
+        "1796652170.163 429 GET /serviceconfigs/x/sessiontemplates/lobby/sessions/y\n"
+        "[WARNING]  (5670) : config : missing timeouts for backend 'fast'.\n"
+        "1796652170.180 429 GET /serviceconfigs/x/sessiontemplates/lobby/sessions/y\n"
+    )
+    assert _limiter.parse_access_log(log) == {200: 1, 429: 2}
+
+
+def _run(ratio: float, requests: int, refused: int, raised: int, done: int = 200) -> Result:
+    detail = {"calls": 200, "completed": done, "raised": raised, "requests": requests,
+              "statuses": {200: requests - refused, 429: refused}}  # fmt: skip
+    return Result("b", "c", ratio, "x min", detail=detail)
+
+
+def test_a_repeated_row_is_met_only_if_its_worst_run_is() -> None:
+    runs = [_run(1.10, 210, 10, 0), _run(1.20, 220, 20, 0), _run(1.15, 205, 5, 0)]
+    row = _limiter.repeated("b", "c", runs, 429, (1.25, 0.10))
+    assert (row.value, row.low, row.high, row.runs) == (1.15, 1.10, 1.20, 3)
+    assert row.met is True
+    assert "429: 2.4%-9.1% of requests (median 4.8%); raised 0-0 calls" in row.note
+    one_raised = [*runs[:2], _run(1.15, 205, 5, 1)]
+    assert _limiter.repeated("b", "c", one_raised, 429, (1.25, 0.10)).met is False
+    too_many_refused = [*runs[:2], _run(1.15, 250, 50, 0)]
+    assert _limiter.repeated("b", "c", too_many_refused, 429, (1.25, 0.10)).met is False
+    cut = _limiter.repeated("b", "c", [*runs[:2], _run(3.0, 150, 5, 0, done=120)], 429, None)
+    assert (cut.met, cut.target) == (None, "")
+    assert "1 run(s) cut at the budget" in cut.note
+
+
+def test_compare_interleaves_the_loads_and_targets_the_sdk_only() -> None:
+    order: list[str] = []
+    loads = [_limiter.Load(c, False, 200, 8) for c in (_limiter.SDK, _limiter.NAIVE)]
+
+    def one(load: _limiter.Load) -> Result:
+        order.append(load.contender)
+        return _run(1.1, 200, 0, 0)
+
+    rows = list(_limiter.compare("b", "label", loads, 3, one, 429, (1.25, 0.10)))
+    sdk, naive = _limiter.SDK, _limiter.NAIVE
+    assert order == [sdk, naive, naive, sdk, sdk, naive]
+    assert [r.met for r in rows] == [True, None]
+    assert rows[1].case == "label: naive tenacity back-off, sync, 200 calls at concurrency 8"
+
+
+def test_only_takes_the_short_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+    monkeypatch.setattr(importlib, "import_module", lambda name: ran.append(name) or _Empty)
+    cli.main(["--only", "haproxy", "nginx", "--json", "/dev/null"])
+    assert ran == ["benchmarks.haproxy_throttle", "benchmarks.nginx_throttle"]
+
+
+class _Empty:
+    @staticmethod
+    def run(quick: bool = False) -> list[Result]:
+        return []
