@@ -128,6 +128,7 @@ class _Bucket:
     strikes: int = 1  # 429s since the last success (0: the pace works)
     pause: float = 0.0  # while closed (strikes), releases are at least this far apart
     tested: int = 0  # releases at the pace whose answer has not come yet
+    skipped: bool = False  # the last 429 came while pacing: it skipped one release
     queue: list[tuple[float, int]] = attrs.Factory(list)  # (arrived, ticket), in order
 
     @property
@@ -316,7 +317,10 @@ class Gate:
                 return
             strikes = 1 if bucket is None else bucket.strikes + 1
             if retry_after is None:
-                window = bare_hold(strikes)
+                # (a first 429 while pacing only skipped a release: the back-off starts
+                # with the second)
+                skipped = bucket is not None and bucket.skipped
+                window = bare_hold(strikes - 1 if skipped else strikes)
             elif strikes >= 2:  # refused again after the wait asked: back off more too
                 window = max(retry_after, bare_hold(strikes - 1))
             else:
@@ -387,6 +391,7 @@ class Gate:
             bucket.strikes = strikes
             bucket.since = now
             pace = bucket.base * bucket.margin
+            bucket.skipped = paced
             if paced:
                 until = max(now, bucket.last) + (2 * pace if bucket.reported else pace)
                 bucket.pause = pace

@@ -94,13 +94,14 @@ local function f(x) return string.format('%.17g', x) end
 local function load()
   local v = redis.call('HMGET', G, 'till', 'last', 'base', 'margin', 'reported', 'linger',
     'since', 'peak', 'good', 'run', 'strikes', 'pause', 'tested', 'gen', 'kind', 'status',
-    'method', 'url')
+    'method', 'url', 'skipped')
   if not v[1] then return nil end
   return {till = tonumber(v[1]), last = tonumber(v[2]), base = tonumber(v[3]),
     margin = tonumber(v[4]), reported = v[5] == '1', linger = tonumber(v[6]),
     since = tonumber(v[7]), peak = tonumber(v[8]), good = tonumber(v[9]),
     run = tonumber(v[10]), strikes = tonumber(v[11]), pause = tonumber(v[12]),
-    tested = tonumber(v[13]), gen = v[14], closure = {v[15], v[16], v[17], v[18]}}
+    tested = tonumber(v[13]), gen = v[14], closure = {v[15], v[16], v[17], v[18]},
+    skipped = v[19] == '1'}
 end
 
 local function save(b)
@@ -109,7 +110,7 @@ local function save(b)
     'since', f(b.since), 'peak', f(b.peak), 'good', f(b.good), 'run', f(b.run),
     'strikes', b.strikes, 'pause', f(b.pause), 'tested', b.tested, 'gen', b.gen,
     'kind', b.closure[1], 'status', b.closure[2], 'method', b.closure[3],
-    'url', b.closure[4])
+    'url', b.closure[4], 'skipped', b.skipped and '1' or '0')
 end
 
 -- _Bucket.spacing: while closed (strikes), a learned pace releases one call per window.
@@ -297,7 +298,9 @@ elseif op == 'hold' then
   if b then strikes = b.strikes + 1 end
   local window
   if ARGV[3] == '' then
-    window = math.min(bare * 2 ^ math.min(math.max(strikes, 1) - 1, 16), bare_max)
+    local counted = strikes  -- a first 429 while pacing only skipped a release
+    if b and b.skipped then counted = strikes - 1 end
+    window = math.min(bare * 2 ^ math.min(math.max(counted, 1) - 1, 16), bare_max)
   elseif strikes >= 2 then
     window = math.max(tonumber(ARGV[3]),
       math.min(bare * 2 ^ math.min(math.max(strikes - 1, 1) - 1, 16), bare_max))
@@ -362,6 +365,7 @@ elseif op == 'hold' then
     b.since = now
     local pace = b.base * b.margin
     local till
+    b.skipped = paced
     if paced then
       if b.reported then till = math.max(now, b.last) + 2 * pace
       else till = math.max(now, b.last) + pace end

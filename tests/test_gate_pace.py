@@ -79,6 +79,33 @@ class Limiter(httpx.AsyncBaseTransport):
         return sum(1 for _, status in self.log if status == 429)
 
 
+class Sliding(Limiter):
+    """HAProxy's ``http_req_rate(1s)`` with ``deny_status 429 if rate > limit``: the
+    requests of the current second plus the previous second's, weighted by what is left
+    of the current one; every request counts, the refused too (it is tracked before the
+    deny rule: benchmarks/haproxy.cfg.template). A bare 429."""
+
+    def __init__(self, limit: int, **options: Any) -> None:
+        super().__init__(lambda t: float(limit), **options)
+        self.limit, self.start, self.current, self.previous = limit, -math.inf, 0, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await trio.sleep(self.random.random() * self.jitter)
+        now = trio.current_time()
+        if now - self.start >= 1.0:  # a new period (aligned to the first)
+            self.previous = self.current if now - self.start < 2.0 else 0
+            self.current = 0
+            self.start = now if self.start == -math.inf else self.start + (now - self.start) // 1
+        self.current += 1
+        rate = self.current + self.previous * (1.0 - (now - self.start))
+        status = 200 if rate <= self.limit else 429
+        self.log.append((now, status))
+        await trio.sleep(self.random.random() * self.jitter)
+        if status == 429:
+            return httpx.Response(429)
+        return httpx.Response(200, json={"members": {}}, headers={"ETag": '"e"'})
+
+
 class Run:
     """What a run did: the limiter's log, each call's latency, what raised."""
 
@@ -353,6 +380,19 @@ def test_burst_credit_is_not_taken_for_a_faster_rate() -> None:
     assert run.raised == []
     assert run.wall <= 1.02 * (1000 - 21) / 10.0  # measured: 1.001x (before: 1.000x)
     assert limiter.refused() <= 0.04 * len(limiter.log)
+
+
+def test_a_limiter_that_counts_refusals_in_a_sliding_second() -> None:
+    """HAProxy's stick-table limit (10/s, refused requests counted, a bare 429), 200
+    calls at concurrency 32. A 429 while pacing skips one release; the next, refused
+    too since the first counted, used to close the gate for the second step of the
+    back-off (1 s): 1.61x the minimum and 29 refused. The back-off now starts with it
+    (0.5 s): 1.42x, 15 refused. (Real HAProxy: the Performance page.)"""
+    limiter = Sliding(10, jitter=0.0005)
+    run = drive(limiter, calls=200, concurrency=32)
+    assert run.raised == []
+    assert run.wall <= 1.5 * 19.9
+    assert limiter.refused() <= 0.08 * len(limiter.log)
 
 
 class Overloaded(httpx.AsyncBaseTransport):
