@@ -215,6 +215,7 @@ class AsyncSessionClient(AsyncClient):
         **options: Unpack[AsyncOptions],
     ) -> None:
         super().__init__(base_url, MPSD, flows.mpsd_headers(contract_version), options)
+        self._contract_version = contract_version
         self._hubs: dict[str, AsyncRtaHub] = {}  # the RTA socket of the watches, per URL
         self._watching = threading.Lock()
 
@@ -448,6 +449,7 @@ class AsyncSessionClient(AsyncClient):
             reservations=reservations,
             inactive=inactive,
             take=take,
+            contract_version=self._contract_version,
         )
         return await self._operate("query", call, retry)
 

@@ -30,6 +30,7 @@ from ._core import (
 from ._engine import Flow
 from ._etag import ETag
 from ._exceptions import MalformedResponseError, SessionClientError
+from ._flows import CONTRACT_VERSION
 from ._models import Accepted, Session
 from ._profiles import Kind, Target
 from ._ref import SessionRef, _check_scid, _check_template
@@ -182,9 +183,11 @@ def query(
     reservations: bool = False,
     inactive: bool = False,
     take: int | None = None,
+    contract_version: int = CONTRACT_VERSION,
 ) -> Call[list[SessionSummary]]:
     """The sessions of a user (``xuid``), of several (``xuids``: one batch POST, the
-    results in xuid order) or with a keyword. The query options go in XSAPI's order."""
+    results in xuid order) or with a keyword. The query options go in XSAPI's order;
+    ``version`` is at most ``contract_version`` modulo 100 (the reference)."""
     if xuid is not None and xuids is not None:
         raise ValueError("give xuid or xuids, not both")
     users = check_xuids(xuids) if xuids is not None else ()
@@ -204,7 +207,13 @@ def query(
             raise ValueError("visibility='private' needs private=True")
         params.append(("visibility", visibility))
     if version is not None:
-        params.append(("version", str(_count(version, "version", 1, None))))
+        highest = contract_version % 100
+        if _count(version, "version", 1, None) > highest:
+            raise ValueError(
+                f"version must be at most {highest}, the contract version"
+                f" ({contract_version}) modulo 100, not {version}"
+            )
+        params.append(("version", str(version)))
     for name, value in (
         ("private", private),
         ("reservations", reservations),

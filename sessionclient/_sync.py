@@ -176,6 +176,7 @@ class SessionClient(SyncClient):
         **options: Unpack[SyncOptions],
     ) -> None:
         super().__init__(base_url, MPSD, flows.mpsd_headers(contract_version), options)
+        self._contract_version = contract_version
         self._hubs: dict[str, RtaHub] = {}  # the RTA socket of the watches, per URL
         self._watching = threading.Lock()
 
@@ -409,6 +410,7 @@ class SessionClient(SyncClient):
             reservations=reservations,
             inactive=inactive,
             take=take,
+            contract_version=self._contract_version,
         )
         return self._operate("query", call, retry)
 

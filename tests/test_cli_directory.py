@@ -99,6 +99,7 @@ def test_transfer_and_social_groups(served: tuple[Emulator, str]) -> None:
         host.create(lobby, None)
         host.create(game, None)
         host.set_activity(game)
+        host.create_search_handle(lobby)  # its own: the tests of this module run in any order
     emulator.set_social_group(FRIEND, "favorites", [HOST])
     code, handle, err = run(url, "transfer", f"{DEFAULT_SCID}/arena/cli-transfer-game",
                             "--from", f"{DEFAULT_SCID}/lobby/cli-transfer-lobby")  # fmt: skip

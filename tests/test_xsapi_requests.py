@@ -17,7 +17,7 @@ import respx
 
 import sessionclient as sc
 
-from .conftest import REF, SCID, Both
+from .conftest import REF, SCID, Both, MakeClient
 
 REF_JSON = {"scid": SCID, "templateName": "lobby", "name": "game-1"}
 HANDLE = {"id": "h1", "version": 1, "type": "invite", "sessionRef": REF_JSON,
@@ -185,6 +185,21 @@ def test_query_options_xsapi_refuses_are_refused_before_sending(
 def test_query_version_must_be_an_int(client: Both) -> None:
     with pytest.raises(TypeError):
         client.query(SCID, xuid="1", version="2")
+
+
+def test_query_version_is_at_most_the_contract_version_modulo_100(
+    make_client: MakeClient, router: respx.Router
+) -> None:
+    """The reference: "The value must be less than or equal to the request's contract
+    version modulo 100" (uri-serviceconfigsscidsessionsget.md:55): 7 for contract 107,
+    4 for 104; refused before sending."""
+    route = router.get(url__regex="/sessions").respond(200, json={"results": []})
+    for contract, highest in ((107, 7), (104, 4)):
+        client = make_client(httpx.MockTransport(router.handler), contract_version=contract)
+        client.query(SCID, xuid="1", version=highest)
+        with pytest.raises(ValueError, match=f"at most {highest}"):
+            client.query(SCID, xuid="1", version=highest + 1)
+    assert route.call_count == 2
 
 
 # --- item 5: 408 ----------------------------------------------------------------------

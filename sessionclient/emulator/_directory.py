@@ -917,6 +917,12 @@ class Directory:
                 xuids = lookup.check_xuids(_parse_object(request.body).get("xuids"), "xuids")
             else:
                 xuids = [lookup.check_xuid(params["xuid"])] if "xuid" in params else []
+            version, contract = (
+                params.get("version", ""),
+                request.headers.get("x-xbl-contract-version", str(lookup.CONTRACT_VERSION)),
+            )
+            if version.isdigit() and contract.isdigit() and int(version) > int(contract) % 100:
+                raise ValueError("version is at most the contract version modulo 100")
             return self._query(caller, scid, template, xuids, params)
         except ValueError as exc:
             raise _bad(str(exc)) from None

@@ -198,3 +198,11 @@ def test_templates_list_and_one(directory: Directory) -> None:
                                   {"name": "arena", "contractVersion": 107}]}  # fmt: skip
     one = send(directory, "GET", f"{CONFIG}/sessiontemplates/lobby").json()
     assert one["constants"]["system"]["maxMembersCount"] == 8
+
+
+def test_a_query_version_above_the_contract_modulo_100_is_400(directory: Directory) -> None:
+    """uri-serviceconfigsscidsessionsget.md:55: at most the contract version modulo 100."""
+    query = "xuid=alice&version=8"
+    answer = send(directory, "GET", f"{CONFIG}/sessions", query=query)
+    assert "modulo 100" in assert_text(answer, 400)
+    assert send(directory, "GET", f"{CONFIG}/sessions", query="xuid=alice&version=7").status == 200
