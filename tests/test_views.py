@@ -216,32 +216,40 @@ def check(view: Any, document: dict[str, Any], specs: list[Spec]) -> None:
             assert (dict(got) if isinstance(got, Mapping) else got) == want, path
 
 
-@settings(max_examples=150, deadline=None)
-@given(documents(SESSION))
-def test_session_fields(document: dict[str, Any]) -> None:
+def _session_fields(document: dict[str, Any]) -> None:
     check(sc.Session(REF, None, document), document, SESSION)
 
 
-@settings(max_examples=150, deadline=None)
-@given(documents(MEMBER))
-def test_member_fields(member: dict[str, Any]) -> None:
+def _member_fields(member: dict[str, Any]) -> None:
     session = sc.Session(REF, None, {"members": {"3": member}})
     (view,) = session.members
     assert view.index == 3
     check(view, member, MEMBER)
 
 
-@settings(max_examples=100, deadline=None)
-@given(documents(SUMMARY))
-def test_summary_fields(result: dict[str, Any]) -> None:
+def _summary_fields(result: dict[str, Any]) -> None:
     check(sc.SessionSummary(result), result, SUMMARY)
 
 
-@settings(max_examples=150, deadline=None)
-@given(documents(HANDLE))
-def test_handle_fields(handle: dict[str, Any]) -> None:
+def _handle_fields(handle: dict[str, Any]) -> None:
     for cls in (sc.Handle, sc.Activity, sc.SearchResult):
         check(cls(handle), handle, HANDLE)
+
+
+# Every view against random documents: a few dozen in the default run (each document
+# costs hypothesis about 50 ms to draw), 300 each in the slow pass, which CI runs too.
+_FIELDS = [
+    ("session", _session_fields, SESSION),
+    ("member", _member_fields, MEMBER),
+    ("summary", _summary_fields, SUMMARY),
+    ("handle", _handle_fields, HANDLE),
+]
+for _name, _test, _spec in _FIELDS:
+    for _suffix, _examples, _marks in (("", 30, ()), ("_at_length", 300, (pytest.mark.slow,))):
+        _run = settings(max_examples=_examples, deadline=None)(given(documents(_spec))(_test))
+        for _mark in _marks:
+            _run = _mark(_run)
+        globals()[f"test_{_name}_fields{_suffix}"] = _run
 
 
 @settings(max_examples=100, deadline=None)
