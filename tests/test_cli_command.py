@@ -1,9 +1,11 @@
-"""The installed ``sessionclient`` command, run as a user runs it (a subprocess), against
-the emulator it serves itself; every mistake on purpose gets one clear line."""
+"""The ``sessionclient`` command against the emulator it serves itself (a subprocess):
+its ``main`` with its own streams and environment, or the installed command where the
+working directory matters; every mistake on purpose gets one clear line."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -14,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 import pytest
@@ -29,8 +32,8 @@ STRANGER = "XBL3.0 x=1002;other-s3cr3t"
 
 
 class Run:
-    def __init__(self, done: subprocess.CompletedProcess[str]) -> None:
-        self.code, self.out, self.err = done.returncode, done.stdout, done.stderr
+    def __init__(self, code: int, out: str, err: str) -> None:
+        self.code, self.out, self.err = code, out, err
 
     def json(self) -> Any:
         return json.loads(self.out)
@@ -47,11 +50,25 @@ def environment(extra: dict[str, str] | None = None) -> dict[str, str]:
 def run(
     *argv: str, stdin: str = "", env: dict[str, str] | None = None, cwd: Path | None = None
 ) -> Run:
-    done = subprocess.run(
-        [str(COMMAND), *argv], input=stdin, capture_output=True, text=True, timeout=60,
-        env=environment(env), cwd=cwd,
-    )  # fmt: skip
-    return Run(done)
+    """The command with these arguments: the installed one in a subprocess where the
+    working directory matters, else its ``main`` in this process with its own streams,
+    environment and terminal width (as a pipe has: 80), which saves a second of start-up
+    per call (``test_cli.py`` checks that both entry points are ``main``)."""
+    if cwd is not None:
+        done = subprocess.run(
+            [str(COMMAND), *argv], input=stdin, capture_output=True, text=True, timeout=60,
+            env=environment(env), cwd=cwd,
+        )  # fmt: skip
+        return Run(done.returncode, done.stdout, done.stderr)
+    out, err = io.StringIO(), io.StringIO()
+    variables = {"COLUMNS": "80", **environment(env)}
+    with (
+        mock.patch.dict(os.environ, variables, clear=True),
+        contextlib.redirect_stdout(out),  # what argparse prints itself: --help
+        contextlib.redirect_stderr(err),
+    ):
+        code = main(list(argv), stdin=io.StringIO(stdin), stdout=out, stderr=err)
+    return Run(code, out.getvalue(), err.getvalue())
 
 
 def one_line(text: str) -> str:
@@ -197,12 +214,6 @@ def test_json_goes_anywhere_in_nested_subcommands(url: str, where: int) -> None:
     assert json.loads(one_line(done.err))["error"] == "usage"
 
 
-def in_process(*argv: str) -> Run:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(list(argv), stdin=io.StringIO(), stdout=out, stderr=err)
-    return Run(subprocess.CompletedProcess([], code, out.getvalue(), err.getvalue()))
-
-
 @pytest.mark.parametrize(
     ("argv", "words"),
     [
@@ -219,7 +230,7 @@ def in_process(*argv: str) -> Run:
 )
 def test_argparse_errors_are_json_under_json(argv: list[str], words: str) -> None:
     for place in (0, len(argv)):
-        done = in_process(*argv[:place], "--json", *argv[place:])
+        done = run(*argv[:place], "--json", *argv[place:])
         assert done.code == 2, done
         report = json.loads(one_line(done.err))
         assert report["error"] == "usage"
@@ -239,7 +250,7 @@ def test_argparse_errors_are_json_under_json(argv: list[str], words: str) -> Non
     ],
 )
 def test_an_unknown_flag_prints_its_subcommands_usage(argv: list[str], prog: str) -> None:
-    done = in_process(*argv)
+    done = run(*argv)
     assert done.code == 2, done
     assert done.err.startswith(f"usage: {prog} [-h]"), done.err
     assert done.err.strip().splitlines()[-1].startswith(f"{prog}: error: "), done.err
