@@ -335,7 +335,7 @@ class Gate:
                 peak = 0.0
                 if rate is None:
                     span = min(max(window, 1.0), limit)
-                    done = sum(1 for t in self._recent.get(key, ()) if t > now - span)
+                    done = self._done_within(key, now, span)
                     rate = min(span / max(done, 1), FIRST_PACE)  # the pace that just worked
                     if done >= 5:  # enough to measure: the limit is about there
                         peak = span / done
@@ -373,7 +373,7 @@ class Gate:
                 # of two the count is the gate's own pace, below the peak while it
                 # climbs: taking it would ratchet the pace down.)
                 worked = bucket.good or bucket.base
-                done = sum(1 for t in self._recent.get(key, ()) if t > now - 1.0)
+                done = self._done_within(key, now, 1.0)
                 if done >= 5 and 1.0 / done > 2 * worked:
                     worked = 1.0 / done
                 if bucket.peak == 0.0:  # ending the slow start
@@ -381,9 +381,10 @@ class Gate:
                     bucket.run = recovery(bucket.peak) - 1.0  # from there, probe by little
                 else:
                     if bucket.run < FELL:  # refused again soon after a drop: it fell,
-                        # but not below what got through in the last second
                         fell = bucket.base / DROP
-                        bucket.peak = min(min(fell, 1.0 / done) if done >= 5 else fell, limit)
+                        if done >= 5:  # but not below what got through in the last second
+                            fell = min(fell, 1.0 / done)
+                        bucket.peak = min(fell, limit)
                     else:  # the limit is about the last pace that worked
                         bucket.peak = min(worked, limit)
                     bucket.base = min(bucket.peak / BETA, limit)
@@ -400,6 +401,10 @@ class Gate:
                 bucket.pause = window
             bucket.until = max(bucket.until, until)
             bucket.closure = closure
+
+    def _done_within(self, key: str, now: float, span: float) -> int:
+        """Successes toward ``key`` in the last ``span`` seconds (of the last 256)."""
+        return sum(1 for t in self._recent.get(key, ()) if t > now - span)
 
     # --- before a call --------------------------------------------------------------
 

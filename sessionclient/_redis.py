@@ -287,8 +287,9 @@ elseif op == 'hold' then
   recover, recover_time, recover_min = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
   local b = current()
   if b and sent_at <= b.since then  -- sent before the last 429 that counted: no strike,
-    if ARGV[3] ~= '' and now + math.min(tonumber(ARGV[3]), limit) > b.till then
-      b.till = now + math.min(tonumber(ARGV[3]), limit)  -- but its window's end counts
+    local till = ARGV[3] ~= '' and now + math.min(tonumber(ARGV[3]), limit)
+    if till and till > b.till then  -- but its window's end counts
+      b.till = till
       save(b)
       expire(b)
     end

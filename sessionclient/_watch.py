@@ -9,10 +9,11 @@ resource, its ``ConnectionId`` and the ``shoulderTaps`` of its events). A member
 for taps by writing ``connection`` and ``subscription`` into its own
 ``properties.system`` (``multiplayer_session_member.cpp``, ``Serialize``).
 
-``Watcher`` keeps what a watch knows (the subscription, the connection id, the newest
-session seen) and turns frames into steps; ``Frames`` is the client's end of the
-WebSocket (wsproto, from the ``watch`` extra). The drivers (``_async``/``_sync``) do
-the I/O.
+``Link`` keeps what a client's one socket knows (its ``connections/`` subscription, the
+connection id) and turns frames into steps; ``Watcher`` keeps what one watch knows (its
+session's taps, the newest session seen); ``Frames`` is the client's end of the
+WebSocket (wsproto, from the ``watch`` extra). The drivers (``_async``/``_sync``, their
+``RtaHub``) do the I/O.
 """
 
 from __future__ import annotations
@@ -164,15 +165,8 @@ def judge(
     if error is None or error.status != TOO_MANY:
         gate.passed(key, now, sent_at)
         return
-    gate.hold(
-        key,
-        now,
-        parse_retry_after(error.headers, now=settings.wallclock()),
-        sent_at=sent_at,
-        rate=None,
-        closure=Closure(TooManyRequestsError, TOO_MANY, "GET", url),
-        cap=policy.retry_after_max,
-    )
+    retry_after = parse_retry_after(error.headers, now=settings.wallclock())
+    _close(settings, key, policy, retry_after, sent_at, TOO_MANY, url)
 
 
 def refused(
@@ -187,22 +181,34 @@ def refused(
     wait = backoff(attempt)
     if policy.throttle == "off":
         return wait
-    throttled = status == RETRYABLE_THROTTLED
-    settings.gate.hold(
+    as_http = TOO_MANY if status == RETRYABLE_THROTTLED else UNAVAILABLE
+    _close(settings, key, policy, wait, settings.clock(), as_http, url)
+    return 0.0
+
+
+def _close(
+    settings: Settings,
+    key: str,
+    policy: RetryPolicy,
+    retry_after: float | None,
+    sent_at: float,
+    status: int,
+    url: str,
+) -> None:
+    """Close the gate of RTA's bucket as an HTTP ``status`` (429 or 503) with that
+    Retry-After would."""
+    kind = TooManyRequestsError if status == TOO_MANY else ServiceUnavailableError
+    closure = Closure(kind, status, "GET", url)
+    gate, now = settings.gate, settings.clock()
+    gate.hold(
         key,
-        settings.clock(),
-        wait,
-        sent_at=settings.clock(),
+        now,
+        retry_after,
+        sent_at=sent_at,
         rate=None,
-        closure=Closure(
-            TooManyRequestsError if throttled else ServiceUnavailableError,
-            TOO_MANY if throttled else UNAVAILABLE,
-            "GET",
-            url,
-        ),
+        closure=closure,
         cap=policy.retry_after_max,
     )
-    return 0.0
 
 
 def rta_url(base_url: str, default_base_url: str) -> str:

@@ -917,13 +917,8 @@ class Directory:
                 xuids = lookup.check_xuids(_parse_object(request.body).get("xuids"), "xuids")
             else:
                 xuids = [lookup.check_xuid(params["xuid"])] if "xuid" in params else []
-            version, contract = (
-                params.get("version", ""),
-                request.headers.get("x-xbl-contract-version", str(lookup.CONTRACT_VERSION)),
-            )
-            if version.isdigit() and contract.isdigit() and int(version) > int(contract) % 100:
-                raise ValueError("version is at most the contract version modulo 100")
-            return self._query(caller, scid, template, xuids, params)
+            contract = request.headers.get("x-xbl-contract-version", "")
+            return self._query(caller, scid, template, xuids, params, contract)
         except ValueError as exc:
             raise _bad(str(exc)) from None
 
@@ -934,6 +929,7 @@ class Directory:
         template: Template | None,
         xuids: list[str],
         params: Mapping[str, str],
+        contract: str,
     ) -> EmulatedResponse:
         keyword = params.get("keyword")
         if not xuids and keyword is None:
@@ -944,6 +940,9 @@ class Directory:
         version = params.get("version")
         if version is not None and not (version.isdigit() and int(version) > 0):
             raise ValueError("version is a positive integer (a major session version)")
+        highest = int(contract) % 100 if contract.isdigit() else lookup.CONTRACT_VERSION % 100
+        if version is not None and int(version) > highest:
+            raise ValueError("version is at most the contract version modulo 100")
         flags = {name: _flag(params, name) for name in ("private", "reservations", "inactive")}
         take = params.get("take")
         if take is not None and not (take.isdigit() and int(take) <= lookup.TAKE_MAX):
