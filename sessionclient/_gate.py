@@ -129,6 +129,7 @@ class _Bucket:
     pause: float = 0.0  # while closed (strikes), releases are at least this far apart
     tested: int = 0  # releases at the pace whose answer has not come yet
     skipped: bool = False  # the last 429 came while pacing: it skipped one release
+    first: float = 0.0  # the span of a first estimate's count (0: none to revise)
     queue: list[tuple[float, int]] = attrs.Factory(list)  # (arrived, ticket), in order
 
     @property
@@ -262,8 +263,19 @@ class Gate:
         else:
             self._open[key] = now
         bucket = self._buckets.get(key)
-        if bucket is None or sent_at <= bucket.since:
-            return  # sent before the last 429 that counted: it says nothing of the pace
+        if bucket is None:
+            return
+        if sent_at <= bucket.since:
+            # Sent before the last 429 that counted: it says nothing of the pace; but
+            # the first estimate counted the successes of a burst that had come back
+            # by its 429, and this one was in that burst (8 where HAProxy let 11 by).
+            if bucket.first:
+                with self._lock:
+                    if bucket.first and bucket.good == 0.0:  # (no pace has worked yet)
+                        counted = math.floor(bucket.first / bucket.peak + 0.5) + 1
+                        bucket.peak = bucket.first / counted
+                        bucket.base = bucket.peak / BETA
+            return
         with self._lock:
             bucket.strikes = 0
             if bucket.reported:
@@ -332,7 +344,7 @@ class Gate:
                 rate = min(rate, max(window, 0.001))  # a report is not trusted beyond it
             if bucket is None:
                 reported = rate is not None
-                peak = 0.0
+                peak = span = 0.0
                 if rate is None:
                     span = min(max(window, 1.0), limit)
                     done = self._done_within(key, now, span)
@@ -353,6 +365,7 @@ class Gate:
                     since=now,
                     peak=peak,
                     pause=window,
+                    first=span if peak else 0.0,  # (revised by the burst's late answers)
                 )
                 start = self._starts.pop(key, None)
                 if start is not None:  # its waiters keep their places
@@ -374,7 +387,8 @@ class Gate:
                 # climbs: taking it would ratchet the pace down.)
                 worked = bucket.good or bucket.base
                 done = self._done_within(key, now, 1.0)
-                if done >= 5 and 1.0 / done > 2 * worked:
+                credit = done >= 5 and 1.0 / done > 2 * worked
+                if credit:
                     worked = 1.0 / done
                 if bucket.peak == 0.0:  # ending the slow start
                     bucket.peak = bucket.base = min(worked, limit)
@@ -384,11 +398,20 @@ class Gate:
                         fell = bucket.base / DROP
                         if done >= 5:  # but not below what got through in the last second
                             fell = min(fell, 1.0 / done)
-                        bucket.peak = min(fell, limit)
+                        bucket.peak = min(max(fell, worked) if credit else fell, limit)
                     else:  # the limit is about the last pace that worked
                         bucket.peak = min(worked, limit)
                     bucket.base = min(bucket.peak / BETA, limit)
                     bucket.run = 0.0
+            elif bucket.skipped and bucket.strikes == 1 and bucket.peak > 0.0:
+                # The release after a paced 429 was refused too: the peak is too fast,
+                # or the limiter counts refusals (HAProxy: each one it refuses makes
+                # the next one over its limit). The peak goes to the pace refused, or
+                # to the last second's successes when fewer; not 0.97 of it, 2 s later.
+                done = self._done_within(key, now, 1.0)
+                bucket.peak = min(max(bucket.base, 1.0 / max(done, 1)), limit)
+                bucket.base = min(bucket.peak / BETA, limit)
+                bucket.run = 0.0
             bucket.strikes = strikes
             bucket.since = now
             pace = bucket.base * bucket.margin

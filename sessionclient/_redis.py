@@ -94,14 +94,14 @@ local function f(x) return string.format('%.17g', x) end
 local function load()
   local v = redis.call('HMGET', G, 'till', 'last', 'base', 'margin', 'reported', 'linger',
     'since', 'peak', 'good', 'run', 'strikes', 'pause', 'tested', 'gen', 'kind', 'status',
-    'method', 'url', 'skipped')
+    'method', 'url', 'skipped', 'first')
   if not v[1] then return nil end
   return {till = tonumber(v[1]), last = tonumber(v[2]), base = tonumber(v[3]),
     margin = tonumber(v[4]), reported = v[5] == '1', linger = tonumber(v[6]),
     since = tonumber(v[7]), peak = tonumber(v[8]), good = tonumber(v[9]),
     run = tonumber(v[10]), strikes = tonumber(v[11]), pause = tonumber(v[12]),
     tested = tonumber(v[13]), gen = v[14], closure = {v[15], v[16], v[17], v[18]},
-    skipped = v[19] == '1'}
+    skipped = v[19] == '1', first = tonumber(v[20] or '0')}
 end
 
 local function save(b)
@@ -110,7 +110,7 @@ local function save(b)
     'since', f(b.since), 'peak', f(b.peak), 'good', f(b.good), 'run', f(b.run),
     'strikes', b.strikes, 'pause', f(b.pause), 'tested', b.tested, 'gen', b.gen,
     'kind', b.closure[1], 'status', b.closure[2], 'method', b.closure[3],
-    'url', b.closure[4], 'skipped', b.skipped and '1' or '0')
+    'url', b.closure[4], 'skipped', b.skipped and '1' or '0', 'first', f(b.first))
 end
 
 -- _Bucket.spacing: while closed (strikes), a learned pace releases one call per window.
@@ -253,7 +253,13 @@ elseif op == 'passed' then
   redis.call('LTRIM', R, -256, -1)
   redis.call('PEXPIRE', R, math.ceil(tonumber(ARGV[7]) * 1000))
   local b = current()
-  if b and sent_at > b.since then
+  if b and sent_at <= b.since and b.first > 0 and b.good == 0 then
+    -- a late answer of the burst whose successes the first estimate counted
+    b.peak = b.first / (math.floor(b.first / b.peak + 0.5) + 1)
+    b.base = b.peak / beta
+    redis.call('HSET', G, 'peak', f(b.peak), 'base', f(b.base))
+    expire(b)
+  elseif b and sent_at > b.since then
     b.strikes = 0
     if not b.reported then
       b.good = b.base
@@ -317,7 +323,7 @@ elseif op == 'hold' then
   if rate then rate = math.min(rate, math.max(window, 0.001)) end
   if not b then
     local reported = rate ~= nil
-    local peak = 0
+    local peak, first = 0, 0
     if not reported then
       local span = math.min(math.max(window, 1.0), limit)
       local done = done_within(span)
@@ -325,6 +331,7 @@ elseif op == 'hold' then
       if done >= 5 then
         peak = span / done
         rate = math.min(peak / beta, limit)
+        first = span
       end
     end
     local margin = 1.0
@@ -332,7 +339,7 @@ elseif op == 'hold' then
     b = {till = now + window, last = -1e300, base = rate, margin = margin,
       reported = reported, linger = math.min(math.max(window, rate, 1.0), max_linger),
       since = now, peak = peak, good = 0, run = 0, strikes = 1, pause = window, tested = 0,
-      gen = f(now), closure = closure}
+      gen = f(now), closure = closure, first = first}
     redis.call('DEL', Q, L)
     redis.call('HSET', G, 'issued', 0)
   else
@@ -347,7 +354,8 @@ elseif op == 'hold' then
       local good = b.good
       if good == 0 then good = b.base end
       local done = done_within(1.0)  -- burst credit: see Gate.hold
-      if done >= 5 and 1.0 / done > 2 * good then good = 1.0 / done end
+      local credit = done >= 5 and 1.0 / done > 2 * good
+      if credit then good = 1.0 / done end
       if b.peak == 0 then
         b.peak = math.min(good, limit)
         b.base = b.peak
@@ -356,11 +364,17 @@ elseif op == 'hold' then
         if b.run < fell then
           local fallen = b.base / drop
           if done >= 5 then fallen = math.min(fallen, 1.0 / done) end
+          if credit then fallen = math.max(fallen, good) end
           b.peak = math.min(fallen, limit)
         else b.peak = math.min(good, limit) end
         b.base = math.min(b.peak / beta, limit)
         b.run = 0.0
       end
+    elseif b.skipped and b.strikes == 1 and b.peak > 0 then
+      -- the release after a paced 429 refused too (see Gate.hold)
+      b.peak = math.min(math.max(b.base, 1.0 / math.max(done_within(1.0), 1)), limit)
+      b.base = math.min(b.peak / beta, limit)
+      b.run = 0.0
     end
     b.strikes = strikes
     b.since = now

@@ -382,17 +382,78 @@ def test_burst_credit_is_not_taken_for_a_faster_rate() -> None:
     assert limiter.refused() <= 0.04 * len(limiter.log)
 
 
-def test_a_limiter_that_counts_refusals_in_a_sliding_second() -> None:
+@pytest.mark.parametrize(
+    ("concurrency", "seed"),
+    [
+        (32, 0),
+        pytest.param(32, 1, marks=pytest.mark.slow),
+        pytest.param(8, 1, marks=pytest.mark.slow),
+    ],
+)
+def test_a_limiter_that_counts_refusals_in_a_sliding_second(concurrency: int, seed: int) -> None:
     """HAProxy's stick-table limit (10/s, refused requests counted, a bare 429), 200
-    calls at concurrency 32. A 429 while pacing skips one release; the next, refused
-    too since the first counted, used to close the gate for the second step of the
-    back-off (1 s): 1.61x the minimum and 29 refused. The back-off now starts with it
-    (0.5 s): 1.42x, 15 refused. (Real HAProxy: the Performance page.)"""
-    limiter = Sliding(10, jitter=0.0005)
-    run = drive(limiter, calls=200, concurrency=32)
+    calls. A 429 while pacing skips one release; the next, refused too since the first
+    counted, used to close the gate for the second step of the back-off (1 s): 1.61x
+    the minimum and 29 refused at concurrency 32. The back-off then started with it
+    (0.5 s): 1.42x (32, seed 0), 1.50x (8, seed 1). The peak then fell only 3 % per
+    such pair, from a first estimate counted before the burst's last answers came (7
+    of 10): 7-8 r/s for 8 s at a time. Now the burst's late answers count, and a pair
+    sets the peak at the pace refused: 1.27x. (Real HAProxy: the Performance page.)"""
+    limiter = Sliding(10, jitter=0.0005, seed=seed)
+    run = drive(limiter, calls=200, concurrency=concurrency)
     assert run.raised == []
-    assert run.wall <= 1.5 * 19.9
-    assert limiter.refused() <= 0.08 * len(limiter.log)
+    assert run.wall <= 1.3 * 19.9
+    assert limiter.refused() <= 0.07 * len(limiter.log)  # measured: 4.3-5.7 %
+
+
+def test_a_bursts_late_answers_revise_the_first_estimate() -> None:
+    """A slow start's burst: 6 successes had come back when its first 429 did (the
+    first estimate: 6 a second); 2 more of the same burst come back after it. The
+    pace counts them: 8 a second (HAProxy let 10 through where 7 had come back)."""
+    gate = Gate()
+    for _ in range(6):
+        gate.passed("h", 0.0, -0.125)
+    gate.hold("h", 0.0, None, sent_at=0.0, rate=None, closure=THROTTLED)
+    bucket = gate._buckets["h"]  # (while the gate is closed, spacing() is its window)
+    first = bucket.base
+    gate.passed("h", 0.01, -0.125)
+    gate.passed("h", 0.02, -0.125)
+    assert bucket.base == pytest.approx(first * 6 / 8)
+    gate.passed("h", 1.0, 0.9)  # a success at the pace: the estimate is the pace's now
+    paced = bucket.base
+    gate.passed("h", 1.01, -0.125)
+    assert bucket.base == paced
+
+
+def test_a_paced_429_refused_again_sets_the_peak_at_the_pace_refused() -> None:
+    """A 429 while pacing only skips a release (nginx: the pace was a little fast);
+    when the next release is refused too, the pace was too fast or the limiter counts
+    refusals (HAProxy): the peak goes to the pace refused, not 3 % slower than the
+    peak each time (which took four such pairs to come back to the limit)."""
+    gate = Gate()
+    now = 0.0
+    for _ in range(10):
+        gate.passed("h", now, now - 0.01)
+    gate.hold("h", now, None, sent_at=now, rate=None, closure=THROTTLED)
+    now = 1.0
+    for _ in range(40):  # 40 releases at the pace, each a success
+        verdict = gate.admit("h", now, None, NEVER)
+        while verdict.wait:
+            now += verdict.wait
+            verdict = gate.admit("h", now, verdict.ticket, NEVER)
+        gate.passed("h", now + 0.001, now)
+    gate.hold("h", now + 0.002, None, sent_at=now, rate=None, closure=THROTTLED)
+    after_one = gate.spacing("h")
+    assert after_one is not None
+    verdict = gate.admit("h", now, None, NEVER)  # the next release...
+    while verdict.wait:
+        now += verdict.wait
+        verdict = gate.admit("h", now, verdict.ticket, NEVER)
+    gate.hold("h", now + 0.001, None, sent_at=now, rate=None, closure=THROTTLED)  # ...refused
+    gate.passed("h", now + 0.6, now + 0.55)  # the gate's window over, one goes through
+    after_two = gate.spacing("h")
+    assert after_two is not None
+    assert after_two >= after_one / 0.97 - 1e-9  # the peak is the pace refused
 
 
 class Overloaded(httpx.AsyncBaseTransport):

@@ -179,6 +179,20 @@ def _same(local: Verdict, shared: Verdict) -> None:
         ("again", 0),
     ]
 )
+@example(  # issue 22: a burst's late answers revise the first estimate; then a cascade
+    operations=[
+        ("passed", 0.125, 6),
+        ("hold", None, None, 429, 0.0, None),  # the first estimate: 6 successes
+        ("passed", 0.125, 2),  # two more of the burst, answered after its 429
+        ("advance", 0.5),
+        ("admit", None, None),
+        ("passed", 0.0, 1),
+        ("advance", 0.125),
+        ("hold", None, None, 429, 0.0, None),  # a paced 429: one release skipped
+        ("advance", 0.03125),
+        ("hold", None, None, 429, 0.0, None),  # the next refused too: the peak falls
+    ]
+)
 def test_redis_decides_as_the_in_process_gate(
     server: RedisServer, operations: list[tuple[Any, ...]]
 ) -> None:
