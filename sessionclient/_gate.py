@@ -19,7 +19,7 @@ identity; some endpoints have their own). Per bucket:
   ``linger`` seconds: a burst an hour later is not slowed for nothing.
 
 Before anything is known of a bucket (no 429 yet, no recent success), calls go a few
-at a time (a slow start, as TCP's): ``START`` in flight, one more for each success,
+at a time (a slow start, as TCP's): ``START`` in flight, one more per two successes,
 the others waiting in a queue, until a 429 (the rules above take over, the queue
 kept) or ``OPEN`` successes (the bucket is open: admission takes no lock again,
 until ``LAPSE`` seconds pass without a success). A call in flight frees its slot
@@ -93,9 +93,13 @@ FIRST_PACE = 1.0
 """The slowest first guess of a learned pace: Retry-After says when, not how often."""
 START = 2
 """Slow start: calls in flight toward a bucket nothing is known of (a limiter without
-burst refuses ``START - 1`` of them), one more per success ..."""
-OPEN = 16
-"""... until this many succeed."""
+burst refuses ``START - 1`` of them), one more per two successes (a limiter's burst
+credit runs out with about half as many calls in flight as at one per success, and
+all those are refused: nginx's ``burst=20`` at concurrency 32, 21-29 refused then,
+9-14 now) ..."""
+OPEN = 32
+"""... until this many succeed (more than nginx's ``burst=20`` lets by: the credit
+runs out in the slow start, not with every caller in flight)."""
 LAPSE = MAX_LINGER
 """An open bucket with no success for this long is unknown again."""
 LOST = 1.0
@@ -527,7 +531,7 @@ class Gate:
             ahead = _place(queue, ticket.number)
             if ahead is None:
                 return GO  # its queue is gone
-            free = START + start.done - len(start.flying)
+            free = START + start.done // 2 - len(start.flying)
             if ahead < free:
                 del queue[ahead]
                 start.flying.append(now)
