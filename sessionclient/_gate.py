@@ -82,6 +82,10 @@ RECOVER_MIN = 8.0
 PROBE_UP = 0.9
 """Past the peak, the k-th success shortens the spacing by 1 - 0.02 k², at most by
 this (the rate grows 2 %, 9 %, then 11 % per success)."""
+OUTAGE = 3
+"""This many 429s without a success between are an outage, not a rate: the pace goes
+back to what it was before the first of them (it may have taken the first for a fallen
+limit and halved)."""
 BARE_HOLD = 0.5
 """A 429 without a usable Retry-After closes the gate this long (the default policy's
 first back-off), doubling with each 429 that follows without a success..."""
@@ -134,6 +138,7 @@ class _Bucket:
     tested: int = 0  # releases at the pace whose answer has not come yet
     skipped: bool = False  # the last 429 came while pacing: it skipped one release
     first: float = 0.0  # the span of a first estimate's count (0: none to revise)
+    saved: float = 0.0  # the peak before the last 429 that followed a success
     queue: list[tuple[float, int]] = attrs.Factory(list)  # (arrived, ticket), in order
 
     @property
@@ -384,6 +389,7 @@ class Gate:
             if bucket.reported:
                 bucket.margin = min(MAX_MARGIN, bucket.margin * 1.5 - 0.5)
             elif bucket.strikes == 0:  # a success came since the last 429: a new peak
+                bucket.saved = bucket.peak
                 # The pace that last worked; unless the last second saw less than half
                 # as many successes: a limiter's burst credit (nginx's ``burst``) lets a
                 # pace work for a while that its rate does not allow. (Within a factor
@@ -411,9 +417,17 @@ class Gate:
                 # The release after a paced 429 was refused too: the peak is too fast,
                 # or the limiter counts refusals (HAProxy: each one it refuses makes
                 # the next one over its limit). The peak goes to the pace refused, or
-                # to the last second's successes when fewer; not 0.97 of it, 2 s later.
+                # to the last second's successes when fewer (and enough to count: an
+                # outage begins with such a pair too); not 0.97 of it, 2 s later.
                 done = self._done_within(key, now, 1.0)
-                bucket.peak = min(max(bucket.base, 1.0 / max(done, 1)), limit)
+                bucket.peak = min(max(bucket.base, 1.0 / done) if done >= 5 else bucket.base, limit)
+                bucket.base = min(bucket.peak / BETA, limit)
+                bucket.run = 0.0
+            if strikes == OUTAGE and bucket.saved > 0.0 and not bucket.reported:
+                # Refused whatever the pace: an outage, which says nothing of the rate.
+                # The peak goes back to what it was before its first 429 (which may
+                # have halved it, for a fallen limit), the pace to BETA of it.
+                bucket.peak = bucket.saved
                 bucket.base = min(bucket.peak / BETA, limit)
                 bucket.run = 0.0
             bucket.strikes = strikes

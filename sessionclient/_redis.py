@@ -94,14 +94,14 @@ local function f(x) return string.format('%.17g', x) end
 local function load()
   local v = redis.call('HMGET', G, 'till', 'last', 'base', 'margin', 'reported', 'linger',
     'since', 'peak', 'good', 'run', 'strikes', 'pause', 'tested', 'gen', 'kind', 'status',
-    'method', 'url', 'skipped', 'first')
+    'method', 'url', 'skipped', 'first', 'saved')
   if not v[1] then return nil end
   return {till = tonumber(v[1]), last = tonumber(v[2]), base = tonumber(v[3]),
     margin = tonumber(v[4]), reported = v[5] == '1', linger = tonumber(v[6]),
     since = tonumber(v[7]), peak = tonumber(v[8]), good = tonumber(v[9]),
     run = tonumber(v[10]), strikes = tonumber(v[11]), pause = tonumber(v[12]),
     tested = tonumber(v[13]), gen = v[14], closure = {v[15], v[16], v[17], v[18]},
-    skipped = v[19] == '1', first = tonumber(v[20] or '0')}
+    skipped = v[19] == '1', first = tonumber(v[20] or '0'), saved = tonumber(v[21] or '0')}
 end
 
 local function save(b)
@@ -110,7 +110,8 @@ local function save(b)
     'since', f(b.since), 'peak', f(b.peak), 'good', f(b.good), 'run', f(b.run),
     'strikes', b.strikes, 'pause', f(b.pause), 'tested', b.tested, 'gen', b.gen,
     'kind', b.closure[1], 'status', b.closure[2], 'method', b.closure[3],
-    'url', b.closure[4], 'skipped', b.skipped and '1' or '0', 'first', f(b.first))
+    'url', b.closure[4], 'skipped', b.skipped and '1' or '0', 'first', f(b.first),
+    'saved', f(b.saved))
 end
 
 -- _Bucket.spacing: while closed (strikes), a learned pace releases one call per window.
@@ -291,6 +292,7 @@ elseif op == 'hold' then
   local bare, bare_max = tonumber(ARGV[15]), tonumber(ARGV[16])
   local first_pace, drop, fell = tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19])
   recover, recover_time, recover_min = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
+  local outage = tonumber(ARGV[23])
   local b = current()
   if b and sent_at <= b.since then  -- sent before the last 429 that counted: no strike,
     local till = ARGV[3] ~= '' and now + math.min(tonumber(ARGV[3]), limit)
@@ -339,7 +341,7 @@ elseif op == 'hold' then
     b = {till = now + window, last = -1e300, base = rate, margin = margin,
       reported = reported, linger = math.min(math.max(window, rate, 1.0), max_linger),
       since = now, peak = peak, good = 0, run = 0, strikes = 1, pause = window, tested = 0,
-      gen = f(now), closure = closure, first = first}
+      gen = f(now), closure = closure, first = first, saved = 0}
     redis.call('DEL', Q, L)
     redis.call('HSET', G, 'issued', 0)
   else
@@ -351,6 +353,7 @@ elseif op == 'hold' then
     if b.reported then
       b.margin = math.min(max_margin, b.margin * 1.5 - 0.5)
     elseif b.strikes == 0 then
+      b.saved = b.peak
       local good = b.good
       if good == 0 then good = b.base end
       local done = done_within(1.0)  -- burst credit: see Gate.hold
@@ -372,7 +375,15 @@ elseif op == 'hold' then
       end
     elseif b.skipped and b.strikes == 1 and b.peak > 0 then
       -- the release after a paced 429 refused too (see Gate.hold)
-      b.peak = math.min(math.max(b.base, 1.0 / math.max(done_within(1.0), 1)), limit)
+      local done = done_within(1.0)
+      b.peak = b.base
+      if done >= 5 then b.peak = math.max(b.base, 1.0 / done) end
+      b.peak = math.min(b.peak, limit)
+      b.base = math.min(b.peak / beta, limit)
+      b.run = 0.0
+    end
+    if strikes == outage and b.saved > 0 and not b.reported then  -- an outage (Gate.hold)
+      b.peak = b.saved
       b.base = math.min(b.peak / beta, limit)
       b.run = 0.0
     end
@@ -713,6 +724,7 @@ class RedisGate:
             repr(_gate.DROP),
             repr(_gate.FELL),
             *_recovery(),
+            str(_gate.OUTAGE),
         )
 
     def admit(

@@ -193,6 +193,23 @@ def _same(local: Verdict, shared: Verdict) -> None:
         ("hold", None, None, 429, 0.0, None),  # the next refused too: the peak falls
     ]
 )
+@example(  # issue 22: three 429s without a success (an outage) restore the peak before it
+    operations=[
+        ("passed", 0.125, 6),
+        ("hold", None, None, 429, 0.0, None),
+        ("advance", 0.5),
+        ("admit", None, None),
+        ("passed", 0.0, 1),
+        ("advance", 0.125),
+        ("hold", None, None, 429, 0.0, None),
+        ("advance", 1.0),
+        ("hold", None, None, 429, 0.0, None),
+        ("advance", 1.0),
+        ("hold", None, None, 429, 0.0, None),
+        ("advance", 2.0),
+        ("passed", 0.0, 1),
+    ]
+)
 def test_redis_decides_as_the_in_process_gate(
     server: RedisServer, operations: list[tuple[Any, ...]]
 ) -> None:
