@@ -277,10 +277,11 @@ class Gate:
         if sent_at <= bucket.since:
             # Sent before the last 429 that counted: it says nothing of the pace; but
             # the first estimate counted the successes of a burst that had come back
-            # by its 429, and this one was in that burst (8 where HAProxy let 11 by).
-            if bucket.first:
+            # by its 429, and this one was in that burst (7 of the 10 HAProxy let by).
+            if bucket.first and not bucket.reported:
                 with self._lock:
-                    if bucket.first and bucket.good == 0.0:  # (no pace has worked yet)
+                    # (until a pace works, or a report gives the rate)
+                    if bucket.first and bucket.good == 0.0 and not bucket.reported:
                         counted = math.floor(bucket.first / bucket.peak + 0.5) + 1
                         bucket.peak = bucket.first / counted
                         bucket.base = bucket.peak / BETA
@@ -322,9 +323,11 @@ class Gate:
         An answer to a call sent before the last 429 that counted adds no strike, but
         its Retry-After may end the window later (a service that counts the calls it
         refuses, as MPSD does, ends it later with each of them).
-        A 429 after a success sets a new peak (see ``climb``); 429s without a success
-        between (an outage: everything refused, whatever the rate) only lengthen the
-        window. Only a 429 speaks of this client's rate. A 503 says the service is
+        A 429 after a success sets a new peak (see ``climb``); a 429 on the release
+        right after one while pacing sets it at the pace refused; more 429s without a
+        success between (an outage: everything refused, whatever the rate) only
+        lengthen the window, and the third puts back the peak the first replaced, if
+        it had held (``OUTAGE``). Only a 429 speaks of this client's rate. A 503 says the service is
         overloaded or in maintenance: the window is kept, and the callers it held are
         released a small fraction of it apart, so that they do not all return at once."""
         limit = cap if cap is not None else MAX_HOLD
@@ -389,7 +392,8 @@ class Gate:
             if bucket.reported:
                 bucket.margin = min(MAX_MARGIN, bucket.margin * 1.5 - 0.5)
             elif bucket.strikes == 0:  # a success came since the last 429: a new peak
-                bucket.saved = bucket.peak
+                if bucket.run >= FELL:  # a peak that held: an outage's third 429 restores it
+                    bucket.saved = bucket.peak
                 # The pace that last worked; unless the last second saw less than half
                 # as many successes: a limiter's burst credit (nginx's ``burst``) lets a
                 # pace work for a while that its rate does not allow. (Within a factor
@@ -430,6 +434,7 @@ class Gate:
                 bucket.peak = bucket.saved
                 bucket.base = min(bucket.peak / BETA, limit)
                 bucket.run = 0.0
+                bucket.saved = 0.0  # once: refused again soon after, the limit did fall
             bucket.strikes = strikes
             bucket.since = now
             pace = bucket.base * bucket.margin
@@ -445,7 +450,8 @@ class Gate:
 
     def _done_within(self, key: str, now: float, span: float) -> int:
         """Successes toward ``key`` in the last ``span`` seconds (of the last 256)."""
-        return sum(1 for t in self._recent.get(key, ()) if t > now - span)
+        # (a snapshot: ``passed`` appends without the lock, and tuple() copies in one step)
+        return sum(1 for t in tuple(self._recent.get(key, ())) if t > now - span)
 
     # --- before a call --------------------------------------------------------------
 
@@ -526,7 +532,7 @@ class Gate:
         arrived: float | None = None,
     ) -> Verdict | None:
         """``admit`` while nothing is known of ``key`` (a slow start): ``START`` calls
-        in flight, one more per success, the others wait in order; None once
+        in flight, one more per two successes, the others wait in order; None once
         something is known (a bucket's rules apply, or it is open)."""
         with self._lock:
             if key in self._buckets:

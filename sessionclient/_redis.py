@@ -254,7 +254,7 @@ elseif op == 'passed' then
   redis.call('LTRIM', R, -256, -1)
   redis.call('PEXPIRE', R, math.ceil(tonumber(ARGV[7]) * 1000))
   local b = current()
-  if b and sent_at <= b.since and b.first > 0 and b.good == 0 then
+  if b and sent_at <= b.since and b.first > 0 and b.good == 0 and not b.reported then
     -- a late answer of the burst whose successes the first estimate counted
     b.peak = b.first / (math.floor(b.first / b.peak + 0.5) + 1)
     b.base = b.peak / beta
@@ -353,7 +353,7 @@ elseif op == 'hold' then
     if b.reported then
       b.margin = math.min(max_margin, b.margin * 1.5 - 0.5)
     elseif b.strikes == 0 then
-      b.saved = b.peak
+      if b.run >= fell then b.saved = b.peak end  -- a peak that held (Gate.hold)
       local good = b.good
       if good == 0 then good = b.base end
       local done = done_within(1.0)  -- burst credit: see Gate.hold
@@ -386,6 +386,7 @@ elseif op == 'hold' then
       b.peak = b.saved
       b.base = math.min(b.peak / beta, limit)
       b.run = 0.0
+      b.saved = 0
     end
     b.strikes = strikes
     b.since = now

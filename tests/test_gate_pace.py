@@ -300,6 +300,18 @@ def test_a_lowered_limit_is_found_within_a_few_429s(make_gate: Callable[[], Any]
     assert len([t for t in after if t >= 20.0]) <= (max(limiter.log)[0] - 20.0) / 4, after
 
 
+def test_a_limit_ten_times_lower_is_found(make_gate: Callable[[], Any]) -> None:
+    """10/s, lowered to 1/s at t = 10 s. A probe refused 0.5 s after a pair of 429s
+    made three without a success, and the outage rule put back the peak the fall had
+    just halved, every 3 s: 156 refused and 157 s. The peak it puts back must have held
+    for a few successes, and only once: 15 refused, 84 s (before the rule: 14, 81 s)."""
+    limiter = Limiter(lambda t: 10.0 if t < 10.0 else 1.0)
+    run = drive(limiter, calls=140, concurrency=8, gate=make_gate())
+    assert run.raised == []
+    assert limiter.refused() <= 25, limiter.refused()
+    assert run.wall <= 90.0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("retry_after", [None, "1"])
 def test_an_outage_does_not_tighten_the_pace(
@@ -435,6 +447,19 @@ def test_a_bursts_late_answers_revise_the_first_estimate() -> None:
     paced = bucket.base
     gate.passed("h", 1.01, -0.125)
     assert bucket.base == paced
+
+
+def test_a_bursts_late_answers_leave_a_reported_rate_alone() -> None:
+    """The service reported its rate after the first estimate: late answers of the
+    burst say nothing against it (they used to make the pace faster with each)."""
+    gate = Gate()
+    for _ in range(6):
+        gate.passed("h", 0.0, -0.125)
+    gate.hold("h", 0.0, None, sent_at=0.0, rate=None, closure=THROTTLED)
+    gate.hold("h", 0.1, 1.0, sent_at=0.05, rate=0.25, closure=THROTTLED)  # a report
+    for _ in range(3):
+        gate.passed("h", 0.2, -0.125)
+    assert gate._buckets["h"].base == 0.25
 
 
 def _paced(gate: Gate) -> float:

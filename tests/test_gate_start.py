@@ -68,8 +68,9 @@ def test_a_burst_credit_runs_out_with_few_calls_in_flight(seed: int) -> None:
     run = drive(limiter, 200, 32)
     assert not run.raised
     first = sum(1 for t, status in limiter.log if status == 429 and t < 0.5)
-    assert first <= 12, first  # measured: 10
-    assert limiter.refused() <= 0.08 * len(limiter.log)  # measured: 5.2 %
+    assert first <= 6, first  # measured: 3 (before: 11-21)
+    # measured: 5.2 % (before: 9-14 %; 7 % when the fall rule may take the credit's pace)
+    assert limiter.refused() <= 0.06 * len(limiter.log)
 
 
 def test_an_unthrottled_server_pays_a_few_round_trips_once() -> None:

@@ -190,7 +190,11 @@ def _same(local: Verdict, shared: Verdict) -> None:
         ("advance", 0.125),
         ("hold", None, None, 429, 0.0, None),  # a paced 429: one release skipped
         ("advance", 0.03125),
-        ("hold", None, None, 429, 0.0, None),  # the next refused too: the peak falls
+        ("hold", None, None, 429, 0.0, None),  # the next refused too: the peak is set
+        ("advance", 0.5),
+        ("passed", 0.0, 1),  # the window over: the pace shows (closed, it is the window)
+        ("hold", 1.0, 0.25, 429, 0.0, None),  # a report: late answers no longer count
+        ("passed", 1.0, 3),
     ]
 )
 @example(  # issue 22: three 429s without a success (an outage) restore the peak before it
