@@ -83,9 +83,9 @@ PROBE_UP = 0.9
 """Past the peak, the k-th success shortens the spacing by 1 - 0.02 k², at most by
 this (the rate grows 2 %, 9 %, then 11 % per success)."""
 OUTAGE = 3
-"""This many 429s without a success between are an outage, not a rate: the pace goes
-back to what it was before the first of them (it may have taken the first for a fallen
-limit and halved)."""
+"""This many 429s without a success between are an outage, not a rate: the peak goes
+back, once, to what it was before the first of them if it had held for ``FELL``
+successes (the first may have been taken for a fallen limit, and halved it)."""
 BARE_HOLD = 0.5
 """A 429 without a usable Retry-After closes the gate this long (the default policy's
 first back-off), doubling with each 429 that follows without a success..."""
@@ -99,8 +99,8 @@ START = 2
 """Slow start: calls in flight toward a bucket nothing is known of (a limiter without
 burst refuses ``START - 1`` of them), one more per two successes (a limiter's burst
 credit runs out with about half as many calls in flight as at one per success, and
-all those are refused: nginx's ``burst=20`` at concurrency 32, 21-29 refused then,
-9-14 now) ..."""
+all those are refused: nginx's ``burst=20`` at concurrency 32, 21-29 refused at once
+then, on real nginx; 3 now, in tests/test_gate_start.py) ..."""
 OPEN = 32
 """... until this many succeed (more than nginx's ``burst=20`` lets by: the credit
 runs out in the slow start, not with every caller in flight)."""
@@ -327,9 +327,10 @@ class Gate:
         right after one while pacing sets it at the pace refused; more 429s without a
         success between (an outage: everything refused, whatever the rate) only
         lengthen the window, and the third puts back the peak the first replaced, if
-        it had held (``OUTAGE``). Only a 429 speaks of this client's rate. A 503 says the service is
-        overloaded or in maintenance: the window is kept, and the callers it held are
-        released a small fraction of it apart, so that they do not all return at once."""
+        it had held (``OUTAGE``). Only a 429 speaks of this client's rate. A 503 says
+        the service is overloaded or in maintenance: the window is kept, and the
+        callers it held are released a small fraction of it apart, so that they do not
+        all return at once."""
         limit = cap if cap is not None else MAX_HOLD
         with self._lock:
             bucket = self._buckets.get(key)
@@ -412,11 +413,9 @@ class Gate:
                         fell = bucket.base / DROP
                         if done >= 5:  # but not below what got through in the last second
                             fell = min(fell, 1.0 / done)
-                        bucket.peak = min(max(fell, worked) if credit else fell, limit)
+                        _drop(bucket, max(fell, worked) if credit else fell, limit)
                     else:  # the limit is about the last pace that worked
-                        bucket.peak = min(worked, limit)
-                    bucket.base = min(bucket.peak / BETA, limit)
-                    bucket.run = 0.0
+                        _drop(bucket, worked, limit)
             elif bucket.skipped and bucket.strikes == 1 and bucket.peak > 0.0:
                 # The release after a paced 429 was refused too: the peak is too fast,
                 # or the limiter counts refusals (HAProxy: each one it refuses makes
@@ -424,16 +423,12 @@ class Gate:
                 # to the last second's successes when fewer (and enough to count: an
                 # outage begins with such a pair too); not 0.97 of it, 2 s later.
                 done = self._done_within(key, now, 1.0)
-                bucket.peak = min(max(bucket.base, 1.0 / done) if done >= 5 else bucket.base, limit)
-                bucket.base = min(bucket.peak / BETA, limit)
-                bucket.run = 0.0
+                _drop(bucket, max(bucket.base, 1.0 / done) if done >= 5 else bucket.base, limit)
             if strikes == OUTAGE and bucket.saved > 0.0 and not bucket.reported:
                 # Refused whatever the pace: an outage, which says nothing of the rate.
                 # The peak goes back to what it was before its first 429 (which may
                 # have halved it, for a fallen limit), the pace to BETA of it.
-                bucket.peak = bucket.saved
-                bucket.base = min(bucket.peak / BETA, limit)
-                bucket.run = 0.0
+                _drop(bucket, bucket.saved, limit)
                 bucket.saved = 0.0  # once: refused again soon after, the limit did fall
             bucket.strikes = strikes
             bucket.since = now
@@ -620,6 +615,14 @@ class Gate:
         """The pace ``key`` is released at (seconds between calls), or None."""
         bucket = self._buckets.get(key)
         return None if bucket is None else bucket.spacing
+
+
+def _drop(bucket: _Bucket, peak: float, limit: float) -> None:
+    """A new peak (a spacing, at most ``limit``): the pace drops to ``BETA`` of it and
+    climbs back (see ``climb``)."""
+    bucket.peak = min(peak, limit)
+    bucket.base = min(bucket.peak / BETA, limit)
+    bucket.run = 0.0
 
 
 def _place(queue: list[tuple[float, int]], number: int) -> int | None:

@@ -293,6 +293,11 @@ elseif op == 'hold' then
   local first_pace, drop, fell = tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19])
   recover, recover_time, recover_min = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
   local outage = tonumber(ARGV[23])
+  local function repeak(b, peak)  -- _gate._drop: a new peak, the pace at beta of it
+    b.peak = math.min(peak, limit)
+    b.base = math.min(b.peak / beta, limit)
+    b.run = 0.0
+  end
   local b = current()
   if b and sent_at <= b.since then  -- sent before the last 429 that counted: no strike,
     local till = ARGV[3] ~= '' and now + math.min(tonumber(ARGV[3]), limit)
@@ -368,24 +373,16 @@ elseif op == 'hold' then
           local fallen = b.base / drop
           if done >= 5 then fallen = math.min(fallen, 1.0 / done) end
           if credit then fallen = math.max(fallen, good) end
-          b.peak = math.min(fallen, limit)
-        else b.peak = math.min(good, limit) end
-        b.base = math.min(b.peak / beta, limit)
-        b.run = 0.0
+          repeak(b, fallen)
+        else repeak(b, good) end
       end
     elseif b.skipped and b.strikes == 1 and b.peak > 0 then
       -- the release after a paced 429 refused too (see Gate.hold)
       local done = done_within(1.0)
-      b.peak = b.base
-      if done >= 5 then b.peak = math.max(b.base, 1.0 / done) end
-      b.peak = math.min(b.peak, limit)
-      b.base = math.min(b.peak / beta, limit)
-      b.run = 0.0
+      if done >= 5 then repeak(b, math.max(b.base, 1.0 / done)) else repeak(b, b.base) end
     end
     if strikes == outage and b.saved > 0 and not b.reported then  -- an outage (Gate.hold)
-      b.peak = b.saved
-      b.base = math.min(b.peak / beta, limit)
-      b.run = 0.0
+      repeak(b, b.saved)
       b.saved = 0
     end
     b.strikes = strikes
