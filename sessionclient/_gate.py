@@ -81,7 +81,13 @@ RECOVER_MIN = 8.0
 """... but never fewer than this."""
 PROBE_UP = 0.9
 """Past the peak, the k-th success shortens the spacing by 1 - 0.02 k², at most by
-this (the rate grows 2 %, 9 %, then 11 % per success)."""
+this (the rate grows 2 %, 9 %, then 11 % per success) ..."""
+FINE = 0.02
+"""... the first by f, not 0.02: f halves, down to ``FINE_MIN``, each time that first
+step is refused (the limit lies within it: the next probe looks closer), and doubles
+back each time a later one is (the limit lies beyond it). A peak then settles within
+a fraction of a percent of the limit, not anywhere within 2 % of it."""
+FINE_MIN = 0.0025
 OUTAGE = 3
 """This many 429s without a success between are an outage, not a rate: the peak goes
 back, once, to what it was before the first of them if it had held for ``FELL``
@@ -139,6 +145,8 @@ class _Bucket:
     skipped: bool = False  # the last 429 came while pacing: it skipped one release
     first: float = 0.0  # the span of a first estimate's count (0: none to revise)
     saved: float = 0.0  # the peak before the last 429 that followed a success
+    fine: float = FINE  # the first step of a probe past the peak (see ``probe``)
+    counts: bool = False  # the limiter counts the calls it refuses (see ``hold``)
     queue: list[tuple[float, int]] = attrs.Factory(list)  # (arrived, ticket), in order
 
     @property
@@ -169,9 +177,9 @@ def climb(peak: float, run: float, steps: float) -> float:
     return peak / (1.0 - (1.0 - BETA) * rest * rest * rest)
 
 
-def probe(spacing: float, beyond: float) -> float:
+def probe(spacing: float, beyond: float, fine: float = FINE) -> float:
     """The spacing after the ``beyond``-th success past the peak."""
-    return spacing * max(PROBE_UP, 1.0 - 0.02 * beyond * beyond)
+    return spacing * max(PROBE_UP, 1.0 - (fine if beyond <= 1 else FINE * beyond * beyond))
 
 
 def bare_hold(strikes: int) -> float:
@@ -300,8 +308,9 @@ class Gate:
                 if bucket.run < steps:
                     bucket.base = climb(bucket.peak, bucket.run, steps)
                 else:
-                    beyond = bucket.run - steps + 1
-                    bucket.base = max(probe(min(bucket.base, bucket.peak), beyond), MIN_SPACING)
+                    beyond = math.floor(bucket.run - steps) + 1
+                    spacing = probe(min(bucket.base, bucket.peak), beyond, bucket.fine)
+                    bucket.base = max(spacing, MIN_SPACING)
 
     def hold(
         self,
@@ -388,6 +397,8 @@ class Gate:
             # go on at the (slower) pace, skipping one release at a reported rate (a
             # window that counts calls has one more to forget), instead of all stopping.
             paced = now >= bucket.until and bucket.strikes == 0
+            refused = bucket.spacing  # the pace of the release refused, if paced
+            near = False  # refused near the peak or past it: the limit is there
             if rate is not None:
                 bucket.base, bucket.reported = rate, True
             if bucket.reported:
@@ -405,7 +416,8 @@ class Gate:
                 credit = done >= 5 and 1.0 / done > 2 * worked
                 if credit:
                     worked = 1.0 / done
-                if bucket.peak == 0.0:  # ending the slow start
+                if bucket.peak == 0.0:  # ending the slow start (a probe past what worked)
+                    near = True
                     bucket.peak = bucket.base = min(worked, limit)
                     bucket.run = recovery(bucket.peak) - 1.0  # from there, probe by little
                 else:
@@ -415,6 +427,14 @@ class Gate:
                             fell = min(fell, 1.0 / done)
                         _drop(bucket, max(fell, worked) if credit else fell, limit)
                     else:  # the limit is about the last pace that worked
+                        steps = recovery(bucket.peak)
+                        beyond = math.floor(bucket.run - steps) + 1 if bucket.run >= steps else 0
+                        # (past half the climb, within 0.4 % of the peak: see ``climb``)
+                        near = bucket.run >= steps / 2
+                        if beyond == 1:
+                            bucket.fine = max(bucket.fine / 2, FINE_MIN)
+                        elif beyond > 1:
+                            bucket.fine = min(bucket.fine * 2, FINE)
                         _drop(bucket, worked, limit)
             elif bucket.skipped and bucket.strikes == 1 and bucket.peak > 0.0:
                 # The release after a paced 429 was refused too: the peak is too fast,
@@ -424,6 +444,7 @@ class Gate:
                 # outage begins with such a pair too); not 0.97 of it, 2 s later.
                 done = self._done_within(key, now, 1.0)
                 _drop(bucket, max(bucket.base, 1.0 / done) if done >= 5 else bucket.base, limit)
+                bucket.counts = True
             if strikes == OUTAGE and bucket.saved > 0.0 and not bucket.reported:
                 # Refused whatever the pace: an outage, which says nothing of the rate.
                 # The peak goes back to what it was before its first 429 (which may
@@ -434,7 +455,14 @@ class Gate:
             bucket.since = now
             pace = bucket.base * bucket.margin
             bucket.skipped = paced
-            if paced:
+            if paced and near and retry_after is None and not bucket.counts:
+                # Refused bare near the peak or past it: a limiter that does not count
+                # what it refuses (nginx) lost nothing, and the next release takes that
+                # slot, at the new pace (refused too: it counts, see above).
+                bucket.last -= refused
+                until = now
+                bucket.pause = pace
+            elif paced:
                 until = max(now, bucket.last) + (2 * pace if bucket.reported else pace)
                 bucket.pause = pace
             else:

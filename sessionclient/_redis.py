@@ -94,14 +94,15 @@ local function f(x) return string.format('%.17g', x) end
 local function load()
   local v = redis.call('HMGET', G, 'till', 'last', 'base', 'margin', 'reported', 'linger',
     'since', 'peak', 'good', 'run', 'strikes', 'pause', 'tested', 'gen', 'kind', 'status',
-    'method', 'url', 'skipped', 'first', 'saved')
+    'method', 'url', 'skipped', 'first', 'saved', 'fine', 'counts')
   if not v[1] then return nil end
   return {till = tonumber(v[1]), last = tonumber(v[2]), base = tonumber(v[3]),
     margin = tonumber(v[4]), reported = v[5] == '1', linger = tonumber(v[6]),
     since = tonumber(v[7]), peak = tonumber(v[8]), good = tonumber(v[9]),
     run = tonumber(v[10]), strikes = tonumber(v[11]), pause = tonumber(v[12]),
     tested = tonumber(v[13]), gen = v[14], closure = {v[15], v[16], v[17], v[18]},
-    skipped = v[19] == '1', first = tonumber(v[20] or '0'), saved = tonumber(v[21] or '0')}
+    skipped = v[19] == '1', first = tonumber(v[20] or '0'), saved = tonumber(v[21] or '0'),
+    fine = tonumber(v[22] or ''), counts = v[23] == '1'}
 end
 
 local function save(b)
@@ -111,7 +112,7 @@ local function save(b)
     'strikes', b.strikes, 'pause', f(b.pause), 'tested', b.tested, 'gen', b.gen,
     'kind', b.closure[1], 'status', b.closure[2], 'method', b.closure[3],
     'url', b.closure[4], 'skipped', b.skipped and '1' or '0', 'first', f(b.first),
-    'saved', f(b.saved))
+    'saved', f(b.saved), 'fine', f(b.fine), 'counts', b.counts and '1' or '0')
 end
 
 -- _Bucket.spacing: while closed (strikes), a learned pace releases one call per window.
@@ -131,8 +132,10 @@ local function climb(peak, run, steps, beta)
   local rest = 1.0 - run / steps
   return peak / (1.0 - (1.0 - beta) * rest * rest * rest)
 end
-local function probe(spacing, beyond, probe_up)
-  return spacing * math.max(probe_up, 1.0 - 0.02 * beyond * beyond)
+local function probe(spacing, beyond, probe_up, fine, fine0)
+  local step = fine0 * beyond * beyond
+  if beyond <= 1 then step = fine end
+  return spacing * math.max(probe_up, 1.0 - step)
 end
 
 -- Successes within the last `span` seconds.
@@ -273,8 +276,9 @@ elseif op == 'passed' then
         if b.run < steps then
           b.base = climb(b.peak, b.run, steps, beta)
         else
-          b.base = math.max(probe(math.min(b.base, b.peak), b.run - steps + 1, probe_up),
-            min_spacing)
+          local fine0 = tonumber(ARGV[12])
+          b.base = math.max(probe(math.min(b.base, b.peak), math.floor(b.run - steps) + 1,
+            probe_up, b.fine or fine0, fine0), min_spacing)
         end
       end
     end
@@ -292,13 +296,14 @@ elseif op == 'hold' then
   local bare, bare_max = tonumber(ARGV[15]), tonumber(ARGV[16])
   local first_pace, drop, fell = tonumber(ARGV[17]), tonumber(ARGV[18]), tonumber(ARGV[19])
   recover, recover_time, recover_min = tonumber(ARGV[20]), tonumber(ARGV[21]), tonumber(ARGV[22])
-  local outage = tonumber(ARGV[23])
+  local outage, fine0, fine_min = tonumber(ARGV[23]), tonumber(ARGV[24]), tonumber(ARGV[25])
   local function repeak(b, peak)  -- _gate._drop: a new peak, the pace at beta of it
     b.peak = math.min(peak, limit)
     b.base = math.min(b.peak / beta, limit)
     b.run = 0.0
   end
   local b = current()
+  if b then b.fine = b.fine or fine0 end  -- (a bucket saved before it had one)
   if b and sent_at <= b.since then  -- sent before the last 429 that counted: no strike,
     local till = ARGV[3] ~= '' and now + math.min(tonumber(ARGV[3]), limit)
     if till and till > b.till then  -- but its window's end counts
@@ -346,11 +351,13 @@ elseif op == 'hold' then
     b = {till = now + window, last = -1e300, base = rate, margin = margin,
       reported = reported, linger = math.min(math.max(window, rate, 1.0), max_linger),
       since = now, peak = peak, good = 0, run = 0, strikes = 1, pause = window, tested = 0,
-      gen = f(now), closure = closure, first = first, saved = 0}
+      gen = f(now), closure = closure, first = first, saved = 0, fine = fine0, counts = false}
     redis.call('DEL', Q, L)
     redis.call('HSET', G, 'issued', 0)
   else
     local paced = now >= b.till and b.strikes == 0
+    local refused = spacing_of(b)  -- the pace of the release refused, if paced
+    local near = false  -- refused near the peak or past it (Gate.hold)
     if rate then
       b.base = rate
       b.reported = true
@@ -365,6 +372,7 @@ elseif op == 'hold' then
       local credit = done >= 5 and 1.0 / done > 2 * good
       if credit then good = 1.0 / done end
       if b.peak == 0 then
+        near = true
         b.peak = math.min(good, limit)
         b.base = b.peak
         b.run = recovery(b.peak) - 1.0
@@ -374,12 +382,21 @@ elseif op == 'hold' then
           if done >= 5 then fallen = math.min(fallen, 1.0 / done) end
           if credit then fallen = math.max(fallen, good) end
           repeak(b, fallen)
-        else repeak(b, good) end
+        else
+          local steps = recovery(b.peak)
+          local beyond = 0
+          if b.run >= steps then beyond = math.floor(b.run - steps) + 1 end
+          near = b.run >= steps / 2
+          if beyond == 1 then b.fine = math.max(b.fine / 2, fine_min)
+          elseif beyond > 1 then b.fine = math.min(b.fine * 2, fine0) end
+          repeak(b, good)
+        end
       end
     elseif b.skipped and b.strikes == 1 and b.peak > 0 then
       -- the release after a paced 429 refused too (see Gate.hold)
       local done = done_within(1.0)
       if done >= 5 then repeak(b, math.max(b.base, 1.0 / done)) else repeak(b, b.base) end
+      b.counts = true
     end
     if strikes == outage and b.saved > 0 and not b.reported then  -- an outage (Gate.hold)
       repeak(b, b.saved)
@@ -390,7 +407,12 @@ elseif op == 'hold' then
     local pace = b.base * b.margin
     local till
     b.skipped = paced
-    if paced then
+    if paced and near and ARGV[3] == '' and not b.counts then
+      -- refused bare near the peak: the next release takes its slot (Gate.hold)
+      b.last = b.last - refused
+      till = now
+      b.pause = pace
+    elseif paced then
       if b.reported then till = math.max(now, b.last) + 2 * pace
       else till = math.max(now, b.last) + pace end
       b.pause = pace
@@ -681,6 +703,7 @@ class RedisGate:
             repr(RECENT),
             *_recovery(),
             repr(_gate.MIN_SPACING),
+            repr(_gate.FINE),
         )
 
     def hold(
@@ -723,6 +746,8 @@ class RedisGate:
             repr(_gate.FELL),
             *_recovery(),
             str(_gate.OUTAGE),
+            repr(_gate.FINE),
+            repr(_gate.FINE_MIN),
         )
 
     def admit(

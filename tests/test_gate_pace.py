@@ -8,6 +8,7 @@ one request per 1/rate s, refused ones not counted) whose rate may change, go to
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
 import random
@@ -386,10 +387,39 @@ def test_a_long_run_converges_to_the_limit(concurrency: int) -> None:
     assert run.raised == []
     ratio = run.wall / (999 / 10.0)
     refused = limiter.refused() / 1000
-    # Issue 22 asks 1.05 and 3 %. Measured: 1.046 (8), 1.053 (32), 1.5 % refused; with
-    # a probe every 4 s (RECOVER 48, RECOVER_TIME 4) it was 1.057, 1.063, 2.7 %.
-    assert ratio <= (1.05 if concurrency == 8 else 1.06), ratio
+    # Issue 22 asks 1.05 and 3 %. Measured: 1.024 (8), 1.035 (32), 1.7 % refused; before
+    # a refused probe gave its slot back and the probe's first step narrowed: 1.046,
+    # 1.053; with a probe every 4 s (RECOVER 48, RECOVER_TIME 4): 1.057, 1.063, 2.7 %.
+    assert ratio <= (1.035 if concurrency == 8 else 1.045), ratio
     assert refused <= 0.03, refused
+
+
+@pytest.mark.slow
+def test_a_long_runs_peak_settles_close_to_the_limit() -> None:
+    """The first step of a probe past the peak narrows while it is refused: the pace
+    settles within a fraction of a percent of the limit (and its travel time), not
+    anywhere within the 2 % of a fixed first step."""
+    limiter = Limiter(lambda t: 10.0, jitter=0.0005)
+    drive(limiter, calls=1000, concurrency=8)
+    accepted = [t for t, status in limiter.log if status == 200]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(accepted)]
+    median = statistics.median(gaps[len(gaps) // 2 :])
+    assert median <= 1.012 / 10.0, median  # measured: 0.1010 s (before: 0.1019 s)
+
+
+def test_a_refused_probe_costs_a_limiter_that_does_not_count_it_no_slot() -> None:
+    """nginx's ``limit_req`` does not count what it refuses: after a bare 429 on a
+    probe (or near the peak), the next release takes the refused one's slot instead of
+    leaving it empty. Between the successes around each such 429: 1.03/rate, at the
+    pace after it (before: 2.04/rate, one slot lost per probe)."""
+    limiter = Limiter(lambda t: 10.0, jitter=0.0005)
+    drive(limiter, calls=400, concurrency=8)
+    accepted = [t for t, status in limiter.log if status == 200]
+    refused = [t for t, status in limiter.log if status == 429 and t > 3.0]
+    assert refused  # probes past the peak
+    for moment in refused:
+        after = bisect.bisect(accepted, moment)
+        assert accepted[after] - accepted[after - 1] <= 1.06 / 10.0, moment
 
 
 @pytest.mark.slow

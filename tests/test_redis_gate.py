@@ -214,6 +214,45 @@ def _same(local: Verdict, shared: Verdict) -> None:
         ("passed", 0.0, 1),
     ]
 )
+@example(  # issue 22: a bare 429 on a probe gives its slot back, and halves the next
+    operations=[  # probe's first step; refused again at once, the limiter counts refusals
+        ("passed", 0.125, 1),
+        ("hold", None, None, 429, 0.0, None),
+        ("due", 0.0),
+        ("passed", 0.0, 1),
+        ("due", 0.0),
+        ("hold", None, None, 429, 0.0, None),  # ends the slow start: a probe refused
+        ("due", 0.0),  # in the refused one's slot
+        ("passed", 0.0, 1),  # the peak holds: the first step past it, 2 %
+        ("due", 0.0),
+        ("hold", None, None, 429, 0.0, None),  # refused: the next first step is 1 %
+        ("due", 0.0),
+        ("hold", None, None, 429, 0.0, None),  # refused again at once: it counts
+        *[("due", 0.0), ("passed", 0.0, 1)] * 10,  # climbs back, probes by 1 %, then 8 %
+        ("due", 0.0),
+        ("hold", None, None, 429, 0.0, None),  # past the first step: it doubles back
+        *[("due", 0.0), ("passed", 0.0, 1)] * 9,  # to the next first step: 2 %
+    ]
+)
+@example(  # issue 22: refused bare late in the climb (near the peak): its slot too
+    operations=[
+        ("passed", 0.125, 1),
+        ("hold", None, None, 429, 0.0, None),
+        ("due", 0.0),
+        ("passed", 0.0, 1),
+        ("due", 0.0),
+        ("hold", None, None, 429, 0.0, None),
+        ("due", 0.0),
+        ("passed", 0.0, 1),  # the first step past the peak
+        ("due", 0.0),
+        ("hold", None, None, 429, 0.0, None),  # refused: the climb back begins
+        *[("due", 0.0), ("passed", 0.0, 1)] * 5,  # past its half
+        ("due", 0.0),
+        ("hold", None, None, 429, 0.0, None),
+        ("due", 0.0),
+        ("passed", 0.0, 1),
+    ]
+)
 def test_redis_decides_as_the_in_process_gate(
     server: RedisServer, operations: list[tuple[Any, ...]]
 ) -> None:
