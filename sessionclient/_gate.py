@@ -74,19 +74,22 @@ RECOVER = 96.0
 probe past it, and a 429 if the limit has not moved: a longer climb costs fewer of
 them, and finds a raised limit later: 8 s where 4 s cost 2.7 % of calls refused and
 1.057x the minimum at 10/s, 8 s costs 1.5 % and 1.046x, and finds a limit raised from
-2/s to 20/s one second later, tests/test_gate_pace.py) ..."""
+2/s to 20/s one second later, tests/test_gate_pace.py; measured before ``FINE`` and the
+slot a refused probe gives back) ..."""
 RECOVER_TIME = 8.0
 """... or as many as take about this many seconds at the peak, when fewer ..."""
 RECOVER_MIN = 8.0
 """... but never fewer than this."""
 PROBE_UP = 0.9
-"""Past the peak, the k-th success shortens the spacing by 1 - 0.02 k², at most by
-this (the rate grows 2 %, 9 %, then 11 % per success) ..."""
+"""Past the peak, the k-th success shortens the spacing by a factor 1 - ``FINE`` k², at
+least this (the rate grows 2 %, 9 %, then 11 % per success) ..."""
 FINE = 0.02
-"""... the first by f, not 0.02: f halves, down to ``FINE_MIN``, each time that first
+"""... except the first, by 1 - f: f halves, down to ``FINE_MIN``, each time that first
 step is refused (the limit lies within it: the next probe looks closer), and doubles
-back each time a later one is (the limit lies beyond it). A peak then settles within
-a fraction of a percent of the limit, not anywhere within 2 % of it."""
+back, up to this, each time a later one is (the limit lies beyond it). A peak then
+settles within a fraction of a percent of the limit, not anywhere within 2 % of it.
+(The step is read when the 429 comes: with several calls in flight it may read a later
+one, and f stays nearer 2 %.)"""
 FINE_MIN = 0.0025
 OUTAGE = 3
 """This many 429s without a success between are an outage, not a rate: the peak goes
@@ -332,14 +335,15 @@ class Gate:
         An answer to a call sent before the last 429 that counted adds no strike, but
         its Retry-After may end the window later (a service that counts the calls it
         refuses, as MPSD does, ends it later with each of them).
-        A 429 after a success sets a new peak (see ``climb``); a 429 on the release
-        right after one while pacing sets it at the pace refused; more 429s without a
-        success between (an outage: everything refused, whatever the rate) only
-        lengthen the window, and the third puts back the peak the first replaced, if
-        it had held (``OUTAGE``). Only a 429 speaks of this client's rate. A 503 says
-        the service is overloaded or in maintenance: the window is kept, and the
-        callers it held are released a small fraction of it apart, so that they do not
-        all return at once."""
+        A 429 after a success sets a new peak (see ``climb``), and a bare one near the
+        peak or past it gives its slot to the next release (until a limiter shows that
+        it counts refusals); a 429 on the release right after one while pacing sets the
+        peak at the pace refused; more 429s without a success between (an outage:
+        everything refused, whatever the rate) only lengthen the window, and the third
+        puts back the peak the first replaced, if it had held (``OUTAGE``). Only a
+        429 speaks of this client's rate. A 503 says the service is overloaded or in
+        maintenance: the window is kept, and the callers it held are released a small
+        fraction of it apart, so that they do not all return at once."""
         limit = cap if cap is not None else MAX_HOLD
         with self._lock:
             bucket = self._buckets.get(key)
@@ -397,7 +401,7 @@ class Gate:
             # go on at the (slower) pace, skipping one release at a reported rate (a
             # window that counts calls has one more to forget), instead of all stopping.
             paced = now >= bucket.until and bucket.strikes == 0
-            refused = bucket.spacing  # the pace of the release refused, if paced
+            refused = bucket.spacing  # the refused release's pace, or shorter (successes since)
             near = False  # refused near the peak or past it: the limit is there
             if rate is not None:
                 bucket.base, bucket.reported = rate, True
@@ -444,7 +448,7 @@ class Gate:
                 # outage begins with such a pair too); not 0.97 of it, 2 s later.
                 done = self._done_within(key, now, 1.0)
                 _drop(bucket, max(bucket.base, 1.0 / done) if done >= 5 else bucket.base, limit)
-                bucket.counts = True
+                bucket.counts = True  # (or the pace was too fast: either way, keep the slot)
             if strikes == OUTAGE and bucket.saved > 0.0 and not bucket.reported:
                 # Refused whatever the pace: an outage, which says nothing of the rate.
                 # The peak goes back to what it was before its first 429 (which may
@@ -458,8 +462,9 @@ class Gate:
             if paced and near and retry_after is None and not bucket.counts:
                 # Refused bare near the peak or past it: a limiter that does not count
                 # what it refuses (nginx) lost nothing, and the next release takes that
-                # slot, at the new pace (refused too: it counts, see above).
-                bucket.last -= refused
+                # slot, at the new pace (refused too, it counts: see above); if no
+                # release went since the refused one (its slot is the last).
+                bucket.last -= refused if bucket.last <= sent_at else 0.0
                 until = now
                 bucket.pause = pace
             elif paced:

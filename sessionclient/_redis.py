@@ -409,7 +409,7 @@ elseif op == 'hold' then
     b.skipped = paced
     if paced and near and ARGV[3] == '' and not b.counts then
       -- refused bare near the peak: the next release takes its slot (Gate.hold)
-      b.last = b.last - refused
+      if b.last <= sent_at then b.last = b.last - refused end
       till = now
       b.pause = pace
     elseif paced then

@@ -22,7 +22,7 @@ import trio
 import trio.testing
 
 import sessionclient as sc
-from sessionclient._gate import BARE_HOLD, BARE_HOLD_MAX, MAX_HOLD, Closure, Gate
+from sessionclient._gate import BARE_HOLD, BARE_HOLD_MAX, MAX_HOLD, Closure, Gate, Verdict
 
 from .conftest import FakeClock
 
@@ -561,3 +561,31 @@ def test_no_call_raises_while_its_deadline_allows() -> None:
     run = drive(server, calls=32, concurrency=32)  # type: ignore[arg-type]
     assert run.raised == []
     assert len(server.log) <= 32 * 10
+
+
+def test_a_slot_is_given_back_only_when_no_release_came_after_the_refused_one() -> None:
+    """With several calls in flight a 429 comes back after later releases went: giving
+    its slot back then would put the next release right after the last one (0.05 s
+    after it here, at a pace of 1 s: refused by a limiter that does not count
+    refusals either)."""
+    gate, key = Gate(), "k"
+
+    def release(now: float) -> None:
+        assert gate.admit(key, now, None, NEVER) == Verdict(0.0)
+
+    def refused(now: float, sent_at: float) -> None:
+        gate.hold(key, now, None, sent_at=sent_at, rate=None, closure=THROTTLED)
+
+    gate.passed(key, 0.0, -0.125)
+    refused(0.0, 0.0)  # a learned pace: 1 s, after the bare hold
+    release(0.5)
+    gate.passed(key, 0.5, 0.5)
+    release(1.0)
+    refused(1.0, 1.0)  # the peak: 1 s; its slot given back
+    release(1.5)
+    gate.passed(key, 1.5, 1.5)  # the first step past the peak: 0.98 s
+    release(2.48)
+    release(3.46)  # the next went before the answer to the first came
+    refused(3.47, sent_at=2.48)
+    wait = gate.admit(key, 3.47, None, NEVER).wait
+    assert 3.47 + wait >= 3.46 + gate.spacing(key) - 1e-9, wait  # before: 0.04 s

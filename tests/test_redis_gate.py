@@ -253,6 +253,24 @@ def _same(local: Verdict, shared: Verdict) -> None:
         ("passed", 0.0, 1),
     ]
 )
+@example(  # issue 22: no slot given back when a release went after the refused one
+    operations=[
+        ("passed", 0.125, 1),
+        ("hold", None, None, 429, 0.0, None),
+        ("due", 0.0),
+        ("passed", 0.0, 1),
+        ("due", 0.0),
+        ("hold", None, None, 429, 0.0, None),
+        ("due", 0.0),
+        ("passed", 0.0, 1),  # the first step past the peak
+        ("due", 0.0),
+        ("due", 0.0),  # the next release goes before the first one's answer
+        ("advance", 0.03125),
+        ("hold", None, None, 429, 1.0, None),  # the first one's 429
+        ("advance", 0.0625),
+        ("admit", None, None),  # waits a pace after the last release
+    ]
+)
 def test_redis_decides_as_the_in_process_gate(
     server: RedisServer, operations: list[tuple[Any, ...]]
 ) -> None:
