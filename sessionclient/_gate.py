@@ -180,7 +180,13 @@ def climb(peak: float, run: float, steps: float) -> float:
     return peak / (1.0 - (1.0 - BETA) * rest * rest * rest)
 
 
-def probe(spacing: float, beyond: float, fine: float = FINE) -> float:
+def past(run: float, steps: float) -> int:
+    """How many steps past the peak a climb of ``steps`` is after ``run`` successes
+    (0: still climbing)."""
+    return math.floor(run - steps) + 1 if run >= steps else 0
+
+
+def probe(spacing: float, beyond: float, fine: float) -> float:
     """The spacing after the ``beyond``-th success past the peak."""
     return spacing * max(PROBE_UP, 1.0 - (fine if beyond <= 1 else FINE * beyond * beyond))
 
@@ -311,7 +317,7 @@ class Gate:
                 if bucket.run < steps:
                     bucket.base = climb(bucket.peak, bucket.run, steps)
                 else:
-                    beyond = math.floor(bucket.run - steps) + 1
+                    beyond = past(bucket.run, steps)
                     spacing = probe(min(bucket.base, bucket.peak), beyond, bucket.fine)
                     bucket.base = max(spacing, MIN_SPACING)
 
@@ -432,7 +438,7 @@ class Gate:
                         _drop(bucket, max(fell, worked) if credit else fell, limit)
                     else:  # the limit is about the last pace that worked
                         steps = recovery(bucket.peak)
-                        beyond = math.floor(bucket.run - steps) + 1 if bucket.run >= steps else 0
+                        beyond = past(bucket.run, steps)
                         # (past half the climb, within 0.4 % of the peak: see ``climb``)
                         near = bucket.run >= steps / 2
                         if beyond == 1:

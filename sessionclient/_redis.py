@@ -123,7 +123,7 @@ local function spacing_of(b)
 end
 local function start_of(b) return math.max(b.till, b.last + spacing_of(b)) end
 
--- _gate.recovery, climb and probe (the constants come with each call).
+-- _gate.recovery, climb, past and probe (the constants come with each call).
 local recover, recover_time, recover_min
 local function recovery(peak)
   return math.min(recover, math.max(recover_min, recover_time / peak))
@@ -131,6 +131,10 @@ end
 local function climb(peak, run, steps, beta)
   local rest = 1.0 - run / steps
   return peak / (1.0 - (1.0 - beta) * rest * rest * rest)
+end
+local function past(run, steps)
+  if run < steps then return 0 end
+  return math.floor(run - steps) + 1
 end
 local function probe(spacing, beyond, probe_up, fine, fine0)
   local step = fine0 * beyond * beyond
@@ -277,7 +281,7 @@ elseif op == 'passed' then
           b.base = climb(b.peak, b.run, steps, beta)
         else
           local fine0 = tonumber(ARGV[12])
-          b.base = math.max(probe(math.min(b.base, b.peak), math.floor(b.run - steps) + 1,
+          b.base = math.max(probe(math.min(b.base, b.peak), past(b.run, steps),
             probe_up, b.fine or fine0, fine0), min_spacing)
         end
       end
@@ -384,8 +388,7 @@ elseif op == 'hold' then
           repeak(b, fallen)
         else
           local steps = recovery(b.peak)
-          local beyond = 0
-          if b.run >= steps then beyond = math.floor(b.run - steps) + 1 end
+          local beyond = past(b.run, steps)
           near = b.run >= steps / 2
           if beyond == 1 then b.fine = math.max(b.fine / 2, fine_min)
           elseif beyond > 1 then b.fine = math.min(b.fine * 2, fine0) end

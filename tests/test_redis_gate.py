@@ -141,6 +141,17 @@ OPERATIONS = st.lists(
     max_size=100,
 )
 
+PROBING = [  # a pace learned from bare 429s, and the first step past its peak (issue 22)
+    ("passed", 0.125, 1),
+    ("hold", None, None, 429, 0.0, None),
+    ("due", 0.0),
+    ("passed", 0.0, 1),
+    ("due", 0.0),
+    ("hold", None, None, 429, 0.0, None),  # ends the slow start: a probe refused
+    ("due", 0.0),  # in the refused one's slot
+    ("passed", 0.0, 1),  # the peak holds: the first step past it, 2 %
+]
+
 
 UNEXPIRING = _redis._SCRIPT.replace(
     "local ms = math.max(math.ceil((horizon - now) * 1000), 1)",
@@ -216,14 +227,7 @@ def _same(local: Verdict, shared: Verdict) -> None:
 )
 @example(  # issue 22: a bare 429 on a probe gives its slot back, and halves the next
     operations=[  # probe's first step; refused again at once, the limiter counts refusals
-        ("passed", 0.125, 1),
-        ("hold", None, None, 429, 0.0, None),
-        ("due", 0.0),
-        ("passed", 0.0, 1),
-        ("due", 0.0),
-        ("hold", None, None, 429, 0.0, None),  # ends the slow start: a probe refused
-        ("due", 0.0),  # in the refused one's slot
-        ("passed", 0.0, 1),  # the peak holds: the first step past it, 2 %
+        *PROBING,
         ("due", 0.0),
         ("hold", None, None, 429, 0.0, None),  # refused: the next first step is 1 %
         ("due", 0.0),
@@ -236,14 +240,7 @@ def _same(local: Verdict, shared: Verdict) -> None:
 )
 @example(  # issue 22: refused bare late in the climb (near the peak): its slot too
     operations=[
-        ("passed", 0.125, 1),
-        ("hold", None, None, 429, 0.0, None),
-        ("due", 0.0),
-        ("passed", 0.0, 1),
-        ("due", 0.0),
-        ("hold", None, None, 429, 0.0, None),
-        ("due", 0.0),
-        ("passed", 0.0, 1),  # the first step past the peak
+        *PROBING,
         ("due", 0.0),
         ("hold", None, None, 429, 0.0, None),  # refused: the climb back begins
         *[("due", 0.0), ("passed", 0.0, 1)] * 5,  # past its half
@@ -255,14 +252,7 @@ def _same(local: Verdict, shared: Verdict) -> None:
 )
 @example(  # issue 22: no slot given back when a release went after the refused one
     operations=[
-        ("passed", 0.125, 1),
-        ("hold", None, None, 429, 0.0, None),
-        ("due", 0.0),
-        ("passed", 0.0, 1),
-        ("due", 0.0),
-        ("hold", None, None, 429, 0.0, None),
-        ("due", 0.0),
-        ("passed", 0.0, 1),  # the first step past the peak
+        *PROBING,
         ("due", 0.0),
         ("due", 0.0),  # the next release goes before the first one's answer
         ("advance", 0.03125),
